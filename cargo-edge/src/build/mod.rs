@@ -1,0 +1,16 @@
+//! `cargo edge build`: cargo → wasm-bindgen (in-process) → walrus passes → JS shim → bundle.
+//!
+//! [`run`] is the whole stage; the submodules are its steps, in the order they run.
+
+mod bindgen;
+mod cargo;
+mod exports;
+mod options;
+mod preflight;
+mod run;
+mod shim;
+
+pub use exports::Exports;
+pub use options::{BuildOptions, CargoOptions, ProfileChoice};
+pub use preflight::{preflight, WorkerCrate};
+pub use run::run;

@@ -1,0 +1,3 @@
+//! Configurations rendered from a built bundle.
+
+pub mod capnp;

@@ -1,0 +1,292 @@
+//! What a command tells its user: cargo-style status lines for people, one JSON object per event
+//! for programs (`--message-format json`).
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use clap::ValueEnum;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::bundle::Bundle;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageFormat {
+    #[default]
+    Human,
+    Json,
+}
+
+/// The outcome of a build, with where its time went.
+#[derive(Debug, Clone)]
+pub struct Built {
+    pub bundle: Bundle,
+    /// Time spent inside `cargo build`.
+    pub cargo: Duration,
+    /// Time of the whole command.
+    pub total: Duration,
+}
+
+impl Built {
+    /// Time cargo-edge added on top of cargo.
+    pub fn overhead(&self) -> Duration {
+        self.total.saturating_sub(self.cargo)
+    }
+}
+
+pub struct Reporter {
+    format: MessageFormat,
+    color: bool,
+    quiet: bool,
+    verbose: bool,
+    interactive: bool,
+}
+
+impl Reporter {
+    pub fn new(format: MessageFormat, color: bool, quiet: bool) -> Reporter {
+        Reporter {
+            format,
+            color,
+            quiet,
+            verbose: false,
+            interactive: std::io::stderr().is_terminal(),
+        }
+    }
+
+    pub fn with_verbose(mut self, verbose: bool) -> Reporter {
+        self.verbose = verbose;
+        self
+    }
+
+    /// A reporter that prints nothing (for library callers and tests).
+    pub fn silent() -> Reporter {
+        Reporter {
+            format: MessageFormat::Human,
+            color: false,
+            quiet: true,
+            verbose: false,
+            interactive: false,
+        }
+    }
+
+    fn event(&self, value: serde_json::Value) {
+        let mut stdout = std::io::stdout().lock();
+        let _ = serde_json::to_writer(&mut stdout, &value);
+        let _ = stdout.write_all(b"\n");
+    }
+
+    /// A cargo-style line: a right-aligned green verb and a message.
+    pub fn status(&self, verb: &str, message: impl AsRef<str>) {
+        if self.quiet || self.format == MessageFormat::Json {
+            return;
+        }
+        let verb = if self.color {
+            format!("\x1b[1;32m{verb:>12}\x1b[0m")
+        } else {
+            format!("{verb:>12}")
+        };
+        eprintln!("{verb} {}", message.as_ref());
+    }
+
+    pub fn warn(&self, message: impl AsRef<str>) {
+        match self.format {
+            MessageFormat::Json => {
+                self.event(json!({"reason": "warning", "message": message.as_ref()}))
+            }
+            MessageFormat::Human => {
+                let prefix = if self.color {
+                    "\x1b[1;33mwarning\x1b[0m"
+                } else {
+                    "warning"
+                };
+                eprintln!("{prefix}: {}", message.as_ref());
+            }
+        }
+    }
+
+    pub fn verbose(&self, message: impl AsRef<str>) {
+        if self.verbose && self.format == MessageFormat::Human {
+            eprintln!("{:>12} {}", "Running", message.as_ref());
+        }
+    }
+
+    /// A stage starts: a status line (and a spinner on a terminal) or a JSON event.
+    pub fn stage(&self, stage: &'static str, message: impl AsRef<str>) -> Stage {
+        if self.format == MessageFormat::Json {
+            self.event(
+                json!({"reason": "stage-started", "stage": stage, "message": message.as_ref()}),
+            );
+            return Stage {
+                stage,
+                spinner: None,
+                json: true,
+                started: std::time::Instant::now(),
+            };
+        }
+        let spinner = (self.interactive && !self.quiet).then(|| {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(
+                ProgressStyle::with_template("{spinner:.green} {msg} {elapsed}")
+                    .expect("valid template"),
+            );
+            bar.set_message(message.as_ref().to_string());
+            bar.enable_steady_tick(Duration::from_millis(100));
+            bar
+        });
+        if spinner.is_none() {
+            self.status(capitalized(stage).as_str(), message);
+        }
+        Stage {
+            stage,
+            spinner,
+            json: false,
+            started: std::time::Instant::now(),
+        }
+    }
+
+    /// A line of cargo's stdout that was not JSON (a build script's output, say).
+    pub fn passthrough(&self, line: &str) {
+        if self.format == MessageFormat::Human && !self.quiet {
+            eprintln!("{line}");
+        }
+    }
+
+    pub fn finished(&self, built: &Built) {
+        let bundle = &built.bundle;
+        let gzip: Vec<u64> = bundle
+            .modules
+            .iter()
+            .map(|m| gzip_size(&bundle.module_path(m)))
+            .collect();
+        let total_gzip: u64 = gzip.iter().sum();
+        match self.format {
+            MessageFormat::Json => self.event(json!({
+                "reason": "bundle",
+                "worker": bundle.worker,
+                "dir": bundle.dir,
+                "main_module": bundle.main_module,
+                "modules": bundle.modules.iter().zip(&gzip).map(|(m, g)| json!({
+                    "name": m.name, "type": m.kind, "sha256": m.sha256, "size": m.size, "gzip_size": g,
+                })).collect::<Vec<_>>(),
+                "content_hash": bundle.content_hash,
+                "wasm_bindgen": bundle.wasm_bindgen,
+                "profile": bundle.profile,
+                "exports": bundle.exports,
+                "size": bundle.total_size(),
+                "gzip_size": total_gzip,
+                "elapsed_ms": built.total.as_millis() as u64,
+                "cargo_ms": built.cargo.as_millis() as u64,
+            })),
+            MessageFormat::Human if !self.quiet => {
+                let width = bundle.modules.iter().map(|m| m.name.len()).max().unwrap_or(0);
+                for (module, gzip) in bundle.modules.iter().zip(&gzip) {
+                    self.status(
+                        "Module",
+                        format!("{:<width$}  {:>10}  {:>10} gzip", module.name, bytes(module.size), bytes(*gzip)),
+                    );
+                }
+                self.status(
+                    "Bundle",
+                    format!("{} total, {} gzip, hash {}", bytes(bundle.total_size()), bytes(total_gzip), &bundle.content_hash[..16]),
+                );
+                self.status(
+                    "Finished",
+                    format!(
+                        "`{}` bundle for worker `{}` in {:.2}s (cargo {:.2}s + cargo-edge {:.2}s) → {}",
+                        bundle.profile,
+                        bundle.worker,
+                        built.total.as_secs_f64(),
+                        built.cargo.as_secs_f64(),
+                        built.overhead().as_secs_f64(),
+                        bundle.dir.display()
+                    ),
+                );
+            }
+            MessageFormat::Human => {}
+        }
+    }
+
+    /// Print an error: miette's report for people, an event for programs.
+    pub fn error(&self, error: impl miette::Diagnostic + Send + Sync + 'static) {
+        match self.format {
+            MessageFormat::Json => {
+                let code = error.code().map(|c| c.to_string());
+                let help = error.help().map(|h| h.to_string());
+                self.event(json!({"reason": "error", "code": code, "message": error.to_string(), "help": help}));
+            }
+            MessageFormat::Human => eprint!(
+                "{}",
+                render_diagnostic(&error, self.color, self.interactive)
+            ),
+        }
+    }
+}
+
+/// A diagnostic as miette draws it. Off a terminal lines are not wrapped, so commands and
+/// paths in the help stay whole for logs and scripts.
+pub fn render_diagnostic(error: &dyn miette::Diagnostic, color: bool, interactive: bool) -> String {
+    let theme = if color {
+        miette::GraphicalTheme::unicode()
+    } else {
+        miette::GraphicalTheme::unicode_nocolor()
+    };
+    let handler = miette::GraphicalReportHandler::new_themed(theme)
+        .with_wrap_lines(interactive)
+        .with_links(false);
+    let mut out = String::new();
+    if handler.render_report(&mut out, error).is_err() {
+        out = format!("error: {error}\n");
+    }
+    out
+}
+
+/// A running stage; finish it to print how long it took.
+pub struct Stage {
+    stage: &'static str,
+    spinner: Option<ProgressBar>,
+    json: bool,
+    started: std::time::Instant,
+}
+
+impl Stage {
+    pub fn finish(self) -> Duration {
+        let elapsed = self.started.elapsed();
+        if let Some(spinner) = self.spinner {
+            spinner.finish_and_clear();
+        }
+        if self.json {
+            let value = json!({"reason": "stage-finished", "stage": self.stage, "elapsed_ms": elapsed.as_millis() as u64});
+            println!("{value}");
+        }
+        elapsed
+    }
+}
+
+fn capitalized(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// `12.3 KiB` style sizes.
+pub fn bytes(size: u64) -> String {
+    match size {
+        0..1024 => format!("{size} B"),
+        1024..1_048_576 => format!("{:.1} KiB", size as f64 / 1024.0),
+        _ => format!("{:.2} MiB", size as f64 / 1_048_576.0),
+    }
+}
+
+/// The size of a file after gzip at the default level, as upload tools report it.
+pub fn gzip_size(path: &std::path::Path) -> u64 {
+    let Ok(data) = std::fs::read(path) else {
+        return 0;
+    };
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let _ = encoder.write_all(&data);
+    encoder.finish().map(|v| v.len() as u64).unwrap_or(0)
+}

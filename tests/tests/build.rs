@@ -1,0 +1,178 @@
+//! `cargo edge build` end to end: fixtures built by the real binary, served by real workerd.
+
+use edge_tests::{build_fixture, build_fixture_uncached, cargo_edge, get, root, Workerd};
+
+#[test]
+fn hello_serves_its_routes_in_workerd_and_recovers_from_a_panic() {
+    let bundle = build_fixture("hello");
+    assert_eq!(bundle.main_module, "shim.mjs");
+    assert_eq!(bundle.exports.handlers, ["fetch", "scheduled"]);
+    assert_eq!(bundle.exports.rpc, ["add"]);
+    assert_eq!(bundle.exports.durable_objects, ["Counter"]);
+
+    let workerd = Workerd::serve_bundle(&bundle).unwrap();
+    let check = |path: &str, status: u16, body: &str| {
+        let (got_status, got_body) = get(&workerd.url(path)).unwrap();
+        assert_eq!(
+            (got_status, got_body.as_str()),
+            (status, body),
+            "GET {path}\n{}",
+            workerd.logs()
+        );
+    };
+    check("/", 200, "Hello from Rust on workerd!");
+    check("/greet/ferris", 200, "Hello, ferris!");
+    check("/no/such/route", 404, "Not Found");
+    let (status, json) = get(&workerd.url("/json")).unwrap();
+    assert_eq!(status, 200);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["worker"], "hello");
+
+    // The Durable Object class is re-exported and keeps its state between requests.
+    check("/counter", 200, "1");
+    check("/counter", 200, "2");
+
+    // A panic fails its own request only; the next requests run on a fresh instance.
+    let (status, _) = get(&workerd.url("/panic")).unwrap();
+    assert_eq!(status, 500, "{}", workerd.logs());
+    check("/", 200, "Hello from Rust on workerd!");
+    check("/greet/again", 200, "Hello, again!");
+    check("/counter", 200, "3");
+    assert!(
+        workerd.logs().contains("fresh wasm instance"),
+        "{}",
+        workerd.logs()
+    );
+}
+
+#[test]
+fn rebuilding_the_same_source_gives_identical_bytes() {
+    let first = build_fixture("hello");
+    let files: Vec<Vec<u8>> = first
+        .modules
+        .iter()
+        .map(|m| std::fs::read(first.module_path(m)).unwrap())
+        .collect();
+    // cargo has nothing to do; wasm-bindgen, the shim and the bundle are made again.
+    let second = build_fixture_uncached("hello", &[]).unwrap();
+    assert_eq!(first.content_hash, second.content_hash);
+    assert_eq!(first.modules, second.modules);
+    for (module, bytes) in second.modules.iter().zip(&files) {
+        assert_eq!(
+            &std::fs::read(second.module_path(module)).unwrap(),
+            bytes,
+            "{}",
+            module.name
+        );
+    }
+}
+
+#[test]
+fn release_bundles_drop_debug_only_sections() {
+    let bundle = build_fixture("hello");
+    let wasm = std::fs::read(bundle.dir.join("index_bg.wasm")).unwrap();
+    let customs = custom_section_names(&wasm);
+    assert!(
+        customs.is_empty(),
+        "release wasm keeps custom sections {customs:?}"
+    );
+}
+
+/// The names of a wasm binary's custom sections.
+fn custom_section_names(wasm: &[u8]) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut at = 8; // magic + version
+    let leb = |at: &mut usize| {
+        let (mut value, mut shift) = (0usize, 0);
+        loop {
+            let byte = wasm[*at];
+            *at += 1;
+            value |= ((byte & 0x7f) as usize) << shift;
+            shift += 7;
+            if byte & 0x80 == 0 {
+                return value;
+            }
+        }
+    };
+    while at < wasm.len() {
+        let id = wasm[at];
+        at += 1;
+        let size = leb(&mut at);
+        let end = at + size;
+        if id == 0 {
+            let mut cursor = at;
+            let len = leb(&mut cursor);
+            names.push(String::from_utf8_lossy(&wasm[cursor..cursor + len]).into_owned());
+        }
+        at = end;
+    }
+    names
+}
+
+/// Build one of the crates under `fixtures/not-workers/` and return (exit code, stderr).
+fn build_not_a_worker(name: &str) -> (i32, String) {
+    let manifest = root()
+        .join("fixtures/not-workers")
+        .join(name)
+        .join("Cargo.toml");
+    let output = cargo_edge(&[
+        "build",
+        "--color",
+        "never",
+        "--manifest-path",
+        manifest.to_str().unwrap(),
+    ]);
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_crate_without_cdylib_is_told_how_to_add_it() {
+    let (code, stderr) = build_not_a_worker("no-cdylib");
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("has no `cdylib` crate type"), "{stderr}");
+    assert!(stderr.contains("crate-type = [\"cdylib\"]"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn a_crate_without_the_worker_dependency_is_told_how_to_add_it() {
+    let (code, stderr) = build_not_a_worker("no-worker");
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("does not depend on the `worker` crate"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("cargo add worker@0.8"), "{stderr}");
+}
+
+#[test]
+fn a_mismatched_wasm_bindgen_is_told_which_version_to_pin() {
+    let (code, stderr) = build_not_a_worker("old-wasm-bindgen");
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("locks wasm-bindgen 0.2.129"), "{stderr}");
+    assert!(
+        stderr.contains("cargo update -p wasm-bindgen --precise 0.2.130"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("wasm-bindgen = \"=0.2.130\""), "{stderr}");
+}
+
+#[test]
+fn json_errors_carry_a_code_and_help() {
+    let manifest = root().join("fixtures/not-workers/no-cdylib/Cargo.toml");
+    let output = cargo_edge(&[
+        "build",
+        "--message-format",
+        "json",
+        "--manifest-path",
+        manifest.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let event: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(event["reason"], "error");
+    assert_eq!(event["code"], "edge::build::no_cdylib");
+    assert!(event["help"].as_str().unwrap().contains("cdylib"));
+}
