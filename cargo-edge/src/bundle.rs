@@ -143,6 +143,8 @@ impl BundleSource {
         };
         let parent = dir.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(parent).map_err(Error::io("creating", parent))?;
+        // Two builds of one worker at once (an editor's and a terminal's) take turns.
+        let _lock = lock_file(&parent.join(format!(".{}.lock", bundle.worker)))?;
         let staging = tempdir_in(parent)?;
         for module in &self.modules {
             let path = staging.join(&module.name);
@@ -160,6 +162,18 @@ impl BundleSource {
         replace_dir(&staging, dir)?;
         Ok(bundle)
     }
+}
+
+/// An exclusive lock held until the returned file is dropped.
+fn lock_file(path: &Path) -> Result<std::fs::File> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(Error::io("opening", path))?;
+    file.lock().map_err(Error::io("locking", path))?;
+    Ok(file)
 }
 
 fn tempdir_in(parent: &Path) -> Result<PathBuf> {
@@ -283,7 +297,48 @@ mod tests {
             std::fs::read(dir.join("snippets/x/inline0.js")).unwrap(),
             b"22"
         );
-        let leftovers: Vec<_> = std::fs::read_dir(dir.parent().unwrap()).unwrap().collect();
-        assert_eq!(leftovers.len(), 1, "staging folders are cleaned up");
+        let leftovers: Vec<_> = std::fs::read_dir(dir.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|name| name.starts_with(".staging"))
+            .collect();
+        assert!(
+            leftovers.is_empty(),
+            "staging folders are cleaned up: {leftovers:?}"
+        );
+    }
+
+    #[test]
+    fn concurrent_writes_of_one_worker_take_turns() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("w");
+        let threads: Vec<_> = (0..8u8)
+            .map(|i| {
+                let dir = dir.clone();
+                std::thread::spawn(move || {
+                    BundleSource {
+                        worker: "w".into(),
+                        wasm_bindgen: "0.2.130".into(),
+                        profile: "release".into(),
+                        exports: Exports::default(),
+                        modules: vec![module("shim.mjs", ModuleType::Esm, &[i; 64])],
+                    }
+                    .write(&dir)
+                    .unwrap()
+                })
+            })
+            .collect();
+        let hashes: Vec<String> = threads
+            .into_iter()
+            .map(|t| t.join().unwrap().content_hash)
+            .collect();
+        let on_disk = Bundle::load(&dir).unwrap();
+        assert!(hashes.contains(&on_disk.content_hash));
+        let shim = std::fs::read(dir.join("shim.mjs")).unwrap();
+        assert_eq!(
+            sha256_hex(&shim),
+            on_disk.modules[0].sha256,
+            "bundle.json matches the files beside it"
+        );
     }
 }

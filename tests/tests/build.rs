@@ -176,3 +176,39 @@ fn json_errors_carry_a_code_and_help() {
     assert_eq!(event["code"], "edge::build::no_cdylib");
     assert!(event["help"].as_str().unwrap().contains("cdylib"));
 }
+
+#[test]
+fn a_missing_wasm_target_is_told_how_to_install_it() {
+    // A rustc that answers like one whose wasm32 target was never installed.
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("rustc");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\ncase \"$*\" in *target-libdir*) echo /nonexistent/wasm32/lib; exit 0;; esac\nexec rustc \"$@\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let manifest = edge_tests::fixture_manifest("hello");
+    let output = std::process::Command::new(edge_tests::cargo_edge_bin())
+        .args([
+            "edge",
+            "build",
+            "--color",
+            "never",
+            "--manifest-path",
+            manifest.to_str().unwrap(),
+        ])
+        .env("RUSTC", &fake)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("`wasm32-unknown-unknown` is not installed"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("rustup target add wasm32-unknown-unknown"),
+        "{stderr}"
+    );
+}
