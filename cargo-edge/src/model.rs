@@ -174,6 +174,43 @@ pub struct BuildSettings {
 }
 
 impl Worker {
+    /// A worker with no bindings, triggers or settings beyond its name and date.
+    pub fn minimal(
+        name: &str,
+        package: &str,
+        manifest_path: PathBuf,
+        compatibility_date: &str,
+    ) -> Worker {
+        Worker {
+            name: name.into(),
+            package: package.into(),
+            manifest_path,
+            env: None,
+            account_id: None,
+            compatibility_date: compatibility_date.into(),
+            compatibility_flags: Vec::new(),
+            workers_dev: true,
+            routes: Vec::new(),
+            domains: Vec::new(),
+            crons: Vec::new(),
+            vars: BTreeMap::new(),
+            secrets: Vec::new(),
+            kv: BTreeMap::new(),
+            d1: BTreeMap::new(),
+            r2: BTreeMap::new(),
+            queue_producers: BTreeMap::new(),
+            queue_consumers: BTreeMap::new(),
+            services: BTreeMap::new(),
+            durable_objects: BTreeMap::new(),
+            migrations: Vec::new(),
+            build: BuildSettings {
+                wasm_opt: true,
+                ..BuildSettings::default()
+            },
+            content_hash_binding: CONTENT_HASH_BINDING.into(),
+        }
+    }
+
     /// Every binding name the worker declares, with the kind of binding it is.
     pub fn binding_names(&self) -> Vec<(&str, &'static str)> {
         let mut names: Vec<(&str, &'static str)> = Vec::new();
@@ -209,11 +246,18 @@ impl Worker {
         classes
     }
 
-    /// Classes whose storage is SQLite-backed, according to the migrations.
+    /// Classes whose storage is SQLite-backed after all migrations ran (renames carry it over).
     pub fn sqlite_classes(&self) -> Vec<&str> {
-        self.migrations
-            .iter()
-            .flat_map(|m| m.new_sqlite_classes.iter().map(String::as_str))
-            .collect()
+        let mut sqlite: Vec<&str> = Vec::new();
+        for migration in &self.migrations {
+            sqlite.extend(migration.new_sqlite_classes.iter().map(String::as_str));
+            for rename in &migration.renamed_classes {
+                if let Some(class) = sqlite.iter_mut().find(|c| **c == rename.from) {
+                    *class = &rename.to;
+                }
+            }
+            sqlite.retain(|c| !migration.deleted_classes.iter().any(|d| d == c));
+        }
+        sqlite
     }
 }

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use cargo_edge::bundle::Bundle;
-use cargo_edge::render::capnp::{self, ServeOptions};
+use cargo_edge::model::{DurableObject, Migration, Worker};
+use cargo_edge::render::capnp::{self, BindingServer, CapnpOptions, Secrets, Unit};
 
 /// The repository's root folder.
 pub fn root() -> PathBuf {
@@ -128,18 +129,54 @@ pub struct Workerd {
 }
 
 impl Workerd {
-    /// Serve a bundle with a config rendered from it.
+    /// Serve a bundle with a config rendered from it: every Durable Object class the bundle
+    /// exports is bound under its name in upper case.
     pub fn serve_bundle(bundle: &Bundle) -> Result<Workerd> {
+        let mut worker =
+            Worker::minimal(&bundle.worker, &bundle.worker, PathBuf::new(), "2025-06-01");
+        for class in &bundle.exports.durable_objects {
+            worker.durable_objects.insert(
+                class.to_uppercase(),
+                DurableObject {
+                    class: class.clone(),
+                    worker: None,
+                },
+            );
+        }
+        worker.migrations.push(Migration {
+            tag: "v1".into(),
+            new_sqlite_classes: bundle.exports.durable_objects.clone(),
+            ..Default::default()
+        });
+        Workerd::serve(&[Unit {
+            worker: &worker,
+            bundle,
+        }])
+    }
+
+    /// Serve workers with a config rendered by cargo-edge (no binding server, secrets from the
+    /// environment, Durable Objects on disk in the temp folder).
+    pub fn serve(units: &[Unit]) -> Result<Workerd> {
         let dir = tempfile::tempdir()?;
         let port = free_port();
-        let options = ServeOptions {
+        let options = CapnpOptions {
             address: format!("127.0.0.1:{port}"),
-            compatibility_date: "2025-06-01".into(),
-            compatibility_flags: vec![],
-            durable_object_dir: None,
+            max_compatibility_date: None,
+            state_dir: Some(dir.path().join("state")),
+            binding_server: BindingServer {
+                address: "127.0.0.1:9".into(),
+                token: None,
+            },
+            secrets: Secrets::FromEnvironment,
+            allow_private_network: true,
+            config_dir: dir.path().to_path_buf(),
+            extra_services: vec![],
         };
+        for unit in units {
+            std::fs::create_dir_all(dir.path().join("state/do").join(&unit.worker.name))?;
+        }
         let config = dir.path().join("config.capnp");
-        std::fs::write(&config, capnp::render(bundle, &options, dir.path()))?;
+        std::fs::write(&config, capnp::render(units, &options)?)?;
         Workerd::start(dir, &config, port)
     }
 

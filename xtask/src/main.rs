@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use anyhow::{bail, Context, Result};
+use cargo_edge::model::{DurableObject, Migration, Worker};
 use cargo_edge::{bundle::Bundle, render::capnp, workerd, WORKERD_NPM_VERSION};
 
 const USAGE: &str = "usage: cargo xtask <command>
@@ -161,15 +162,49 @@ fn demo() -> Result<()> {
         .arg(&target))?;
     let bundle = Bundle::load(&target.join("edge/hello"))?;
     let dir = root().join("target/demo");
-    std::fs::create_dir_all(dir.join("do"))?;
-    let options = capnp::ServeOptions {
+    let mut worker = Worker::minimal(
+        "hello",
+        "hello",
+        root().join("fixtures/hello/Cargo.toml"),
+        "2025-06-01",
+    );
+    worker.durable_objects.insert(
+        "COUNTER".into(),
+        DurableObject {
+            class: "Counter".into(),
+            worker: None,
+        },
+    );
+    worker.migrations.push(Migration {
+        tag: "v1".into(),
+        new_sqlite_classes: vec!["Counter".into()],
+        ..Default::default()
+    });
+    std::fs::create_dir_all(dir.join("state/do/hello"))?;
+    let options = capnp::CapnpOptions {
         address: "127.0.0.1:8787".into(),
-        compatibility_date: "2025-06-01".into(),
-        compatibility_flags: vec![],
-        durable_object_dir: Some(dir.join("do")),
+        max_compatibility_date: workerd::compatibility_date(&tools.workerd),
+        state_dir: Some(dir.join("state")),
+        binding_server: capnp::BindingServer {
+            address: "127.0.0.1:9".into(),
+            token: None,
+        },
+        secrets: capnp::Secrets::FromEnvironment,
+        allow_private_network: true,
+        config_dir: dir.clone(),
+        extra_services: vec![],
     };
     let config = dir.join("config.capnp");
-    std::fs::write(&config, capnp::render(&bundle, &options, &dir))?;
+    std::fs::write(
+        &config,
+        capnp::render(
+            &[capnp::Unit {
+                worker: &worker,
+                bundle: &bundle,
+            }],
+            &options,
+        )?,
+    )?;
     eprintln!("\nxtask: serving fixtures/hello on http://127.0.0.1:8787 (Ctrl-C stops it). Try:");
     eprintln!("  curl http://127.0.0.1:8787/greet/you");
     eprintln!("  curl http://127.0.0.1:8787/counter\n");

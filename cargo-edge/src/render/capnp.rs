@@ -1,20 +1,75 @@
-//! A workerd configuration (capnp text) that serves a bundle.
+//! A workerd configuration (capnp text) for one or more workers and their bindings.
+//!
+//! The first worker gets the HTTP socket; the others are there because it binds them by
+//! service (a workspace's gateway and auth workers, say). Cloudflare-only bindings (KV, D1, R2,
+//! queue producers) become one `external` service per resource, reached over HTTP with headers
+//! that name the resource, served by `cargo edge dev`'s binding server.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::bundle::{Bundle, ModuleType};
+use crate::model::{Service, Var, Worker};
 
-/// How the rendered config should serve the worker.
+/// One worker and the bundle built for it.
+#[derive(Debug, Clone, Copy)]
+pub struct Unit<'a> {
+    pub worker: &'a Worker,
+    pub bundle: &'a Bundle,
+}
+
+/// Where KV, D1, R2 and queue bindings are served.
 #[derive(Debug, Clone)]
-pub struct ServeOptions {
+pub struct BindingServer {
+    /// `host:port` of the binding server.
+    pub address: String,
+    /// The per-session token; `None` renders a config with no token (it then needs a server
+    /// started without one, or `--external-addr` pointing elsewhere).
+    pub token: Option<String>,
+}
+
+/// Where secret values come from.
+#[derive(Debug, Clone)]
+pub enum Secrets {
+    /// `fromEnvironment = "NAME"`: workerd reads them from its environment at start-up.
+    FromEnvironment,
+    /// Literal values (dev, from `.dev.vars`). Such a config must never be written to disk.
+    Values(BTreeMap<String, String>),
+}
+
+#[derive(Debug, Clone)]
+pub struct CapnpOptions {
     /// `host:port` of the HTTP socket; workerd's `--socket-addr http=...` overrides it.
     pub address: String,
-    /// The compatibility date, at most the workerd binary's own.
-    pub compatibility_date: String,
-    pub compatibility_flags: Vec<String>,
-    /// Where Durable Objects keep their data; in memory when `None`.
-    pub durable_object_dir: Option<std::path::PathBuf>,
+    /// The newest compatibility date the workerd binary supports, if known.
+    pub max_compatibility_date: Option<String>,
+    /// Durable Object storage lives in `<state_dir>/do/<worker>/`; in memory when `None`.
+    pub state_dir: Option<PathBuf>,
+    pub binding_server: BindingServer,
+    pub secrets: Secrets,
+    /// Let workers fetch private and loopback addresses (dev), not only the public internet.
+    pub allow_private_network: bool,
+    /// The folder the config is written to (or read from): `embed` paths are relative to it.
+    pub config_dir: PathBuf,
+    /// Extra services, as capnp struct literals (the dev dispatcher worker, say).
+    pub extra_services: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RenderError {
+    #[error("`{worker}` binds `{binding}` to worker `{target}`, which is not part of this config")]
+    MissingService {
+        worker: String,
+        binding: String,
+        target: String,
+    },
+    #[error("`{worker}` binds `{binding}` to `{url}`, which is not an http:// or https:// URL")]
+    BadUrl {
+        worker: String,
+        binding: String,
+        url: String,
+    },
 }
 
 /// Quote a string as a capnp text literal.
@@ -36,40 +91,91 @@ pub fn quote(text: &str) -> String {
     out
 }
 
-fn module_kind(kind: ModuleType) -> &'static str {
-    match kind {
-        ModuleType::Esm => "esModule",
-        ModuleType::Wasm => "wasm",
-        ModuleType::Text => "text",
-        ModuleType::Data => "data",
-        ModuleType::Json => "json",
+/// The services the workers' bindings need, keyed by service name so shared ones appear once.
+#[derive(Default)]
+struct Services(BTreeMap<String, String>);
+
+impl Services {
+    fn add(&mut self, name: String, body: String) -> String {
+        self.0.entry(name.clone()).or_insert(body);
+        name
+    }
+
+    /// An `external` service for a Cloudflare-only resource of `kind`.
+    fn resource(&mut self, kind: &str, resource: &str, server: &BindingServer) -> String {
+        let mut headers = vec![format!(
+            "(name = \"X-Edge-Binding\", value = {})",
+            quote(&format!("{kind}/{resource}"))
+        )];
+        if let Some(token) = &server.token {
+            headers.push(format!(
+                "(name = \"X-Edge-Token\", value = {})",
+                quote(token)
+            ));
+        }
+        let body = format!(
+            "external = (address = {}, http = (injectRequestHeaders = [{}]))",
+            quote(&server.address),
+            headers.join(", ")
+        );
+        self.add(format!("edge-{kind}:{resource}"), body)
     }
 }
 
-/// Render a config whose `main` service is the bundle's worker. Module paths are embedded
-/// relative to `config_dir`, where the config file will be written.
-pub fn render(bundle: &Bundle, options: &ServeOptions, config_dir: &Path) -> String {
-    let mut out =
-        String::from("# Generated by cargo-edge. Do not edit: rerun the command that wrote it.\n");
-    out.push_str("using Workerd = import \"/workerd/workerd.capnp\";\n\n");
-    out.push_str("const config :Workerd.Config = (\n  services = [\n");
-    let _ = writeln!(out, "    (name = \"main\", worker = .mainWorker),");
-    if let Some(dir) = &options.durable_object_dir {
-        let _ = writeln!(
-            out,
-            "    (name = \"do-storage\", disk = (path = {}, writable = true)),",
-            quote(&dir.display().to_string())
+/// Render the config. The first unit is served on the socket.
+pub fn render(units: &[Unit], options: &CapnpOptions) -> Result<String, RenderError> {
+    let mut services = Services::default();
+    let mut workers = String::new();
+    for (index, unit) in units.iter().enumerate() {
+        workers.push_str(&render_worker(index, unit, units, options, &mut services)?);
+    }
+    if options.allow_private_network {
+        services.add(
+            "edge-internet".into(),
+            "network = (allow = [\"public\", \"private\", \"local\"], tlsOptions = (trustBrowserCas = true))".into(),
         );
     }
+    let mut out =
+        String::from("# Generated by cargo-edge. Do not edit: rerun the command that wrote it.\n");
+    out.push_str("using Workerd = import \"/workerd/workerd.capnp\";\n\nconst config :Workerd.Config = (\n  services = [\n");
+    for (index, unit) in units.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "    (name = {}, worker = .worker{index}),",
+            quote(&unit.worker.name)
+        );
+    }
+    for (name, body) in &services.0 {
+        let _ = writeln!(out, "    (name = {}, {body}),", quote(name));
+    }
+    for extra in &options.extra_services {
+        let _ = writeln!(out, "    {extra},");
+    }
     out.push_str("  ],\n");
-    let _ = writeln!(
-        out,
-        "  sockets = [(name = \"http\", address = {}, http = (), service = \"main\")],\n);\n",
-        quote(&options.address)
-    );
-    out.push_str("const mainWorker :Workerd.Worker = (\n  modules = [\n");
+    if let Some(main) = units.first() {
+        let _ = writeln!(
+            out,
+            "  sockets = [(name = \"http\", address = {}, http = (), service = {})],",
+            quote(&options.address),
+            quote(&main.worker.name)
+        );
+    }
+    out.push_str(");\n");
+    out.push_str(&workers);
+    Ok(out)
+}
+
+fn render_worker(
+    index: usize,
+    unit: &Unit,
+    units: &[Unit],
+    options: &CapnpOptions,
+    services: &mut Services,
+) -> Result<String, RenderError> {
+    let (worker, bundle) = (unit.worker, unit.bundle);
+    let mut out = format!("\nconst worker{index} :Workerd.Worker = (\n  modules = [\n");
     for module in &bundle.modules {
-        let path = relative(&bundle.module_path(module), config_dir);
+        let path = relative(&bundle.module_path(module), &options.config_dir);
         let _ = writeln!(
             out,
             "    (name = {}, {} = embed {}),",
@@ -82,43 +188,237 @@ pub fn render(bundle: &Bundle, options: &ServeOptions, config_dir: &Path) -> Str
     let _ = writeln!(
         out,
         "  compatibilityDate = {},",
-        quote(&options.compatibility_date)
+        quote(&capped_date(worker, options))
     );
-    let flags: Vec<String> = options
+    let flags: Vec<String> = worker
         .compatibility_flags
         .iter()
         .map(|f| quote(f))
         .collect();
     let _ = writeln!(out, "  compatibilityFlags = [{}],", flags.join(", "));
-    if !bundle.exports.durable_objects.is_empty() {
-        out.push_str("  bindings = [\n");
-        for class in &bundle.exports.durable_objects {
-            let binding = class.to_uppercase();
-            let _ = writeln!(
-                out,
-                "    (name = {}, durableObjectNamespace = {}),",
-                quote(&binding),
-                quote(class)
-            );
-        }
-        out.push_str("  ],\n  durableObjectNamespaces = [\n");
-        for class in &bundle.exports.durable_objects {
-            let key = format!("{}-{}", bundle.worker, class);
-            let _ = writeln!(
-                out,
-                "    (className = {}, uniqueKey = {}, enableSql = true),",
-                quote(class),
-                quote(&key)
-            );
-        }
-        out.push_str("  ],\n");
-        match options.durable_object_dir {
-            Some(_) => out.push_str("  durableObjectStorage = (localDisk = \"do-storage\"),\n"),
-            None => out.push_str("  durableObjectStorage = (inMemory = void),\n"),
-        }
+    out.push_str("  bindings = [\n");
+    for binding in bindings(worker, bundle, units, options, services)? {
+        let _ = writeln!(out, "    {binding},");
+    }
+    out.push_str("  ],\n");
+    out.push_str(&durable_object_storage(worker, options, services));
+    if options.allow_private_network {
+        out.push_str("  globalOutbound = \"edge-internet\",\n");
     }
     out.push_str(");\n");
+    Ok(out)
+}
+
+/// The worker's compatibility date, no later than the binary supports.
+fn capped_date(worker: &Worker, options: &CapnpOptions) -> String {
+    match &options.max_compatibility_date {
+        Some(max) if *max < worker.compatibility_date => max.clone(),
+        _ => worker.compatibility_date.clone(),
+    }
+}
+
+fn bindings(
+    worker: &Worker,
+    bundle: &Bundle,
+    units: &[Unit],
+    options: &CapnpOptions,
+    services: &mut Services,
+) -> Result<Vec<String>, RenderError> {
+    let named = |name: &str, value: String| format!("(name = {}, {value})", quote(name));
+    let mut out = Vec::new();
+    for (name, var) in &worker.vars {
+        out.push(match var {
+            Var::Text(text) => named(name, format!("text = {}", quote(text))),
+            Var::Json(json) => named(name, format!("json = {}", quote(&json.to_string()))),
+        });
+    }
+    for name in &worker.secrets {
+        out.push(match &options.secrets {
+            Secrets::FromEnvironment => named(name, format!("fromEnvironment = {}", quote(name))),
+            Secrets::Values(values) => match values.get(name) {
+                Some(value) => named(name, format!("text = {}", quote(value))),
+                None => continue,
+            },
+        });
+    }
+    out.push(named(
+        &worker.content_hash_binding,
+        format!("text = {}", quote(&bundle.content_hash)),
+    ));
+    let server = &options.binding_server;
+    for (name, kv) in &worker.kv {
+        let resource = kv.id.as_deref().unwrap_or(&kv.title);
+        out.push(named(
+            name,
+            format!(
+                "kvNamespace = {}",
+                quote(&services.resource("kv", resource, server))
+            ),
+        ));
+    }
+    for (name, db) in &worker.d1 {
+        let service = services.resource("d1", &db.name, server);
+        out.push(named(
+            name,
+            format!(
+                "wrapped = (moduleName = \"cloudflare-internal:d1-api\", innerBindings = [(name = \"fetcher\", service = {})])",
+                quote(&service)
+            ),
+        ));
+    }
+    for (name, r2) in &worker.r2 {
+        out.push(named(
+            name,
+            format!(
+                "r2Bucket = {}",
+                quote(&services.resource("r2", &r2.bucket, server))
+            ),
+        ));
+    }
+    for (name, producer) in &worker.queue_producers {
+        out.push(named(
+            name,
+            format!(
+                "queue = {}",
+                quote(&services.resource("queue", &producer.queue, server))
+            ),
+        ));
+    }
+    for (name, service) in &worker.services {
+        out.push(named(
+            name,
+            service_binding(worker, name, service, units, services)?,
+        ));
+    }
+    for (name, object) in &worker.durable_objects {
+        out.push(named(
+            name,
+            match &object.worker {
+                None => format!("durableObjectNamespace = {}", quote(&object.class)),
+                Some(other) => format!(
+                    "durableObjectNamespace = (className = {}, serviceName = {})",
+                    quote(&object.class),
+                    quote(other)
+                ),
+            },
+        ));
+    }
+    Ok(out)
+}
+
+fn service_binding(
+    worker: &Worker,
+    binding: &str,
+    service: &Service,
+    units: &[Unit],
+    services: &mut Services,
+) -> Result<String, RenderError> {
+    match service {
+        Service::Worker {
+            worker: target,
+            entrypoint,
+        } => {
+            if !units.iter().any(|u| &u.worker.name == target) {
+                return Err(RenderError::MissingService {
+                    worker: worker.name.clone(),
+                    binding: binding.into(),
+                    target: target.clone(),
+                });
+            }
+            Ok(match entrypoint {
+                Some(entrypoint) => format!(
+                    "service = (name = {}, entrypoint = {})",
+                    quote(target),
+                    quote(entrypoint)
+                ),
+                None => format!("service = {}", quote(target)),
+            })
+        }
+        Service::External { url } => {
+            let bad = || RenderError::BadUrl {
+                worker: worker.name.clone(),
+                binding: binding.into(),
+                url: url.clone(),
+            };
+            let (scheme, rest) = url.split_once("://").ok_or_else(bad)?;
+            let host = rest
+                .split('/')
+                .next()
+                .filter(|h| !h.is_empty())
+                .ok_or_else(bad)?;
+            let (protocol, default_port) = match scheme {
+                "http" => ("http = ()", 80),
+                "https" => ("https = ()", 443),
+                _ => return Err(bad()),
+            };
+            let address = if host
+                .rsplit_once(':')
+                .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+            {
+                host.to_string()
+            } else {
+                format!("{host}:{default_port}")
+            };
+            let name = services.add(
+                format!("edge-external:{}:{binding}", worker.name),
+                format!("external = (address = {}, {protocol})", quote(&address)),
+            );
+            Ok(format!("service = {}", quote(&name)))
+        }
+    }
+}
+
+fn durable_object_storage(
+    worker: &Worker,
+    options: &CapnpOptions,
+    services: &mut Services,
+) -> String {
+    let classes = worker.own_durable_object_classes();
+    if classes.is_empty() {
+        return String::new();
+    }
+    let sqlite = worker.sqlite_classes();
+    let mut out = String::from("  durableObjectNamespaces = [\n");
+    for class in &classes {
+        let key = format!("{}-{class}", worker.name);
+        let _ = writeln!(
+            out,
+            "    (className = {}, uniqueKey = {}, enableSql = {}),",
+            quote(class),
+            quote(&key),
+            sqlite.contains(class)
+        );
+    }
+    out.push_str("  ],\n");
+    match &options.state_dir {
+        Some(dir) => {
+            let path = dir.join("do").join(&worker.name);
+            let name = services.add(
+                format!("edge-do-storage:{}", worker.name),
+                format!(
+                    "disk = (path = {}, writable = true)",
+                    quote(&path.display().to_string())
+                ),
+            );
+            let _ = writeln!(
+                out,
+                "  durableObjectStorage = (localDisk = {}),",
+                quote(&name)
+            );
+        }
+        None => out.push_str("  durableObjectStorage = (inMemory = void),\n"),
+    }
     out
+}
+
+fn module_kind(kind: ModuleType) -> &'static str {
+    match kind {
+        ModuleType::Esm => "esModule",
+        ModuleType::Wasm => "wasm",
+        ModuleType::Text => "text",
+        ModuleType::Data => "data",
+        ModuleType::Json => "json",
+    }
 }
 
 /// `path` relative to `base` (capnp `embed` resolves paths against the config file's folder).
@@ -139,23 +439,5 @@ pub fn relative(path: &Path, base: &Path) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn strings_are_quoted_for_capnp() {
-        assert_eq!(quote("a\"b\\c\n"), "\"a\\\"b\\\\c\\n\"");
-    }
-
-    #[test]
-    fn embed_paths_are_relative_to_the_config() {
-        assert_eq!(
-            relative(Path::new("/t/edge/w/index.js"), Path::new("/t/edge/w")),
-            "index.js"
-        );
-        assert_eq!(
-            relative(Path::new("/t/edge/w/s/x.js"), Path::new("/t/conf")),
-            "../edge/w/s/x.js"
-        );
-    }
-}
+#[path = "capnp_tests.rs"]
+mod tests;

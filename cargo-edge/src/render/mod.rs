@@ -1,3 +1,6 @@
-//! Configurations rendered from a built bundle.
+//! Renderings of the resolved model: workerd capnp, wrangler config, Cloudflare upload metadata.
 
 pub mod capnp;
+
+#[cfg(test)]
+mod sample;
