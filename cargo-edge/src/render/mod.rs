@@ -1,6 +1,8 @@
 //! Renderings of the resolved model: workerd capnp, wrangler config, Cloudflare upload metadata.
 
 pub mod capnp;
+pub mod upload;
+pub mod wrangler;
 
 #[cfg(test)]
 mod sample;
