@@ -1,0 +1,3 @@
+//! `cargo edge dev`: workerd with local bindings, rebuilt on save.
+
+pub mod proxy;

@@ -1,0 +1,212 @@
+//! The front door of `cargo edge dev`: a loopback HTTP proxy on the user's port that forwards
+//! to whichever workerd is current. While workerd restarts, requests wait for the new one
+//! instead of failing; a restart waits for requests in flight to finish first.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use http_body_util::{combinators::BoxBody, BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub type Body = BoxBody<Bytes, hyper::Error>;
+
+/// Where requests go now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upstream {
+    /// workerd is (re)starting: hold requests.
+    Restarting,
+    /// workerd listens on this loopback port.
+    Ready(u16),
+}
+
+/// Controls a running proxy.
+#[derive(Clone)]
+pub struct ProxyHandle {
+    upstream: watch::Sender<Upstream>,
+    in_flight: Arc<AtomicUsize>,
+    pub addr: SocketAddr,
+}
+
+impl ProxyHandle {
+    /// Send requests to workerd on `port`.
+    pub fn ready(&self, port: u16) {
+        self.upstream.send_replace(Upstream::Ready(port));
+    }
+
+    /// Hold new requests, then wait (up to `drain`) for those in flight to finish.
+    pub async fn restarting(&self, drain: Duration) {
+        self.upstream.send_replace(Upstream::Restarting);
+        let deadline = tokio::time::Instant::now() + drain;
+        while self.in_flight.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+struct Shared {
+    upstream: watch::Receiver<Upstream>,
+    in_flight: Arc<AtomicUsize>,
+    client: Client<HttpConnector, Incoming>,
+    /// How long a request may wait for workerd before it gets a 503.
+    hold: Duration,
+}
+
+/// Start proxying connections on `listener`. Requests wait until [`ProxyHandle::ready`].
+pub fn start(listener: TcpListener, hold: Duration) -> std::io::Result<ProxyHandle> {
+    let addr = listener.local_addr()?;
+    let (sender, receiver) = watch::channel(Upstream::Restarting);
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let shared = Arc::new(Shared {
+        upstream: receiver,
+        in_flight: in_flight.clone(),
+        client: Client::builder(TokioExecutor::new()).build_http(),
+        hold,
+    });
+    tokio::spawn(accept_loop(listener, shared));
+    Ok(ProxyHandle {
+        upstream: sender,
+        in_flight,
+        addr,
+    })
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let service =
+                hyper::service::service_fn(move |request| handle(request, shared.clone()));
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades()
+                .await;
+        });
+    }
+}
+
+/// Counts a request as in flight until dropped.
+struct InFlight(Arc<AtomicUsize>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+async fn handle(
+    mut request: Request<Incoming>,
+    shared: Arc<Shared>,
+) -> Result<Response<Body>, Infallible> {
+    let Some(port) = wait_ready(&shared).await else {
+        return Ok(text(StatusCode::SERVICE_UNAVAILABLE, "cargo-edge: the worker did not come up in time; see the terminal running `cargo edge dev`\n"));
+    };
+    shared.in_flight.fetch_add(1, Ordering::SeqCst);
+    let guard = InFlight(shared.in_flight.clone());
+    let path = request
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/")
+        .to_string();
+    let Ok(uri) = format!("http://127.0.0.1:{port}{path}").parse() else {
+        return Ok(text(
+            StatusCode::BAD_REQUEST,
+            "cargo-edge: bad request path\n",
+        ));
+    };
+    let client_upgrade = hyper::upgrade::on(&mut request);
+    *request.uri_mut() = uri;
+    match shared.client.request(request).await {
+        Ok(mut response) => {
+            if response.status() == StatusCode::SWITCHING_PROTOCOLS {
+                let server_upgrade = hyper::upgrade::on(&mut response);
+                tokio::spawn(splice(client_upgrade, server_upgrade));
+            }
+            let (parts, body) = response.into_parts();
+            let body = GuardedBody {
+                inner: body,
+                _guard: guard,
+            }
+            .boxed();
+            Ok(Response::from_parts(parts, body))
+        }
+        Err(error) => Ok(text(
+            StatusCode::BAD_GATEWAY,
+            &format!("cargo-edge: could not reach workerd: {error}\n"),
+        )),
+    }
+}
+
+/// Wait until workerd is ready, at most `hold`.
+async fn wait_ready(shared: &Shared) -> Option<u16> {
+    let mut upstream = shared.upstream.clone();
+    let wait = async move {
+        let state = upstream
+            .wait_for(|u| matches!(u, Upstream::Ready(_)))
+            .await
+            .ok()?;
+        match *state {
+            Upstream::Ready(port) => Some(port),
+            Upstream::Restarting => None,
+        }
+    };
+    tokio::time::timeout(shared.hold, wait).await.ok().flatten()
+}
+
+/// Join an upgraded client connection (a WebSocket) to workerd's.
+async fn splice(client: hyper::upgrade::OnUpgrade, server: hyper::upgrade::OnUpgrade) {
+    if let (Ok(client), Ok(server)) = (client.await, server.await) {
+        let _ = tokio::io::copy_bidirectional(&mut TokioIo::new(client), &mut TokioIo::new(server))
+            .await;
+    }
+}
+
+fn text(status: StatusCode, message: &str) -> Response<Body> {
+    let body = Full::new(Bytes::from(message.to_string()))
+        .map_err(|never| match never {})
+        .boxed();
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    response
+}
+
+/// A response body that keeps its request counted as in flight until it is fully sent.
+struct GuardedBody {
+    inner: Incoming,
+    _guard: InFlight,
+}
+
+impl hyper::body::Body for GuardedBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, hyper::Error>>> {
+        std::pin::Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+#[path = "proxy_tests.rs"]
+mod tests;
