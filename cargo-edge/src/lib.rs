@@ -10,7 +10,9 @@
 pub mod build;
 pub mod bundle;
 pub mod cli;
+pub mod deploy;
 pub mod dev;
+pub mod dotenv;
 pub mod error;
 pub mod model;
 pub mod render;

@@ -5,4 +5,4 @@ pub mod upload;
 pub mod wrangler;
 
 #[cfg(test)]
-mod sample;
+pub(crate) mod sample;
