@@ -15,6 +15,7 @@ pub mod dev;
 pub mod dotenv;
 pub mod error;
 pub mod model;
+pub mod package;
 pub mod render;
 pub mod report;
 pub mod workerd;

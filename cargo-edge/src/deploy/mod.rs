@@ -8,3 +8,4 @@ pub mod plan;
 pub mod record;
 pub mod rollout;
 pub mod run;
+pub mod secrets;
