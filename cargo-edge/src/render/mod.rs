@@ -1,6 +1,7 @@
 //! Renderings of the resolved model: workerd capnp, wrangler config, Cloudflare upload metadata.
 
 pub mod capnp;
+pub mod selfhost;
 pub mod upload;
 pub mod wrangler;
 
