@@ -11,6 +11,7 @@ pub mod build;
 pub mod bundle;
 pub mod cli;
 pub mod error;
+pub mod manifest;
 pub mod model;
 pub mod render;
 pub mod report;
