@@ -14,10 +14,6 @@ pub fn schema() -> Value {
             "$schema".into(),
             json!("https://json-schema.org/draft/2020-12/schema"),
         );
-        map.insert(
-            "$id".into(),
-            json!("https://cargo-edge.dev/schema/edge-metadata.schema.json"),
-        );
         map.insert("title".into(), json!("[package.metadata.edge]"));
         map.insert(
             "description".into(),
