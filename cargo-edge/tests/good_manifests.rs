@@ -149,3 +149,32 @@ fn a_member_loaded_alone_finds_its_workspace_defaults() {
     assert_eq!(loaded.worker.compatibility_date, "2025-01-01");
     assert_eq!(loaded.worker.package, "api");
 }
+
+/// The README's table, row by row.
+#[test]
+fn the_readme_example_resolves_as_documented() {
+    let load = |env| {
+        load_worker(&fixture("readme/Cargo.toml"), env)
+            .unwrap_or_else(|e| panic!("{}", e.render()))
+            .worker
+    };
+    let (dev, prod) = (load(None), load(Some("prod")));
+    assert_eq!((dev.name.as_str(), prod.name.as_str()), ("api", "api-prod"));
+    assert_eq!(prod.compatibility_date, "2025-01-01");
+    assert_eq!(dev.routes[0].pattern, "dev.example.com/*");
+    assert_eq!(prod.routes.len(), 1);
+    assert_eq!(prod.routes[0].pattern, "api.example.com/*");
+    assert_eq!(dev.vars["LOG"], Var::Text("debug".into()));
+    assert_eq!(prod.vars["LOG"], Var::Text("debug".into()));
+    assert_eq!(prod.vars["ENVIRONMENT"], Var::Text("prod".into()));
+    assert_eq!(dev.kv["CACHE"].title, "api-cache");
+    assert_eq!(prod.kv["CACHE"].title, "api-prod-cache");
+    assert_eq!(
+        dev.kv["SESSIONS"].id.as_deref(),
+        Some("0f2ac74b498b48028cb68387c421e279")
+    );
+    assert_eq!(prod.kv["SESSIONS"].id, None);
+    assert_eq!(prod.kv["SESSIONS"].title, "sessions-prod");
+    assert_eq!(dev.d1["DB"].name, "api-db");
+    assert_eq!(prod.d1["DB"].name, "api-prod-db");
+}
