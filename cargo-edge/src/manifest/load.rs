@@ -9,9 +9,9 @@ use super::error::{ManifestError, Problem};
 use super::keys::{PACKAGE_KEYS, WORKSPACE_KEYS};
 use super::migrations::check_migrations;
 use super::overlay::overlay;
-use super::resolve::{check_duplicates, resolve, Context};
+use super::resolve::{resolve, Context};
 use super::suggest::did_you_mean;
-use super::validate::check_table;
+use super::validate::{check_duplicates, check_table};
 use super::written::EdgeTable;
 use crate::model::Worker;
 

@@ -9,6 +9,7 @@
 //! shape as JSON schema. Every problem is a [`error::Problem`] with file, line, column and help.
 
 pub mod check;
+pub mod convert;
 pub mod cron;
 pub mod date;
 pub mod document;

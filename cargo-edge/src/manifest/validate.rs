@@ -6,6 +6,8 @@ use super::cron::check_cron;
 use super::date::{check_compatibility_date, Date, DateError};
 use super::error::Problem;
 use super::source::Loc;
+use std::collections::BTreeMap;
+
 use super::written::{Bindings, EdgeTable, Text};
 
 /// Every problem in `table` that can be seen without the rest of the manifest.
@@ -226,5 +228,22 @@ fn check_url(name: &str, url: &Text, entrypoint: Option<&Text>, out: &mut Vec<Pr
             .label("only for `worker` services")
             .help("remove `entrypoint`, or bind a worker with `worker = \"...\"`"),
         );
+    }
+}
+
+/// A binding name may be used once across all kinds (vars, secrets, kv, d1, ...).
+pub fn check_duplicates(table: &EdgeTable, out: &mut Vec<Problem>) {
+    let mut seen: BTreeMap<&str, (&str, &Loc)> = BTreeMap::new();
+    for (name, kind, loc) in binding_names(table) {
+        match seen.get(name) {
+            Some((first_kind, first)) => out.push(
+                Problem::error("duplicate_binding", loc, format!("binding `{name}` is declared twice: in `{first_kind}` and in `{kind}`"))
+                    .label(format!("`{name}` is already a `{first_kind}` binding (at {})", first.key))
+                    .help("every binding becomes `env.NAME`, so each name can be used once; rename one of them"),
+            ),
+            None => {
+                seen.insert(name, (kind, loc));
+            }
+        }
     }
 }
