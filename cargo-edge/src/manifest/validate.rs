@@ -2,12 +2,12 @@
 //! defaults): dates, crons, binding names, services and routes. Every environment is checked,
 //! not only the one selected, so a mistake in `env.prod` shows up in `cargo edge dev` already.
 
+use std::collections::BTreeMap;
+
 use super::cron::check_cron;
 use super::date::{check_compatibility_date, Date, DateError};
 use super::error::Problem;
 use super::source::Loc;
-use std::collections::BTreeMap;
-
 use super::written::{Bindings, EdgeTable, Text};
 
 /// Every problem in `table` that can be seen without the rest of the manifest.
