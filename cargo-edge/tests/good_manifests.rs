@@ -178,3 +178,24 @@ fn the_readme_example_resolves_as_documented() {
     assert_eq!(dev.d1["DB"].name, "api-db");
     assert_eq!(prod.d1["DB"].name, "api-prod-db");
 }
+
+#[test]
+fn a_mistake_in_workspace_defaults_is_reported_once_not_once_per_member() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let write = |path: &str, text: &str| {
+        let path = root.path().join(path);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    };
+    write(
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"w/*\"]\n\n[workspace.metadata.edge]\ncompatibility_date = \"2025-01-01\"\nacount_id = \"x\"\n",
+    );
+    for member in ["a", "b"] {
+        let text = format!("[package]\nname = \"{member}\"\n\n[package.metadata.edge]\n");
+        write(&format!("w/{member}/Cargo.toml"), &text);
+    }
+    let error = load_project(root.path(), None).expect_err("unknown key");
+    assert_eq!(error.problems.len(), 1, "{}", error.render());
+    assert!(error.render().contains("did you mean `account_id`?"));
+}

@@ -88,13 +88,17 @@ impl LoadOptions {
     }
 }
 
-/// Puts problems in reading order: by file, then by position (unplaced ones first).
-pub fn sort_problems(problems: &mut [Problem]) {
-    problems.sort_by_key(|p| {
+/// Puts problems in reading order (by file, then position; unplaced ones first) and drops
+/// repeats (workspace defaults are checked once per member).
+pub fn sort_problems(problems: &mut Vec<Problem>) {
+    let key = |p: &Problem| {
         let loc = p.loc.as_ref();
         let file = loc.map(|l| l.source.display().to_string());
-        (file, loc.and_then(|l| l.span.as_ref().map(|s| s.start)))
-    });
+        let start = loc.and_then(|l| l.span.as_ref().map(|s| s.start));
+        (file, start, p.message.clone())
+    };
+    problems.sort_by_cached_key(key);
+    problems.dedup_by(|a, b| key(a) == key(b));
 }
 
 /// Loads one package's worker from the Cargo.toml at `manifest_path`, with the defaults of its
