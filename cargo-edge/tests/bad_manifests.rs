@@ -99,3 +99,26 @@ fn messages_name_the_file_line_and_column_relative_to_the_repository() {
     );
     assert!(text.contains("did you mean `id`?"), "{text}");
 }
+
+#[test]
+fn problems_serialize_with_file_line_column_key_and_help() {
+    let case = repo_root().join("fixtures/bad-manifests/02-unknown-kv-key");
+    let options = LoadOptions {
+        display_root: Some(repo_root()),
+        today: Some(TODAY),
+        ..LoadOptions::default()
+    };
+    let error = load_project_with(&case, &options).expect_err("a bad manifest");
+    let json = serde_json::to_value(&error).expect("serializable");
+    let expected = serde_json::json!([{
+        "level": "error",
+        "code": "edge::manifest::unknown_key",
+        "message": "unknown key `package.metadata.edge.kv.CACHE.idd`",
+        "file": "fixtures/bad-manifests/02-unknown-kv-key/Cargo.toml",
+        "line": 16,
+        "column": 11,
+        "key": "package.metadata.edge.kv.CACHE.idd",
+        "help": "did you mean `id`?",
+    }]);
+    assert_eq!(json, expected);
+}

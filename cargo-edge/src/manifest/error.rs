@@ -7,6 +7,8 @@ use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, Severity, SourceCode,
 };
 
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
 use super::source::Loc;
 
 /// One error or warning about a manifest.
@@ -92,6 +94,29 @@ impl fmt::Display for Problem {
 
 impl std::error::Error for Problem {}
 
+/// For `--message-format json`: the same facts as the rendered message, as fields.
+impl Serialize for Problem {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let level = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Advice => "advice",
+        };
+        let loc = self.loc.as_ref();
+        let (line, column) = loc.and_then(Loc::line_col).unzip();
+        let mut map = serializer.serialize_map(Some(8))?;
+        map.serialize_entry("level", level)?;
+        map.serialize_entry("code", &format!("edge::manifest::{}", self.code))?;
+        map.serialize_entry("message", &self.to_string())?;
+        map.serialize_entry("file", &loc.map(|l| l.source.display()))?;
+        map.serialize_entry("line", &line)?;
+        map.serialize_entry("column", &column)?;
+        map.serialize_entry("key", &loc.map(|l| l.key.as_str()))?;
+        map.serialize_entry("help", &self.help)?;
+        map.end()
+    }
+}
+
 impl Diagnostic for Problem {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         Some(Box::new(format!("edge::manifest::{}", self.code)))
@@ -156,6 +181,12 @@ impl fmt::Display for ManifestError {
 }
 
 impl std::error::Error for ManifestError {}
+
+impl Serialize for ManifestError {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.problems.serialize(serializer)
+    }
+}
 
 impl Diagnostic for ManifestError {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {

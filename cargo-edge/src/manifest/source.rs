@@ -65,6 +65,17 @@ impl Loc {
     }
 }
 
+impl Loc {
+    /// 1-based line and column of the span's start (columns count characters).
+    pub fn line_col(&self) -> Option<(usize, usize)> {
+        let start = self.span.as_ref()?.start;
+        let before = self.source.text().get(..start)?;
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        Some((line, before[line_start..].chars().count() + 1))
+    }
+}
+
 impl PartialEq for Loc {
     fn eq(&self, other: &Loc) -> bool {
         self.span == other.span && self.key == other.key && self.source.path == other.source.path
