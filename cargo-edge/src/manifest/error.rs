@@ -139,7 +139,13 @@ impl Diagnostic for Problem {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let span = self.loc.as_ref()?.span.clone()?;
+        let loc = self.loc.as_ref()?;
+        let mut span = loc.span.clone()?;
+        // A table's span runs over all its lines; underlining its first line (the header) reads better.
+        let text = loc.source.text().get(span.clone()).unwrap_or_default();
+        if let Some(newline) = text.trim_end().find('\n') {
+            span.end = span.start + text[..newline].trim_end().len();
+        }
         let label = LabeledSpan::new_with_span(Some(self.label.clone()), span);
         Some(Box::new(std::iter::once(label)))
     }
