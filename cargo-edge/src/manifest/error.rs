@@ -57,6 +57,18 @@ impl Problem {
         }
     }
 
+    /// An error at `loc` when the place is known, else an unplaced one.
+    pub fn error_near(
+        code: &'static str,
+        loc: Option<&Loc>,
+        message: impl Into<String>,
+    ) -> Problem {
+        match loc {
+            Some(loc) => Problem::error(code, loc, message),
+            None => Problem::unplaced(code, message),
+        }
+    }
+
     pub fn label(mut self, label: impl Into<String>) -> Problem {
         self.label = label.into();
         self

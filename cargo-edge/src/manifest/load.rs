@@ -259,11 +259,10 @@ fn select_env<'a>(
         (None, false) => format!("environments defined here: {}", known.join(", ")),
     };
     let message = format!("`--env {name}`: there is no environment `{name}`");
-    let problem = match &base.loc {
-        Some(loc) => Problem::error("unknown_env", loc, message)
-            .label("environments are declared under this table's `env`"),
-        None => Problem::unplaced("unknown_env", message),
-    };
-    out.push(problem.help(help));
+    out.push(
+        Problem::error_near("unknown_env", base.loc.as_ref(), message)
+            .label("environments are declared under this table's `env`")
+            .help(help),
+    );
     None
 }

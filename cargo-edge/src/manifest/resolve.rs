@@ -110,12 +110,11 @@ fn compatibility_date(table: &EdgeTable, cx: &Context, out: &mut Vec<Problem>) -
         "add it to [package.metadata.edge] (or to [workspace.metadata.edge] for every member):\n\n    compatibility_date = \"{}\"",
         cx.today
     );
-    let problem = match &table.loc {
-        Some(loc) => Problem::error("missing_compatibility_date", loc, message)
-            .label("set `compatibility_date` in this table"),
-        None => Problem::unplaced("missing_compatibility_date", message),
-    };
-    out.push(problem.help(help));
+    out.push(
+        Problem::error_near("missing_compatibility_date", table.loc.as_ref(), message)
+            .label("set `compatibility_date` in this table")
+            .help(help),
+    );
     None
 }
 
