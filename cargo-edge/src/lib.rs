@@ -14,6 +14,7 @@ pub mod deploy;
 pub mod dev;
 pub mod dotenv;
 pub mod error;
+pub mod manifest;
 pub mod model;
 pub mod package;
 pub mod render;
