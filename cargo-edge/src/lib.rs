@@ -10,6 +10,7 @@
 pub mod build;
 pub mod bundle;
 pub mod cli;
+pub mod dev;
 pub mod error;
 pub mod model;
 pub mod render;

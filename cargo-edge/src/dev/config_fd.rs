@@ -1,0 +1,57 @@
+//! Handing a config that contains secrets to workerd without writing it to disk.
+//!
+//! `workerd serve` reads a text config only from a path that is a regular file (`-` on stdin is
+//! accepted only with `--binary`, and `/dev/stdin` is refused as "not a file"). An anonymous
+//! in-memory file (`memfd_create`) is a regular file that lives in RAM: the config is written to
+//! it, its descriptor is inherited by workerd alone, and workerd opens `/proc/self/fd/<N>`.
+//! Module paths inside such a config must be absolute (there is no directory to be relative to).
+
+use std::io::Write;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+
+use super::error::{DevError, Result};
+
+/// A config held in an anonymous in-memory file.
+#[derive(Debug)]
+pub struct ConfigFd {
+    fd: OwnedFd,
+}
+
+impl ConfigFd {
+    /// Write `config` to a new in-memory file (close-on-exec: only [`Self::pass_to`] shares it).
+    pub fn new(config: &str) -> Result<ConfigFd> {
+        // SAFETY: memfd_create takes a NUL-terminated name and flags; it returns a new fd or -1.
+        let raw = unsafe { libc::memfd_create(c"cargo-edge-config".as_ptr(), libc::MFD_CLOEXEC) };
+        if raw < 0 {
+            return Err(DevError::ConfigFd(std::io::Error::last_os_error()));
+        }
+        // SAFETY: `raw` is a fresh descriptor that nothing else owns.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        let mut file = std::fs::File::from(fd.try_clone().map_err(DevError::ConfigFd)?);
+        file.write_all(config.as_bytes())
+            .map_err(DevError::ConfigFd)?;
+        Ok(ConfigFd { fd })
+    }
+
+    /// The path workerd opens: `/proc/self/fd/<N>` (valid in the child, which inherits `N`).
+    pub fn path(&self) -> String {
+        format!("/proc/self/fd/{}", self.fd.as_raw_fd())
+    }
+
+    /// Let `command`'s process (only it) inherit the descriptor. Keep `self` alive until the
+    /// process has started.
+    pub fn pass_to(&self, command: &mut std::process::Command) {
+        let raw = self.fd.as_raw_fd();
+        // SAFETY: the closure only calls fcntl, which is async-signal-safe, between fork and exec.
+        unsafe {
+            command.pre_exec(move || {
+                let flags = libc::fcntl(raw, libc::F_GETFD);
+                if flags < 0 || libc::fcntl(raw, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+}
