@@ -109,3 +109,50 @@ fn kv_behaves_like_workers_kv() {
     eprintln!("KV get through workerd: {:?} per request (200 sequential)", start.elapsed() / 200);
     dev.stop();
 }
+
+/// D1 through workerd's d1-api module: exec, run meta, all/first/raw, batch rollback, errors.
+#[test]
+fn d1_runs_sql_in_the_users_database_file() {
+    let dir = state();
+    let dev = Dev::start(&dir.path().join("state"), vec![], vec![]);
+    let exec = dev.call("d1", "exec", json!({"sql": "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT UNIQUE, avatar BLOB);\nCREATE INDEX users_name ON users (name);"}));
+    assert_eq!(exec["count"], 2);
+    let run = dev.call("d1", "run", json!({"sql": "INSERT INTO users (name, avatar) VALUES (?1, ?2)", "params": ["ada", [1, 2, 3]]}));
+    assert_eq!(run["success"], true);
+    assert_eq!(run["meta"]["changes"], 1);
+    assert_eq!(run["meta"]["last_row_id"], 1);
+    assert_eq!(run["meta"]["changed_db"], true);
+    assert_eq!(run["meta"]["rows_written"], 1);
+    assert!(run["meta"]["size_after"].as_i64().unwrap() > 0);
+    assert!(run["meta"]["duration"].is_number());
+    let all = dev.call("d1", "all", json!({"sql": "SELECT id, name, avatar FROM users WHERE name = ?", "params": ["ada"]}));
+    assert_eq!(all["results"], json!([{"id": 1, "name": "ada", "avatar": [1, 2, 3]}]));
+    assert!(all["meta"]["rows_read"].as_i64().unwrap() >= 1);
+    assert_eq!(dev.call("d1", "first", json!({"sql": "SELECT name FROM users"})), json!({"name": "ada"}));
+    assert_eq!(dev.call("d1", "raw", json!({"sql": "SELECT id, name FROM users"})), json!([["id", "name"], [1, "ada"]]));
+
+    let batch = dev.call("d1", "batch", json!({"statements": [
+        {"sql": "INSERT INTO users (name) VALUES (?)", "params": ["grace"]},
+        {"sql": "SELECT count(*) AS n FROM users"},
+    ]}));
+    assert_eq!(batch[1]["results"], json!([{"n": 2}]));
+    let failed = dev.try_call("d1", "batch", json!({"statements": [
+        {"sql": "INSERT INTO users (name) VALUES (?)", "params": ["linus"]},
+        {"sql": "INSERT INTO users (name) VALUES (?)", "params": ["ada"]},
+    ]}));
+    let error = failed["error"].as_str().unwrap();
+    assert!(error.starts_with("D1_ERROR: UNIQUE constraint failed: users.name"), "{error}");
+    let names = dev.call("d1", "raw", json!({"sql": "SELECT name FROM users ORDER BY id"}));
+    assert_eq!(names, json!([["name"], ["ada"], ["grace"]]), "the failed batch was rolled back");
+    let missing = dev.try_call("d1", "all", json!({"sql": "SELECT * FROM nope"}));
+    assert_eq!(missing["error"], "D1_ERROR: no such table: nope: SQLITE_ERROR");
+    let bad_exec = dev.try_call("d1", "exec", json!({"sql": "INSERT INTO users (name) VALUES ('x');\nBROKEN SQL;"}));
+    assert!(bad_exec["error"].as_str().unwrap().contains("Error in line 2: BROKEN SQL;"), "{bad_exec}");
+    dev.stop();
+
+    // The file is the user's SQLite database: the CLI helpers see the same tables.
+    let mut conn = cargo_edge::dev::d1::open_database(&dir.path().join("state"), "app-db").unwrap();
+    let rows = cargo_edge::dev::d1::execute_sql(&mut conn, "SELECT count(*) AS n FROM users; SELECT 1 AS one").unwrap();
+    assert_eq!(rows[0]["results"], json!([{"n": 2}]));
+    assert_eq!(rows[1]["results"], json!([{"one": 1}]));
+}
