@@ -156,3 +156,76 @@ fn d1_runs_sql_in_the_users_database_file() {
     assert_eq!(rows[0]["results"], json!([{"n": 2}]));
     assert_eq!(rows[1]["results"], json!([{"one": 1}]));
 }
+
+/// R2: put with metadata and checksums, get, ranges, conditionals, list with delimiter,
+/// multipart, large objects on disk, delete.
+#[test]
+fn r2_behaves_like_r2() {
+    let dir = state();
+    let dev = Dev::start(&dir.path().join("state"), vec![], vec![]);
+    // sha256("hello world")
+    let sha = "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9";
+    let put = dev.call("r2", "put", json!({"key": "docs/a.txt", "body": "hello world", "sha256": sha,
+        "httpMetadata": {"contentType": "text/plain"}, "customMetadata": {"owner": "ada"}}));
+    assert_eq!(put["size"], 11);
+    assert_eq!(put["etag"], "5eb63bbbe01eeed093cb22bb8f5acdc3");
+    assert_eq!(put["checksums"]["sha256"], sha);
+    let got = dev.call("r2", "get", json!({"key": "docs/a.txt"}));
+    assert_eq!(got["text"], "hello world");
+    assert_eq!(got["httpMetadata"]["contentType"], "text/plain");
+    assert_eq!(got["customMetadata"], json!({"owner": "ada"}));
+    let range = dev.call("r2", "get", json!({"key": "docs/a.txt", "range": {"offset": 6, "length": 3}}));
+    assert_eq!(range["text"], "wor");
+    assert_eq!(range["range"], json!({"offset": 6, "length": 3}));
+    assert_eq!(dev.call("r2", "get", json!({"key": "docs/a.txt", "range": {"suffix": 5}}))["text"], "world");
+    assert_eq!(dev.call("r2", "get", json!({"key": "nope"})), Value::Null);
+
+    let etag = put["etag"].as_str().unwrap();
+    let unchanged = dev.call("r2", "get", json!({"key": "docs/a.txt", "onlyIf": {"etagDoesNotMatch": etag}}));
+    assert_eq!(unchanged["hasBody"], false, "a failed precondition returns the object without body");
+    assert_eq!(unchanged["etag"], etag);
+    let matched = dev.call("r2", "get", json!({"key": "docs/a.txt", "onlyIf": {"etagMatches": etag}}));
+    assert_eq!(matched["text"], "hello world");
+    let refused = dev.call("r2", "put", json!({"key": "docs/a.txt", "body": "new", "onlyIf": {"etagMatches": "0000"}}));
+    assert_eq!(refused, Value::Null, "a put whose precondition fails returns null");
+    let bad = dev.try_call("r2", "put", json!({"key": "x", "body": "abc", "sha256": sha}));
+    assert_eq!(bad["error"], "put: The SHA-256 checksum you specified did not match what we received. (10037)");
+
+    for key in ["docs/b.txt", "docs/img/1.png", "docs/img/2.png", "top.txt"] {
+        dev.call("r2", "put", json!({"key": key, "body": key}));
+    }
+    let listed = dev.call("r2", "list", json!({"prefix": "docs/", "delimiter": "/", "include": ["customMetadata"]}));
+    let keys: Vec<&str> = listed["objects"].as_array().unwrap().iter().map(|o| o["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["docs/a.txt", "docs/b.txt"]);
+    assert_eq!(listed["delimitedPrefixes"], json!(["docs/img/"]));
+    assert_eq!(listed["objects"][0]["customMetadata"], json!({"owner": "ada"}));
+    let mut seen = Vec::new();
+    let mut cursor = Value::Null;
+    loop {
+        let page = dev.call("r2", "list", json!({"limit": 2, "cursor": cursor}));
+        seen.extend(page["objects"].as_array().unwrap().iter().map(|o| o["key"].as_str().unwrap().to_string()));
+        if page["truncated"] == false {
+            break;
+        }
+        cursor = page["cursor"].clone();
+    }
+    assert_eq!(seen, ["docs/a.txt", "docs/b.txt", "docs/img/1.png", "docs/img/2.png", "top.txt"]);
+
+    let multi = dev.call("r2", "multipart", json!({"key": "big/multi.bin"}));
+    assert_eq!(multi["size"], 5 * 1024 * 1024 + 4);
+    assert!(multi["etag"].as_str().unwrap().ends_with("-2"), "{multi}");
+    let tail = dev.call("r2", "get", json!({"key": "big/multi.bin", "range": {"suffix": 6}}));
+    assert_eq!(tail["text"], "aatail");
+    assert_eq!(tail["customMetadata"], json!({"kind": "multi"}));
+    assert_eq!(dev.call("r2", "head", json!({"key": "big/multi.bin.aborted"})), Value::Null);
+
+    let large = dev.call("r2", "put", json!({"key": "big/large.bin", "size": 3 * 1024 * 1024}));
+    let blobs = dev.state.join("r2/app-assets.blobs");
+    let files = || std::fs::read_dir(&blobs).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(files(), 2, "objects over 1 MiB live in files beside the database");
+    assert_eq!(dev.call("r2", "head", json!({"key": "big/large.bin"}))["size"], large["size"]);
+    dev.call("r2", "delete", json!({"keys": ["big/large.bin", "big/multi.bin", "top.txt"]}));
+    assert_eq!(files(), 0, "deleting an object deletes its file");
+    assert_eq!(dev.call("r2", "head", json!({"key": "top.txt"})), Value::Null);
+    dev.stop();
+}

@@ -29,6 +29,7 @@ async function r2(op, a, env) {
     case "head": return summary(await env.R2.head(a.key));
     case "delete": await env.R2.delete(a.keys); return { deleted: a.keys };
     case "list": {
+      if (a.cursor == null) delete a.cursor;
       const r = await env.R2.list(a);
       return { objects: r.objects.map(summary), truncated: r.truncated, cursor: r.cursor, delimitedPrefixes: r.delimitedPrefixes };
     }
