@@ -229,3 +229,86 @@ fn r2_behaves_like_r2() {
     assert_eq!(dev.call("r2", "head", json!({"key": "top.txt"})), Value::Null);
     dev.stop();
 }
+
+fn consumer(queue: &str, batch: u32, wait_ms: u32, dlq: Option<&str>) -> ConsumerSpec {
+    let mut consumer = QueueConsumer::with_defaults(queue);
+    consumer.max_batch_size = batch;
+    consumer.max_wait_ms = wait_ms;
+    consumer.max_retries = 1;
+    consumer.dead_letter_queue = dlq.map(str::to_string);
+    ConsumerSpec { worker: "USER".into(), consumer }
+}
+
+/// The delivery record the test worker's queue handler wrote, once it exists.
+fn delivery(dev: &Dev, key: &str) -> Value {
+    poll(WAIT, key, || {
+        let value = dev.call("kv", "get", json!({"key": key}))["value"].clone();
+        value.as_str().map(|v| serde_json::from_str(v).unwrap())
+    })
+}
+
+fn absent(dev: &Dev, key: &str) -> bool {
+    dev.call("kv", "get", json!({"key": key}))["value"].is_null()
+}
+
+/// Queues: batching, max wait, delays, ack/retry/throw, max_retries then the dead-letter queue;
+/// crons fired through the trigger endpoint.
+#[test]
+fn queues_deliver_retry_and_dead_letter_and_crons_fire() {
+    let dir = state();
+    let consumers = vec![consumer("jobs", 3, 300, Some("jobs-dlq")), consumer("jobs-dlq", 10, 100, None)];
+    let crons = vec![CronSpec { worker: "USER".into(), cron: "*/5 * * * *".into() }];
+    let dev = Dev::start(&dir.path().join("state"), consumers, crons);
+
+    dev.call("queue", "batch", json!({"messages": [
+        {"body": {"tag": "a", "action": "ack"}},
+        {"body": {"tag": "b", "action": "retry"}},
+        {"body": {"tag": "c", "action": "ack"}, "contentType": "json"},
+    ]}));
+    assert_eq!(delivery(&dev, "q:jobs:a:1")["size"], 3, "a full batch is delivered at once");
+    assert_eq!(delivery(&dev, "q:jobs:c:1")["body"], json!({"tag": "c", "action": "ack"}));
+    assert_eq!(delivery(&dev, "q:jobs:b:2")["attempts"], 2);
+    let dead = delivery(&dev, "q:jobs-dlq:b:1");
+    assert_eq!(dead["body"]["tag"], "b", "after max_retries the message moves to the DLQ");
+    assert!(absent(&dev, "q:jobs:a:2") && absent(&dev, "q:jobs:b:3"), "acked once, retried once");
+
+    dev.call("queue", "send", json!({"body": "plain"}));
+    let plain = delivery(&dev, "q:jobs:plain:1");
+    assert_eq!((plain["size"].clone(), plain["body"].clone()), (json!(1), json!("plain")));
+    assert!(plain["waited"].as_i64().unwrap() >= 300, "a partial batch waits max_wait_ms: {plain}");
+    dev.call("queue", "send", json!({"body": {"tag": "d", "action": "ack"}, "options": {"delaySeconds": 1}}));
+    assert!(delivery(&dev, "q:jobs:d:1")["waited"].as_i64().unwrap() >= 1000, "delaySeconds is honoured");
+    dev.call("queue", "send", json!({"body": {"tag": "t", "action": "throw"}}));
+    delivery(&dev, "q:jobs:t:2");
+    delivery(&dev, "q:jobs-dlq:t:1");
+
+    let token = dev.token();
+    let (status, body) = dev.raw("/__edge/trigger/cron?cron=*/5%20*%20*%20*%20*", &[("X-Edge-Token", &token)], "");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["outcome"], "ok");
+    assert!(!absent(&dev, "cron:*/5 * * * *"), "the scheduled handler ran");
+    let (status, _) = dev.raw("/__edge/trigger/cron?cron=0%200%20*%20*%20*", &[("X-Edge-Token", &token)], "");
+    assert_eq!(status, 404, "only configured crons can be triggered");
+    dev.stop();
+}
+
+/// Stopping and starting again on the same state directory keeps KV, D1, R2 data and delivers
+/// messages that were queued but not yet consumed.
+#[test]
+fn state_survives_a_restart() {
+    let dir = state();
+    let state = dir.path().join("state");
+    let dev = Dev::start(&state, vec![], vec![]);
+    dev.call("kv", "put", json!({"key": "kept", "value": "yes"}));
+    dev.call("d1", "exec", json!({"sql": "CREATE TABLE t (v TEXT);\nINSERT INTO t VALUES ('row');"}));
+    dev.call("r2", "put", json!({"key": "kept.txt", "body": "object"}));
+    dev.call("queue", "send", json!({"body": {"tag": "p", "action": "ack"}}));
+    dev.stop();
+
+    let dev = Dev::start(&state, vec![consumer("jobs", 10, 100, None)], vec![]);
+    assert_eq!(dev.call("kv", "get", json!({"key": "kept"}))["value"], "yes");
+    assert_eq!(dev.call("d1", "first", json!({"sql": "SELECT v FROM t"})), json!({"v": "row"}));
+    assert_eq!(dev.call("r2", "get", json!({"key": "kept.txt"}))["text"], "object");
+    assert_eq!(delivery(&dev, "q:jobs:p:1")["attempts"], 1, "the queued message is delivered");
+    dev.stop();
+}
