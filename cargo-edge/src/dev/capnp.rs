@@ -27,6 +27,81 @@ impl BindingKind {
     }
 }
 
+/// One binding of a worker that the server serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalBinding {
+    /// The binding name in the worker's `env`.
+    pub name: String,
+    pub kind: BindingKind,
+    /// What state is keyed by: a KV namespace's id when fixed, else its title; the D1 database
+    /// name; the bucket name; the queue name. Workers naming the same resource share its data.
+    pub resource: String,
+    /// A queue producer's default delay in seconds.
+    pub delivery_delay: Option<u32>,
+}
+
+/// The KV, D1, R2 and queue-producer bindings of `worker`, sorted by kind then name.
+pub fn local_bindings(worker: &crate::model::Worker) -> Vec<LocalBinding> {
+    let entry = |name: &String, kind, resource: &str, delivery_delay| LocalBinding {
+        name: name.clone(),
+        kind,
+        resource: resource.to_string(),
+        delivery_delay,
+    };
+    let mut out = Vec::new();
+    for (name, kv) in &worker.kv {
+        out.push(entry(
+            name,
+            BindingKind::Kv,
+            kv.id.as_deref().unwrap_or(&kv.title),
+            None,
+        ));
+    }
+    for (name, db) in &worker.d1 {
+        out.push(entry(name, BindingKind::D1, &db.name, None));
+    }
+    for (name, bucket) in &worker.r2 {
+        out.push(entry(name, BindingKind::R2, &bucket.bucket, None));
+    }
+    for (name, producer) in &worker.queue_producers {
+        out.push(entry(
+            name,
+            BindingKind::Queue,
+            &producer.queue,
+            producer.delivery_delay,
+        ));
+    }
+    out
+}
+
+/// The `services` entry for one [`LocalBinding`] (named with [`service_name`]) and the worker's
+/// `bindings` entry that uses it. Several workers bound to one resource get identical service
+/// entries: keep one per service name (workerd refuses duplicates).
+pub fn local_binding_capnp(
+    binding: &LocalBinding,
+    addr: SocketAddr,
+    token: &str,
+) -> (String, String) {
+    let mut service = service_name(binding.kind, &binding.resource);
+    if let Some(delay) = binding.delivery_delay {
+        service.push_str(&format!("-delay{delay}"));
+    }
+    let external = match binding.kind {
+        BindingKind::Queue => producer_external_service(
+            &service,
+            addr,
+            &binding.resource,
+            token,
+            binding.delivery_delay,
+        ),
+        kind => external_service(&service, addr, kind, &binding.resource, token),
+    };
+    (
+        external,
+        self::binding(&binding.name, binding.kind, &service),
+    )
+}
+
 /// The headers workerd must add to every request of one binding: the token, and which
 /// resource (KV namespace title or id, bucket, queue or database name) it is.
 pub fn inject_headers(token: &str, kind: BindingKind, resource: &str) -> Vec<(String, String)> {
@@ -37,6 +112,23 @@ pub fn inject_headers(token: &str, kind: BindingKind, resource: &str) -> Vec<(St
             format!("{}/{resource}", kind.as_str()),
         ),
     ]
+}
+
+/// The `external` service of a queue producer whose messages default to `delivery_delay`
+/// seconds of delay (`model::QueueProducer::delivery_delay`); a `delaySeconds` given by the worker
+/// wins.
+pub fn producer_external_service(
+    service: &str,
+    addr: SocketAddr,
+    queue: &str,
+    token: &str,
+    delivery_delay: Option<u32>,
+) -> String {
+    let mut headers = inject_headers(token, BindingKind::Queue, queue);
+    if let Some(delay) = delivery_delay {
+        headers.push(("X-Edge-Delivery-Delay".to_string(), delay.to_string()));
+    }
+    render_external(service, addr, &headers)
 }
 
 /// A conventional service name for a resource's `external` service, e.g. `edge-kv-app-cache`.
@@ -57,7 +149,11 @@ pub fn external_service(
     resource: &str,
     token: &str,
 ) -> String {
-    let headers: Vec<String> = inject_headers(token, kind, resource)
+    render_external(service, addr, &inject_headers(token, kind, resource))
+}
+
+fn render_external(service: &str, addr: SocketAddr, headers: &[(String, String)]) -> String {
+    let headers: Vec<String> = headers
         .iter()
         .map(|(name, value)| format!("(name = {}, value = {})", quote(name), quote(value)))
         .collect();

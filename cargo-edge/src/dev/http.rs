@@ -26,6 +26,9 @@ pub fn with_reason(status: StatusCode, reason: &str) -> Response {
     response
 }
 
+/// A response that refuses a request, boxed so `Result<T, Refusal>` stays small.
+pub type Refusal = Box<Response>;
+
 /// A JSON response.
 pub fn json(status: StatusCode, value: &serde_json::Value) -> Response {
     let mut response = Response::new(Body::from(value.to_string()));

@@ -10,7 +10,7 @@ use base64::Engine;
 use rusqlite::{params, OptionalExtension};
 use serde_json::{json, Value};
 
-use super::http::{internal, json, with_reason, Call};
+use super::http::{internal, json, with_reason, Call, Refusal};
 use super::store::{lock, now_ms, Db, Durability, Stores};
 
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB NOT NULL, \
@@ -157,7 +157,7 @@ fn check_key(key: &str) -> Option<Response> {
 fn put(db: &Db, key: &str, call: &Call) -> rusqlite::Result<Response> {
     let expiration = match expiration(call) {
         Ok(expiration) => expiration,
-        Err(refusal) => return Ok(refusal),
+        Err(refusal) => return Ok(*refusal),
     };
     if let Some(refusal) = check_key(key) {
         return Ok(refusal);
@@ -193,7 +193,7 @@ fn put(db: &Db, key: &str, call: &Call) -> rusqlite::Result<Response> {
 }
 
 /// The absolute expiration (seconds) a put asks for, or Cloudflare's refusal.
-fn expiration(call: &Call) -> Result<Option<i64>, Response> {
+fn expiration(call: &Call) -> Result<Option<i64>, Refusal> {
     let now = now_s();
     if let Some(ttl) = call.param("expiration_ttl") {
         return match ttl.parse::<i64>() {
@@ -220,8 +220,8 @@ fn expiration(call: &Call) -> Result<Option<i64>, Response> {
     }
 }
 
-fn refuse(message: String) -> Response {
-    with_reason(StatusCode::BAD_REQUEST, &message)
+fn refuse(message: String) -> Refusal {
+    Box::new(with_reason(StatusCode::BAD_REQUEST, &message))
 }
 
 fn list(db: &Db, call: &Call) -> rusqlite::Result<Response> {
@@ -233,7 +233,7 @@ fn list(db: &Db, call: &Call) -> rusqlite::Result<Response> {
                 "Invalid key_count_limit of {}. Please specify an integer between 1 and {MAX_LIST}.",
                 call.param("key_count_limit").unwrap_or_default()
             );
-            return Ok(refuse(msg));
+            return Ok(*refuse(msg));
         }
     };
     let prefix = call.param("prefix").unwrap_or("");

@@ -85,6 +85,13 @@ pub fn apply(conn: &mut Connection, dir: &Path) -> Result<Vec<String>> {
     Ok(applied)
 }
 
+/// `cargo edge d1 migrations apply DB --local`: apply `dir`'s pending migrations to the local
+/// file of database `name` under `state_dir` (the file the dev server serves).
+pub fn apply_local(state_dir: &Path, name: &str, dir: &Path) -> Result<Vec<String>> {
+    let mut conn = super::d1::open_database(state_dir, name)?;
+    apply(&mut conn, dir)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use tokio::sync::Notify;
 
 use super::error::Result;
-use super::http::{internal, json, with_reason, Call};
+use super::http::{internal, json, with_reason, Call, Refusal};
 use super::store::{lock, now_ms, Db, Durability, Stores};
 
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS messages (seq INTEGER PRIMARY KEY AUTOINCREMENT, \
@@ -21,7 +21,8 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS messages (seq INTEGER PRIMARY K
     visible_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0);";
 
 /// Cloudflare's limits: message size, batch length, delay.
-pub const MAX_MESSAGE: usize = 128 * 1024;
+pub const MAX_MESSAGE: usize = 128_000;
+pub const MAX_BATCH_BYTES: usize = 256_000;
 pub const MAX_BATCH: usize = 100;
 pub const MAX_DELAY_SECS: u64 = 43_200;
 
@@ -136,14 +137,14 @@ pub fn handle(queues: &Queues, queue: &str, call: &Call) -> Response {
     let messages = match (&call.method, call.path.as_str()) {
         (&Method::POST, "message") => single(call),
         (&Method::POST, "batch") => batch(call),
-        _ => Err(with_reason(
+        _ => Err(Box::new(with_reason(
             StatusCode::METHOD_NOT_ALLOWED,
             "Method not allowed",
-        )),
+        ))),
     };
     let messages = match messages {
         Ok(messages) => messages,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     if let Err(e) = queues.enqueue(queue, &messages) {
         return internal(e);
@@ -156,21 +157,17 @@ pub fn handle(queues: &Queues, queue: &str, call: &Call) -> Response {
 }
 
 /// A message ready to store; `delay` in seconds.
-fn message(
-    body: Vec<u8>,
-    content_type: &str,
-    delay: u64,
-) -> std::result::Result<Message, Response> {
+fn message(body: Vec<u8>, content_type: &str, delay: u64) -> std::result::Result<Message, Refusal> {
     if body.len() > MAX_MESSAGE {
         let msg = format!(
-            "Queue send failed: message length of {} bytes exceeds limit of {MAX_MESSAGE}",
+            "message length of {} bytes exceeds limit of {MAX_MESSAGE}",
             body.len()
         );
-        return Err(with_reason(StatusCode::PAYLOAD_TOO_LARGE, &msg));
+        return Err(Box::new(with_reason(StatusCode::PAYLOAD_TOO_LARGE, &msg)));
     }
     if delay > MAX_DELAY_SECS {
-        let msg = format!("Queue send failed: delaySeconds must be at most {MAX_DELAY_SECS}");
-        return Err(with_reason(StatusCode::BAD_REQUEST, &msg));
+        let msg = format!("delaySeconds must be at most {MAX_DELAY_SECS}");
+        return Err(Box::new(with_reason(StatusCode::BAD_REQUEST, &msg)));
     }
     let now = now_ms();
     Ok(Message {
@@ -183,13 +180,16 @@ fn message(
     })
 }
 
+/// The delay of a send: `X-Msg-Delay-Secs` when the worker gave one, else the producer's
+/// `delivery_delay` (injected by workerd as `X-Edge-Delivery-Delay`), else none.
 fn delay_header(call: &Call) -> u64 {
-    call.header("X-Msg-Delay-Secs")
-        .and_then(|d| d.parse().ok())
+    ["X-Msg-Delay-Secs", "X-Edge-Delivery-Delay"]
+        .iter()
+        .find_map(|name| call.header(name).and_then(|d| d.parse().ok()))
         .unwrap_or(0)
 }
 
-fn single(call: &Call) -> std::result::Result<Vec<Message>, Response> {
+fn single(call: &Call) -> std::result::Result<Vec<Message>, Refusal> {
     let format = call.header("X-Msg-Fmt").unwrap_or("v8");
     Ok(vec![message(
         call.body.to_vec(),
@@ -198,33 +198,24 @@ fn single(call: &Call) -> std::result::Result<Vec<Message>, Response> {
     )?])
 }
 
-fn batch(call: &Call) -> std::result::Result<Vec<Message>, Response> {
-    let request: Value = serde_json::from_slice(&call.body).map_err(|_| {
-        with_reason(
-            StatusCode::BAD_REQUEST,
-            "Queue sendBatch failed: invalid body",
-        )
-    })?;
+fn batch(call: &Call) -> std::result::Result<Vec<Message>, Refusal> {
+    let invalid = || Box::new(with_reason(StatusCode::BAD_REQUEST, "invalid batch body"));
+    let request: Value = serde_json::from_slice(&call.body).map_err(|_| invalid())?;
     let items = request["messages"].as_array().cloned().unwrap_or_default();
     if items.len() > MAX_BATCH {
         let msg = format!(
-            "Queue sendBatch failed: batch of {} messages exceeds limit of {MAX_BATCH}",
+            "batch message count of {} exceeds limit of {MAX_BATCH}",
             items.len()
         );
-        return Err(with_reason(StatusCode::PAYLOAD_TOO_LARGE, &msg));
+        return Err(Box::new(with_reason(StatusCode::PAYLOAD_TOO_LARGE, &msg)));
     }
     let batch_delay = delay_header(call);
-    items
+    let messages = items
         .iter()
         .map(|item| {
             let body = base64::engine::general_purpose::STANDARD
                 .decode(item["body"].as_str().unwrap_or_default())
-                .map_err(|_| {
-                    with_reason(
-                        StatusCode::BAD_REQUEST,
-                        "Queue sendBatch failed: invalid body",
-                    )
-                })?;
+                .map_err(|_| invalid())?;
             let format = item["contentType"].as_str().unwrap_or("v8");
             message(
                 body,
@@ -232,5 +223,11 @@ fn batch(call: &Call) -> std::result::Result<Vec<Message>, Response> {
                 item["delaySecs"].as_u64().unwrap_or(batch_delay),
             )
         })
-        .collect()
+        .collect::<std::result::Result<Vec<Message>, Refusal>>()?;
+    let bytes: usize = messages.iter().map(|m| m.body.len()).sum();
+    if bytes > MAX_BATCH_BYTES {
+        let msg = format!("batch size of {bytes} bytes exceeds limit of {MAX_BATCH_BYTES}");
+        return Err(Box::new(with_reason(StatusCode::PAYLOAD_TOO_LARGE, &msg)));
+    }
+    Ok(messages)
 }

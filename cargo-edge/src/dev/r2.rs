@@ -311,7 +311,7 @@ fn put(bucket: &Bucket, request: &Value, payload: &[u8]) -> Result<Response, Fai
     }
     let checksums = match verify_checksums(request, payload) {
         Ok(checksums) => checksums,
-        Err(refusal) => return Ok(refusal),
+        Err(refusal) => return Ok(*refusal),
     };
     let object = Object {
         key,
@@ -340,8 +340,11 @@ pub fn fields(value: &Value, default: Value) -> Value {
     }
 }
 
+/// A hex digest function.
+type HexDigest = fn(&[u8]) -> String;
+
 /// Compute the object's checksums and check those the put supplied (`md5` base64, SHA hex).
-fn verify_checksums(request: &Value, payload: &[u8]) -> Result<Value, Response> {
+fn verify_checksums(request: &Value, payload: &[u8]) -> Result<Value, Box<Response>> {
     let md5 = hex::encode(Md5::digest(payload));
     let mut out = json!({ "0": md5 });
     if let Some(given) = request["md5"].as_str() {
@@ -351,10 +354,10 @@ fn verify_checksums(request: &Value, payload: &[u8]) -> Result<Value, Response> 
             .unwrap_or_default();
         if given != md5 {
             let msg = "The MD5 checksum you specified did not match what we received.";
-            return Err(wire::error(StatusCode::BAD_REQUEST, 10037, msg));
+            return Err(Box::new(wire::error(StatusCode::BAD_REQUEST, 10037, msg)));
         }
     }
-    let shas: [(&str, &str, &str, fn(&[u8]) -> String); 4] = [
+    let shas: [(&str, &str, &str, HexDigest); 4] = [
         ("sha1", "1", "SHA-1", |b| hex::encode(sha1::Sha1::digest(b))),
         ("sha256", "2", "SHA-256", |b| {
             hex::encode(sha2::Sha256::digest(b))
@@ -373,7 +376,7 @@ fn verify_checksums(request: &Value, payload: &[u8]) -> Result<Value, Response> 
         let actual = digest(payload);
         if !given.eq_ignore_ascii_case(&actual) {
             let msg = format!("The {label} checksum you specified did not match what we received.");
-            return Err(wire::error(StatusCode::BAD_REQUEST, 10037, &msg));
+            return Err(Box::new(wire::error(StatusCode::BAD_REQUEST, 10037, &msg)));
         }
         out[slot] = json!(actual);
     }

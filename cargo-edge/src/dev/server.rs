@@ -113,16 +113,14 @@ impl BindingServer {
             config.dispatcher_url.clone(),
             token.clone(),
         ));
-        let listener = tokio::net::TcpListener::bind(config.listen)
-            .await
-            .map_err(|source| DevError::Bind {
-                addr: config.listen.to_string(),
-                source,
-            })?;
-        let addr = listener.local_addr().map_err(|source| DevError::Bind {
+        let bind_error = |source| DevError::Bind {
             addr: config.listen.to_string(),
             source,
-        })?;
+        };
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(bind_error)?;
+        let addr = listener.local_addr().map_err(bind_error)?;
         let (stop, stopped) = watch::channel(false);
         let state = Arc::new(AppState {
             stores,
@@ -131,41 +129,20 @@ impl BindingServer {
             dispatcher: dispatcher.clone(),
             crons: config.crons.clone(),
         });
-        let app = axum::Router::new()
-            .fallback(serve)
-            .layer(DefaultBodyLimit::disable())
-            .with_state(state);
-        let mut until_stopped = stopped.clone();
-        let server = tokio::spawn(async move {
-            let stop = async move {
-                let _ = until_stopped.wait_for(|s| *s).await;
-            };
-            if let Err(e) = axum::serve(listener, app)
-                .with_graceful_shutdown(stop)
-                .await
-            {
-                tracing::error!("binding server: {e}");
-            }
-        });
+        let server = tokio::spawn(run_http(listener, state, stopped.clone()));
         let mut tasks: Vec<JoinHandle<()>> = config
             .consumers
             .iter()
             .map(|spec| {
-                super::consumer::spawn(
-                    queues.clone(),
-                    dispatcher.clone(),
-                    spec.clone(),
-                    stopped.clone(),
-                )
+                let (queues, dispatcher) = (queues.clone(), dispatcher.clone());
+                super::consumer::spawn(queues, dispatcher, spec.clone(), stopped.clone())
             })
             .collect();
         tasks.extend(crons.into_iter().map(|(spec, cron)| {
             super::scheduler::spawn(dispatcher.clone(), spec, cron, stopped.clone())
         }));
-        tracing::info!(
-            "binding server on http://{addr}, state in {}",
-            config.state_dir.display()
-        );
+        let state_dir = config.state_dir.display();
+        tracing::info!("binding server on http://{addr}, state in {state_dir}");
         Ok(RunningServer {
             addr,
             token,
@@ -178,6 +155,27 @@ impl BindingServer {
     }
 }
 
+/// Serve HTTP until `stopped` turns true, then finish the requests in flight.
+async fn run_http(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let app = axum::Router::new()
+        .fallback(serve)
+        .layer(DefaultBodyLimit::disable())
+        .with_state(state);
+    let stop = async move {
+        let _ = stopped.wait_for(|s| *s).await;
+    };
+    if let Err(e) = axum::serve(listener, app)
+        .with_graceful_shutdown(stop)
+        .await
+    {
+        tracing::error!("binding server: {e}");
+    }
+}
+
 impl RunningServer {
     /// Tell consumers and crons where the dispatcher worker listens.
     pub fn set_dispatcher_url(&self, url: impl Into<String>) {
@@ -186,20 +184,12 @@ impl RunningServer {
 
     /// Fire a configured cron now (as `POST /__edge/trigger/cron` does).
     pub async fn trigger_cron(&self, cron: &str) -> std::result::Result<Value, DispatchError> {
-        let spec = self
-            .crons
-            .iter()
-            .find(|c| c.cron == cron)
-            .cloned()
-            .unwrap_or(CronSpec {
-                worker: self
-                    .crons
-                    .first()
-                    .map(|c| c.worker.clone())
-                    .unwrap_or_else(|| "USER".into()),
-                cron: cron.to_string(),
-            });
-        super::scheduler::fire(&self.dispatcher, &spec, now_ms()).await
+        let Some(spec) = self.crons.iter().find(|c| c.cron == cron) else {
+            return Err(DispatchError::Failed(format!(
+                "no cron `{cron}` is configured"
+            )));
+        };
+        super::scheduler::fire(&self.dispatcher, spec, now_ms()).await
     }
 
     /// Stop accepting requests, stop consumers and crons, and wait for in-flight requests.

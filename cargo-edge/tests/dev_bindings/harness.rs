@@ -30,12 +30,18 @@ pub struct Dev {
     workerd: Child,
     /// The test worker's URL.
     pub url: String,
+    /// The dispatcher worker's URL.
+    pub dispatch_url: String,
     pub state: PathBuf,
     log: PathBuf,
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn agent() -> ureq::Agent {
@@ -63,10 +69,30 @@ fn render(addr: SocketAddr, token: &str, port: u16, dispatch_port: u16) -> Strin
     let mut bindings = Vec::new();
     for (name, kind, resource) in BINDINGS {
         let service = format!("edge-{name}");
-        services.push(capnp::external_service(&service, addr, kind, resource, token));
+        services.push(capnp::external_service(
+            &service, addr, kind, resource, token,
+        ));
         bindings.push(capnp::binding(name, kind, &service));
     }
-    services.push(capnp::dispatcher_service("edge-dispatcher", token, "2025-01-01", &[("USER", "main")]));
+    // A second producer of `jobs` whose messages default to a 1 s delivery delay.
+    services.push(capnp::producer_external_service(
+        "edge-DELAYED",
+        addr,
+        "jobs",
+        token,
+        Some(1),
+    ));
+    bindings.push(capnp::binding(
+        "DELAYED",
+        BindingKind::Queue,
+        "edge-DELAYED",
+    ));
+    services.push(capnp::dispatcher_service(
+        "edge-dispatcher",
+        token,
+        "2025-01-01",
+        &[("USER", "main")],
+    ));
     format!(
         "using Workerd = import \"/workerd/workerd.capnp\";\n\
          const config :Workerd.Config = (\n services = [\n  (name = \"main\", worker = (modules = [(name = \"worker.js\", esModule = {js})], \
@@ -81,7 +107,11 @@ fn render(addr: SocketAddr, token: &str, port: u16, dispatch_port: u16) -> Strin
 
 impl Dev {
     pub fn start(state: &Path, consumers: Vec<ConsumerSpec>, crons: Vec<CronSpec>) -> Dev {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
         let dispatch_port = free_port();
         let mut config = ServerConfig::new(state);
         config.consumers = consumers;
@@ -100,7 +130,15 @@ impl Dev {
         fd.pass_to(&mut command);
         let workerd = command.spawn().expect("workerd starts");
         drop(fd);
-        let dev = Dev { rt, server: Some(server), workerd, url: format!("http://127.0.0.1:{port}"), state: state.to_path_buf(), log };
+        let dev = Dev {
+            rt,
+            server: Some(server),
+            workerd,
+            url: format!("http://127.0.0.1:{port}"),
+            dispatch_url: format!("http://127.0.0.1:{dispatch_port}"),
+            state: state.to_path_buf(),
+            log,
+        };
         dev.wait_ready();
         dev
     }
@@ -109,9 +147,17 @@ impl Dev {
         let agent = agent();
         let health = format!("{}/health", self.url);
         let start = Instant::now();
-        while agent.get(&health).call().map(|r| r.status() != 200).unwrap_or(true) {
+        while agent
+            .get(&health)
+            .call()
+            .map(|r| r.status() != 200)
+            .unwrap_or(true)
+        {
             if start.elapsed() > Duration::from_secs(30) {
-                panic!("workerd did not start:\n{}", std::fs::read_to_string(&self.log).unwrap_or_default());
+                panic!(
+                    "workerd did not start:\n{}",
+                    std::fs::read_to_string(&self.log).unwrap_or_default()
+                );
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -139,13 +185,7 @@ impl Dev {
     /// A request straight to the binding server: (status, body).
     pub fn raw(&self, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
         let addr = self.server.as_ref().unwrap().addr;
-        let mut request = agent().post(&format!("http://{addr}{path}"));
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        let mut response = request.send(body.to_string()).unwrap();
-        let status = response.status().as_u16();
-        (status, response.body_mut().read_to_string().unwrap_or_default())
+        post(&format!("http://{addr}{path}"), headers, body)
     }
 
     pub fn token(&self) -> String {
@@ -160,6 +200,20 @@ impl Dev {
             self.rt.block_on(server.shutdown());
         }
     }
+}
+
+/// POST `body` to `url`: (status, body).
+pub fn post(url: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+    let mut request = agent().post(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let mut response = request.send(body.to_string()).unwrap();
+    let status = response.status().as_u16();
+    (
+        status,
+        response.body_mut().read_to_string().unwrap_or_default(),
+    )
 }
 
 impl Drop for Dev {

@@ -74,7 +74,7 @@ async function d1(op, a, env) {
 }
 
 async function queue(op, a, env) {
-  if (op === "send") return await env.JOBS.send(a.body, a.options), { ok: true };
+  if (op === "send") return await env[a.binding || "JOBS"].send(a.body, a.options), { ok: true };
   if (op === "batch") return await env.JOBS.sendBatch(a.messages), { ok: true };
   throw new Error("unknown queue op " + op);
 }
