@@ -205,3 +205,49 @@ fn dead_letter(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::{fates, Fate, Message};
+
+    fn batch() -> Vec<Message> {
+        ["a", "b", "c"]
+            .iter()
+            .map(|id| Message {
+                id: id.to_string(),
+                body: vec![],
+                content_type: "text".into(),
+                timestamp: 0,
+                visible_at: 0,
+                attempts: 0,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn per_message_calls_win_over_batch_calls() {
+        let result = json!({"outcome": "ok", "ackAll": false, "retryBatch": {"retry": true, "delaySeconds": 7},
+            "explicitAcks": ["a"], "retryMessages": [{"msgId": "b", "delaySeconds": 2}]});
+        let f = fates(&batch(), &result);
+        assert_eq!(
+            (f["a"], f["b"], f["c"]),
+            (Fate::Ack, Fate::Retry(Some(2)), Fate::Retry(Some(7)))
+        );
+    }
+
+    #[test]
+    fn success_acks_and_an_exception_retries_what_was_not_acked() {
+        let ok = fates(
+            &batch(),
+            &json!({"outcome": "ok", "explicitAcks": [], "retryMessages": []}),
+        );
+        assert!(ok.values().all(|f| *f == Fate::Ack));
+        let thrown = fates(
+            &batch(),
+            &json!({"outcome": "exception", "explicitAcks": ["c"], "retryMessages": []}),
+        );
+        assert_eq!((thrown["a"], thrown["c"]), (Fate::Retry(None), Fate::Ack));
+    }
+}

@@ -231,3 +231,47 @@ fn batch(call: &Call) -> std::result::Result<Vec<Message>, Refusal> {
     }
     Ok(messages)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    fn message(id: &str, visible_at: i64) -> Message {
+        Message {
+            id: id.into(),
+            body: id.as_bytes().to_vec(),
+            content_type: "text".into(),
+            timestamp: 0,
+            visible_at,
+            attempts: 0,
+        }
+    }
+
+    #[test]
+    fn messages_wait_for_their_time_and_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let queues = Queues::new(Arc::new(Stores::new(dir.path()).unwrap()));
+        queues
+            .enqueue("q", &[message("late", 500), message("now", 100)])
+            .unwrap();
+        let db = queues.db("q").unwrap();
+        let ids = |at| {
+            ready(&db, at, 10)
+                .unwrap()
+                .into_iter()
+                .map(|m| m.id)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(100), ["now"]);
+        assert_eq!(next_visible(&db).unwrap(), Some(100));
+        retry(&db, "now", 1, 900).unwrap();
+        assert_eq!(ids(600), ["late"]);
+        remove(&db, "late").unwrap();
+        drop((db, queues));
+        let reopened = Queues::new(Arc::new(Stores::new(dir.path()).unwrap()));
+        let left = ready(&reopened.db("q").unwrap(), 1000, 10).unwrap();
+        assert_eq!((left[0].id.as_str(), left[0].attempts), ("now", 1));
+    }
+}

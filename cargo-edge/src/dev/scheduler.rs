@@ -56,3 +56,74 @@ pub fn spawn(
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpListener;
+
+    use tokio::sync::mpsc;
+
+    use super::*;
+
+    /// A stand-in dispatcher that answers `{"outcome":"ok"}` and reports each request body.
+    fn fake_dispatcher() -> (String, mpsc::UnboundedReceiver<Value>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = mpsc::unbounded_channel();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let mut stream = stream.unwrap();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).unwrap();
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap();
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
+                }
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).unwrap();
+                let answer = "{\"outcome\":\"ok\"}";
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    answer.len()
+                );
+                stream
+                    .write_all(format!("{head}{answer}").as_bytes())
+                    .unwrap();
+                let _ = tx.send(serde_json::from_slice(&body).unwrap());
+            }
+        });
+        (url, rx)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn fires_each_minute_on_the_minute() {
+        let (url, bodies) = fake_dispatcher();
+        let dispatcher = Arc::new(Dispatcher::new(Some(url), "t".into()));
+        let spec = CronSpec {
+            worker: "USER".into(),
+            cron: "* * * * *".into(),
+        };
+        let (stop, stopped) = watch::channel(false);
+        let task = spawn(dispatcher, spec, Cron::parse("* * * * *").unwrap(), stopped);
+        // Time is paused: the runtime jumps to each minute while the test waits.
+        let mut bodies = bodies;
+        let bodies = [bodies.recv().await.unwrap(), bodies.recv().await.unwrap()];
+        let times: Vec<i64> = bodies
+            .iter()
+            .map(|b| b["scheduledTime"].as_i64().unwrap())
+            .collect();
+        assert_eq!(times[0] % 60_000, 0);
+        assert_eq!(times[1] - times[0], 60_000);
+        assert_eq!(bodies[0]["cron"], "* * * * *");
+        assert_eq!(bodies[0]["worker"], "USER");
+        let _ = stop.send(true);
+        task.await.unwrap();
+    }
+}

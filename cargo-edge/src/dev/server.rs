@@ -287,3 +287,17 @@ async fn trigger(state: &AppState, call: &Call) -> Response {
         Err(e) => http::with_reason(StatusCode::BAD_GATEWAY, &e.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tokens_compare_by_content_and_length() {
+        assert!(super::same_token(b"abc", b"abc"));
+        assert!(!super::same_token(b"abd", b"abc"));
+        assert!(!super::same_token(b"ab", b"abc"));
+        assert!(!super::same_token(b"", b"abc"));
+        let token = super::new_token().unwrap();
+        assert_eq!(token.len(), 64);
+        assert_ne!(token, super::new_token().unwrap());
+    }
+}
