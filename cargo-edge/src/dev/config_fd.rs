@@ -4,7 +4,9 @@
 //! accepted only with `--binary`, and `/dev/stdin` is refused as "not a file"). An anonymous
 //! in-memory file (`memfd_create`) is a regular file that lives in RAM: the config is written to
 //! it, its descriptor is inherited by workerd alone, and workerd opens `/proc/self/fd/<N>`.
-//! Module paths inside such a config must be absolute (there is no directory to be relative to).
+//! There is no directory for paths in such a config to be relative to: `embed` module paths
+//! must be absolute, and workerd must run with `--import-path /` so they resolve
+//! ([`ConfigFd::serve_command`] does both; verified with workerd 1.20261117.1).
 
 use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -37,6 +39,21 @@ impl ConfigFd {
     /// The path workerd opens: `/proc/self/fd/<N>` (valid in the child, which inherits `N`).
     pub fn path(&self) -> String {
         format!("/proc/self/fd/{}", self.fd.as_raw_fd())
+    }
+
+    /// `workerd serve --experimental --import-path / <options> /proc/self/fd/<N>`, ready to
+    /// spawn. `--experimental` is what the dispatcher worker's `service_binding_extra_handlers`
+    /// needs. Keep `self` alive until the process has started.
+    pub fn serve_command(
+        &self,
+        workerd: &std::path::Path,
+        options: &[&str],
+    ) -> std::process::Command {
+        let mut command = std::process::Command::new(workerd);
+        command.args(["serve", "--experimental", "--import-path", "/"]);
+        command.args(options).arg(self.path());
+        self.pass_to(&mut command);
+        command
     }
 
     /// Let `command`'s process (only it) inherit the descriptor. Keep `self` alive until the

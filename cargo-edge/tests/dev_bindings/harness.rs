@@ -2,7 +2,7 @@
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use cargo_edge::dev::capnp::{self, BindingKind};
@@ -13,7 +13,8 @@ use serde_json::Value;
 
 const DEFAULT_WORKERD: &str =
     "/work/main/.tools/node_modules/@cloudflare/workerd-linux-64/bin/workerd";
-const WORKER_JS: &str = include_str!("worker.js");
+/// Embedded by absolute path: the config lives in an anonymous file, so paths cannot be relative.
+const WORKER_JS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/dev_bindings/worker.js");
 
 /// (binding name, kind, resource) of the test worker. KV and KV2 name the same namespace.
 const BINDINGS: [(&str, BindingKind, &str); 5] = [
@@ -95,7 +96,7 @@ fn render(addr: SocketAddr, token: &str, port: u16, dispatch_port: u16) -> Strin
     ));
     format!(
         "using Workerd = import \"/workerd/workerd.capnp\";\n\
-         const config :Workerd.Config = (\n services = [\n  (name = \"main\", worker = (modules = [(name = \"worker.js\", esModule = {js})], \
+         const config :Workerd.Config = (\n services = [\n  (name = \"main\", worker = (modules = [(name = \"worker.js\", esModule = embed {js})], \
          compatibilityDate = \"2025-01-01\", bindings = [{bindings}])),\n  {services}\n ],\n \
          sockets = [(name = \"http\", address = \"127.0.0.1:{port}\", http = (), service = \"main\"), {socket}],\n);\n",
         js = quote(WORKER_JS),
@@ -122,12 +123,10 @@ impl Dev {
         let fd = ConfigFd::new(&render(server.addr, &server.token, port, dispatch_port)).unwrap();
         let binary = std::env::var("WORKERD").unwrap_or_else(|_| DEFAULT_WORKERD.to_string());
         let log = state.with_extension(format!("workerd-{port}.log"));
-        let mut command = Command::new(binary);
+        let mut command = fd.serve_command(Path::new(&binary), &[]);
         command
-            .args(["serve", "--experimental", &fd.path()])
             .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
             .stderr(Stdio::from(std::fs::File::create(&log).unwrap()));
-        fd.pass_to(&mut command);
         let workerd = command.spawn().expect("workerd starts");
         drop(fd);
         let dev = Dev {
