@@ -129,7 +129,7 @@ pub fn retry(db: &Db, id: &str, attempts: u32, visible_at: i64) -> Result<()> {
 
 /// A new random message id.
 pub fn new_id() -> String {
-    super::r2::random_id()
+    super::store::random_id()
 }
 
 /// Serve one producer call for `queue`.

@@ -1,143 +1,19 @@
-//! R2 listing (prefix, delimiter, cursor, include) and multipart uploads (create, upload part,
-//! complete, abort). Parts live like objects: inline when small, files when large.
+//! R2 multipart uploads (create, upload part, complete, abort). Parts live like objects: inline
+//! when small, files when large.
 
 use axum::http::StatusCode;
 use axum::response::Response;
-use base64::Engine;
 use md5::{Digest, Md5};
 use rusqlite::{params, OptionalExtension};
 use serde_json::{json, Value};
 
-use super::r2::{fields, random_id, Bucket, Failure, Location};
+use super::r2::{fields, Failure};
+use super::r2_store::{Bucket, Location};
 use super::r2_wire::{self as wire, Include, Object};
-use super::store::{lock, now_ms};
+use super::store::{lock, now_ms, random_id};
 
 /// R2's smallest part, except for the last one.
 pub const MIN_PART: u64 = 5 * 1024 * 1024;
-const MAX_LIST: usize = 1000;
-
-/// One entry of a listing: an object, or a prefix that groups objects up to the delimiter.
-enum Entry {
-    Object(Object),
-    Prefix(String),
-}
-
-/// `list`: objects after `cursor`/`startAfter` under `prefix`, grouped by `delimiter`.
-pub fn list(bucket: &Bucket, request: &Value) -> Result<Response, Failure> {
-    let limit = request["limit"]
-        .as_u64()
-        .filter(|l| (1..=MAX_LIST as u64).contains(l))
-        .unwrap_or(MAX_LIST as u64) as usize;
-    let prefix = request["prefix"].as_str().unwrap_or("");
-    let delimiter = request["delimiter"].as_str().filter(|d| !d.is_empty());
-    let cursor = request["cursor"]
-        .as_str()
-        .and_then(|c| {
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(c)
-                .ok()
-        })
-        .map(|c| String::from_utf8_lossy(&c).into_owned());
-    let start_after = request["startAfter"].as_str().unwrap_or("").to_string();
-    let after = cursor.clone().unwrap_or_default().max(start_after);
-    let includes: Vec<u64> = request["include"]
-        .as_array()
-        .map(|i| i.iter().filter_map(Value::as_u64).collect())
-        .unwrap_or_default();
-    let include = Include {
-        http: includes.contains(&0),
-        custom: includes.contains(&1),
-    };
-    let entries = scan(bucket, prefix, delimiter, &after, limit + 1)?;
-    Ok(wire::success(
-        StatusCode::OK,
-        &page(entries, limit, include),
-        vec![],
-    ))
-}
-
-/// Up to `take` entries in key order after `after`; a listing resumed after a delimited prefix
-/// skips that prefix's keys.
-fn scan(
-    bucket: &Bucket,
-    prefix: &str,
-    delimiter: Option<&str>,
-    after: &str,
-    take: usize,
-) -> rusqlite::Result<Vec<Entry>> {
-    let conn = lock(&bucket.db);
-    let mut stmt = conn.prepare(
-        "SELECT key, version, size, etag, uploaded, http, custom, checksums FROM objects \
-         WHERE key > ?1 AND substr(key, 1, ?2) = ?3 ORDER BY key",
-    )?;
-    let mut rows = stmt.query(params![after, prefix.chars().count() as i64, prefix])?;
-    let mut entries: Vec<Entry> = Vec::new();
-    while let Some(row) = rows.next()? {
-        let key: String = row.get(0)?;
-        let group = delimiter.and_then(|d| {
-            key[prefix.len()..]
-                .find(d)
-                .map(|at| key[..prefix.len() + at + d.len()].to_string())
-        });
-        match group {
-            Some(group) if group == after => continue,
-            Some(group) => {
-                if matches!(entries.last(), Some(Entry::Prefix(p)) if *p == group) {
-                    continue;
-                }
-                entries.push(Entry::Prefix(group));
-            }
-            None => entries.push(Entry::Object(object_of(row)?)),
-        }
-        if entries.len() >= take {
-            break;
-        }
-    }
-    Ok(entries)
-}
-
-fn object_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<Object> {
-    let parse = |i: usize| -> rusqlite::Result<Value> {
-        Ok(serde_json::from_str(&row.get::<_, String>(i)?).unwrap_or(Value::Null))
-    };
-    Ok(Object {
-        key: row.get(0)?,
-        version: row.get(1)?,
-        size: row.get::<_, i64>(2)? as u64,
-        etag: row.get(3)?,
-        uploaded: row.get(4)?,
-        http: parse(5)?,
-        custom: parse(6)?,
-        checksums: parse(7)?,
-    })
-}
-
-/// The `R2ListResponse` of the first `limit` entries.
-fn page(mut entries: Vec<Entry>, limit: usize, include: Include) -> Value {
-    let truncated = entries.len() > limit;
-    entries.truncate(limit);
-    let mut objects = Vec::new();
-    let mut prefixes = Vec::new();
-    let mut last = String::new();
-    for entry in entries {
-        match entry {
-            Entry::Object(o) => {
-                last = o.key.clone();
-                objects.push(o.to_json(include, None));
-            }
-            Entry::Prefix(p) => {
-                last = p.clone();
-                prefixes.push(p);
-            }
-        }
-    }
-    let mut out =
-        json!({"objects": objects, "truncated": truncated, "delimitedPrefixes": prefixes});
-    if truncated {
-        out["cursor"] = json!(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(last));
-    }
-    out
-}
 
 /// The multipart methods.
 pub fn handle(

@@ -116,6 +116,13 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// A fresh random hex id (message ids, object versions, upload ids).
+pub fn random_id() -> String {
+    let mut bytes = [0u8; 16];
+    let _ = getrandom::fill(&mut bytes);
+    hex::encode(bytes)
+}
+
 /// Lock a shared connection, recovering from a panicked holder.
 pub fn lock(db: &Db) -> std::sync::MutexGuard<'_, Connection> {
     db.lock().unwrap_or_else(|e| e.into_inner())
