@@ -172,3 +172,53 @@ pub fn condition_holds(only_if: &Value, object: Option<&Object>) -> bool {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::{condition_holds, Object};
+
+    fn object() -> Object {
+        Object {
+            key: "k".into(),
+            version: "v".into(),
+            size: 1,
+            etag: "abc".into(),
+            uploaded: 10_500,
+            http: json!({}),
+            custom: json!([]),
+            checksums: json!({}),
+        }
+    }
+
+    #[test]
+    fn conditionals_follow_http_precedence() {
+        let holds = |only_if| condition_holds(&only_if, Some(&object()));
+        let tag = |v: &str| json!([{"value": v, "type": "strong"}]);
+        assert!(holds(json!(null)));
+        assert!(holds(json!({"etagMatches": tag("abc")})));
+        assert!(!holds(json!({"etagMatches": tag("xyz")})));
+        assert!(holds(json!({"etagMatches": [{"type": "wildcard"}]})));
+        assert!(!holds(json!({"etagDoesNotMatch": tag("abc")})));
+        assert!(holds(json!({"uploadedBefore": "11000"})));
+        assert!(!holds(json!({"uploadedBefore": "10000"})));
+        assert!(holds(json!({"uploadedAfter": "10000"})));
+        assert!(!holds(json!({"uploadedAfter": "10500"})));
+        assert!(holds(
+            json!({"uploadedAfter": "10000", "secondsGranularity": false})
+        ));
+        assert!(
+            !holds(json!({"uploadedAfter": "10000", "secondsGranularity": true})),
+            "10.5 s is 10 s"
+        );
+        assert!(
+            holds(json!({"etagMatches": tag("abc"), "uploadedBefore": "1"})),
+            "a matching etag wins"
+        );
+        assert!(!condition_holds(
+            &json!({"etagMatches": [{"type": "wildcard"}]}),
+            None
+        ));
+    }
+}
