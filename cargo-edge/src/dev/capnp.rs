@@ -229,4 +229,83 @@ mod tests {
         );
         assert!(binding("DB", BindingKind::D1, "s").contains("cloudflare-internal:d1-api"));
     }
+
+    fn worker() -> crate::model::Worker {
+        use crate::model::*;
+        let mut worker = Worker {
+            name: "api".into(),
+            package: "api".into(),
+            manifest_path: "Cargo.toml".into(),
+            env: None,
+            account_id: None,
+            compatibility_date: "2025-01-01".into(),
+            compatibility_flags: vec![],
+            workers_dev: false,
+            routes: vec![],
+            domains: vec![],
+            crons: vec![],
+            vars: Default::default(),
+            secrets: vec![],
+            kv: Default::default(),
+            d1: Default::default(),
+            r2: Default::default(),
+            queue_producers: Default::default(),
+            queue_consumers: Default::default(),
+            services: Default::default(),
+            durable_objects: Default::default(),
+            migrations: vec![],
+            build: Default::default(),
+            content_hash_binding: CONTENT_HASH_BINDING.into(),
+        };
+        let kv = |id: Option<&str>| KvNamespace {
+            id: id.map(Into::into),
+            title: "api-cache".into(),
+        };
+        worker.kv.insert("CACHE".into(), kv(None));
+        worker.kv.insert("SESSIONS".into(), kv(Some("0f2a")));
+        let db = D1Database {
+            id: None,
+            name: "app-db".into(),
+            migrations_dir: None,
+        };
+        worker.d1.insert("DB".into(), db);
+        let jobs = QueueProducer {
+            queue: "jobs".into(),
+            delivery_delay: Some(5),
+        };
+        worker.queue_producers.insert("JOBS".into(), jobs);
+        worker
+    }
+
+    #[test]
+    fn local_bindings_key_state_by_resource() {
+        let bindings = local_bindings(&worker());
+        let keys: Vec<(&str, &str)> = bindings
+            .iter()
+            .map(|b| (b.name.as_str(), b.resource.as_str()))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("CACHE", "api-cache"),
+                ("SESSIONS", "0f2a"),
+                ("DB", "app-db"),
+                ("JOBS", "jobs")
+            ]
+        );
+        let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        let (service, binding) = local_binding_capnp(&bindings[3], addr, "t");
+        assert!(
+            service.starts_with("(name = \"edge-queue-jobs-delay5\""),
+            "{service}"
+        );
+        assert!(
+            service.contains("(name = \"X-Edge-Delivery-Delay\", value = \"5\")"),
+            "{service}"
+        );
+        assert_eq!(
+            binding,
+            "(name = \"JOBS\", queue = \"edge-queue-jobs-delay5\")"
+        );
+    }
 }
