@@ -225,16 +225,9 @@ fn refuse(message: String) -> Refusal {
 }
 
 fn list(db: &Db, call: &Call) -> rusqlite::Result<Response> {
-    let limit = match call.param("key_count_limit").map(str::parse::<usize>) {
-        None => MAX_LIST,
-        Some(Ok(n)) if (1..=MAX_LIST).contains(&n) => n,
-        Some(_) => {
-            let msg = format!(
-                "Invalid key_count_limit of {}. Please specify an integer between 1 and {MAX_LIST}.",
-                call.param("key_count_limit").unwrap_or_default()
-            );
-            return Ok(*refuse(msg));
-        }
+    let limit = match list_limit(call) {
+        Ok(limit) => limit,
+        Err(refusal) => return Ok(*refusal),
     };
     let prefix = call.param("prefix").unwrap_or("");
     let after = call
@@ -247,6 +240,28 @@ fn list(db: &Db, call: &Call) -> rusqlite::Result<Response> {
         })
         .map(|c| String::from_utf8_lossy(&c).into_owned())
         .unwrap_or_default();
+    let keys = list_keys(db, prefix, &after, limit + 1)?;
+    Ok(json(StatusCode::OK, &list_page(keys, limit)))
+}
+
+/// `key_count_limit`: 1 to 1000, default 1000.
+fn list_limit(call: &Call) -> Result<usize, Refusal> {
+    match call.param("key_count_limit") {
+        None => Ok(MAX_LIST),
+        Some(text) => text
+            .parse()
+            .ok()
+            .filter(|n| (1..=MAX_LIST).contains(n))
+            .ok_or_else(|| {
+                refuse(format!(
+                    "Invalid key_count_limit of {text}. Please specify an integer between 1 and {MAX_LIST}."
+                ))
+            }),
+    }
+}
+
+/// Up to `take` live keys under `prefix` after `after`, as list entries; purges expired keys.
+fn list_keys(db: &Db, prefix: &str, after: &str, take: usize) -> rusqlite::Result<Vec<Value>> {
     let conn = lock(db);
     conn.execute(
         "DELETE FROM kv WHERE expiration IS NOT NULL AND expiration <= ?1",
@@ -256,34 +271,18 @@ fn list(db: &Db, call: &Call) -> rusqlite::Result<Response> {
         "SELECT key, expiration, metadata FROM kv WHERE key > ?1 AND substr(key, 1, ?2) = ?3 \
          ORDER BY key LIMIT ?4",
     )?;
-    let rows = stmt.query_map(
-        params![
-            after,
-            prefix.chars().count() as i64,
-            prefix,
-            limit as i64 + 1
-        ],
-        |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, Option<i64>>(1)?,
-                r.get::<_, Option<String>>(2)?,
-            ))
-        },
-    )?;
-    let mut keys = Vec::new();
-    for row in rows {
-        let (name, expiration, metadata) = row?;
-        let mut key = json!({ "name": name });
-        if let Some(exp) = expiration {
+    let params = params![after, prefix.chars().count() as i64, prefix, take as i64];
+    let rows = stmt.query_map(params, |r| {
+        let mut key = json!({ "name": r.get::<_, String>(0)? });
+        if let Some(exp) = r.get::<_, Option<i64>>(1)? {
             key["expiration"] = json!(exp);
         }
-        if metadata.is_some() {
-            key["metadata"] = parse_meta(metadata);
+        if let Some(meta) = r.get::<_, Option<String>>(2)? {
+            key["metadata"] = parse_meta(Some(meta));
         }
-        keys.push(key);
-    }
-    Ok(json(StatusCode::OK, &list_page(keys, limit)))
+        Ok(key)
+    })?;
+    rows.collect()
 }
 
 /// One page of a listing: `limit` keys, and a cursor when more follow.

@@ -138,23 +138,10 @@ fn complete(
     if upload_key(bucket, upload_id)?.as_deref() != Some(key) {
         return Ok(wire::no_such_upload());
     }
-    let listed = request["parts"].as_array().cloned().unwrap_or_default();
-    let mut parts = Vec::new();
-    for (i, entry) in listed.iter().enumerate() {
-        let number = entry["part"].as_u64().unwrap_or(0);
-        let found = load_part(bucket, upload_id, number)?;
-        let Some((etag, size, location)) =
-            found.filter(|p| Some(p.0.as_str()) == entry["etag"].as_str())
-        else {
-            let msg = "One or more of the specified parts could not be found.";
-            return Ok(wire::error(StatusCode::BAD_REQUEST, 10025, msg));
-        };
-        if i + 1 < listed.len() && size < MIN_PART {
-            let msg = "Your proposed upload is smaller than the minimum allowed object size.";
-            return Ok(wire::error(StatusCode::BAD_REQUEST, 10011, msg));
-        }
-        parts.push((etag, size, location));
-    }
+    let parts = match listed_parts(bucket, upload_id, request)? {
+        Ok(parts) => parts,
+        Err(refusal) => return Ok(*refusal),
+    };
     let mut bytes = Vec::new();
     let mut digests = Vec::new();
     for (etag, size, location) in &parts {
@@ -184,6 +171,38 @@ fn complete(
         &object.to_json(Include::ALL, None),
         vec![],
     ))
+}
+
+/// The parts a completion lists, in its order, or R2's refusal: a part missing or with another
+/// etag, or a part other than the last smaller than [`MIN_PART`].
+fn listed_parts(
+    bucket: &Bucket,
+    upload_id: &str,
+    request: &Value,
+) -> rusqlite::Result<Result<Vec<Part>, Box<Response>>> {
+    let listed = request["parts"].as_array().cloned().unwrap_or_default();
+    let mut parts = Vec::new();
+    for (i, entry) in listed.iter().enumerate() {
+        let found = load_part(bucket, upload_id, entry["part"].as_u64().unwrap_or(0))?;
+        let Some(part) = found.filter(|p| Some(p.0.as_str()) == entry["etag"].as_str()) else {
+            let msg = "One or more of the specified parts could not be found.";
+            return Ok(Err(Box::new(wire::error(
+                StatusCode::BAD_REQUEST,
+                10025,
+                msg,
+            ))));
+        };
+        if i + 1 < listed.len() && part.1 < MIN_PART {
+            let msg = "Your proposed upload is smaller than the minimum allowed object size.";
+            return Ok(Err(Box::new(wire::error(
+                StatusCode::BAD_REQUEST,
+                10011,
+                msg,
+            ))));
+        }
+        parts.push(part);
+    }
+    Ok(Ok(parts))
 }
 
 /// Forget an upload and its parts, releasing their files.
