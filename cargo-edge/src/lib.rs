@@ -4,6 +4,7 @@
 //! - [`build`]: cargo → wasm-bindgen (as a library) → walrus passes → JS shim → [`bundle::Bundle`];
 //! - [`bundle`]: the bundle on disk (`bundle.json`), its modules and its content hash;
 //! - [`render`]: configurations derived from a bundle (workerd capnp);
+//! - [`dev`]: the local binding server (KV, D1, R2, queues on SQLite), queue consumers and crons;
 //! - [`workerd`]: finding the workerd binary;
 //! - [`cli`]: the command line, parsing and dispatch only.
 

@@ -1,0 +1,223 @@
+//! A binding server plus a real workerd running `worker.js`, for the dev-binding tests.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use cargo_edge::dev::capnp::{self, BindingKind};
+use cargo_edge::dev::config_fd::ConfigFd;
+use cargo_edge::dev::{BindingServer, ConsumerSpec, CronSpec, RunningServer, ServerConfig};
+use cargo_edge::render::capnp::quote;
+use serde_json::Value;
+
+const DEFAULT_WORKERD: &str =
+    "/work/main/.tools/node_modules/@cloudflare/workerd-linux-64/bin/workerd";
+/// Embedded by absolute path: the config lives in an anonymous file, so paths cannot be relative.
+const WORKER_JS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/dev_bindings/worker.js");
+
+/// (binding name, kind, resource) of the test worker. KV and KV2 name the same namespace.
+const BINDINGS: [(&str, BindingKind, &str); 5] = [
+    ("KV", BindingKind::Kv, "app-cache"),
+    ("KV2", BindingKind::Kv, "app-cache"),
+    ("DB", BindingKind::D1, "app-db"),
+    ("R2", BindingKind::R2, "app-assets"),
+    ("JOBS", BindingKind::Queue, "jobs"),
+];
+
+pub struct Dev {
+    pub rt: tokio::runtime::Runtime,
+    pub server: Option<RunningServer>,
+    workerd: Child,
+    /// The test worker's URL.
+    pub url: String,
+    /// The dispatcher worker's URL.
+    pub dispatch_url: String,
+    pub state: PathBuf,
+    log: PathBuf,
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into()
+}
+
+/// Poll `f` until it returns `Some`, or panic after `timeout`.
+pub fn poll<T>(timeout: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(value) = f() {
+            return value;
+        }
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+fn render(addr: SocketAddr, token: &str, port: u16, dispatch_port: u16) -> String {
+    let mut services = Vec::new();
+    let mut bindings = Vec::new();
+    for (name, kind, resource) in BINDINGS {
+        let service = format!("edge-{name}");
+        services.push(capnp::external_service(
+            &service, addr, kind, resource, token,
+        ));
+        bindings.push(capnp::binding(name, kind, &service));
+    }
+    // A second producer of `jobs` whose messages default to a 1 s delivery delay.
+    services.push(capnp::producer_external_service(
+        "edge-DELAYED",
+        addr,
+        "jobs",
+        token,
+        Some(1),
+    ));
+    bindings.push(capnp::binding(
+        "DELAYED",
+        BindingKind::Queue,
+        "edge-DELAYED",
+    ));
+    services.push(capnp::dispatcher_service(
+        "edge-dispatcher",
+        token,
+        "2025-01-01",
+        &[("USER", "main")],
+    ));
+    format!(
+        "using Workerd = import \"/workerd/workerd.capnp\";\n\
+         const config :Workerd.Config = (\n services = [\n  (name = \"main\", worker = (modules = [(name = \"worker.js\", esModule = embed {js})], \
+         compatibilityDate = \"2025-01-01\", bindings = [{bindings}])),\n  {services}\n ],\n \
+         sockets = [(name = \"http\", address = \"127.0.0.1:{port}\", http = (), service = \"main\"), {socket}],\n);\n",
+        js = quote(WORKER_JS),
+        bindings = bindings.join(", "),
+        services = services.join(",\n  "),
+        socket = capnp::dispatcher_socket("dispatch", &format!("127.0.0.1:{dispatch_port}"), "edge-dispatcher"),
+    )
+}
+
+impl Dev {
+    pub fn start(state: &Path, consumers: Vec<ConsumerSpec>, crons: Vec<CronSpec>) -> Dev {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let dispatch_port = free_port();
+        let mut config = ServerConfig::new(state);
+        config.consumers = consumers;
+        config.crons = crons;
+        config.dispatcher_url = Some(format!("http://127.0.0.1:{dispatch_port}"));
+        let server = rt.block_on(BindingServer::start(config)).unwrap();
+        let port = free_port();
+        let fd = ConfigFd::new(&render(server.addr, &server.token, port, dispatch_port)).unwrap();
+        let binary = std::env::var("WORKERD").unwrap_or_else(|_| DEFAULT_WORKERD.to_string());
+        let log = state.with_extension(format!("workerd-{port}.log"));
+        let mut command = fd.serve_command(Path::new(&binary), &[]);
+        command
+            .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
+            .stderr(Stdio::from(std::fs::File::create(&log).unwrap()));
+        let workerd = command.spawn().expect("workerd starts");
+        drop(fd);
+        let dev = Dev {
+            rt,
+            server: Some(server),
+            workerd,
+            url: format!("http://127.0.0.1:{port}"),
+            dispatch_url: format!("http://127.0.0.1:{dispatch_port}"),
+            state: state.to_path_buf(),
+            log,
+        };
+        dev.wait_ready();
+        dev
+    }
+
+    fn wait_ready(&self) {
+        let agent = agent();
+        let health = format!("{}/health", self.url);
+        let start = Instant::now();
+        while agent
+            .get(&health)
+            .call()
+            .map(|r| r.status() != 200)
+            .unwrap_or(true)
+        {
+            if start.elapsed() > Duration::from_secs(30) {
+                panic!(
+                    "workerd did not start:\n{}",
+                    std::fs::read_to_string(&self.log).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Run `kind/op` in the worker and return its `result` (or panic with its `error`).
+    pub fn call(&self, kind: &str, op: &str, args: Value) -> Value {
+        let answer = self.try_call(kind, op, args);
+        match answer.get("error") {
+            Some(error) => panic!("{kind}/{op} failed: {error}"),
+            None => answer["result"].clone(),
+        }
+    }
+
+    /// Run `kind/op` in the worker and return `{result}` or `{error}`.
+    pub fn try_call(&self, kind: &str, op: &str, args: Value) -> Value {
+        let mut response = agent()
+            .post(&format!("{}/{kind}/{op}", self.url))
+            .send(args.to_string())
+            .unwrap();
+        let text = response.body_mut().read_to_string().unwrap();
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+    }
+
+    /// A request straight to the binding server: (status, body).
+    pub fn raw(&self, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+        let addr = self.server.as_ref().unwrap().addr;
+        post(&format!("http://{addr}{path}"), headers, body)
+    }
+
+    pub fn token(&self) -> String {
+        self.server.as_ref().unwrap().token.clone()
+    }
+
+    /// Stop workerd and the server; the state directory stays.
+    pub fn stop(mut self) {
+        let _ = self.workerd.kill();
+        let _ = self.workerd.wait();
+        if let Some(server) = self.server.take() {
+            self.rt.block_on(server.shutdown());
+        }
+    }
+}
+
+/// POST `body` to `url`: (status, body).
+pub fn post(url: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+    let mut request = agent().post(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let mut response = request.send(body.to_string()).unwrap();
+    let status = response.status().as_u16();
+    (
+        status,
+        response.body_mut().read_to_string().unwrap_or_default(),
+    )
+}
+
+impl Drop for Dev {
+    fn drop(&mut self) {
+        let _ = self.workerd.kill();
+        let _ = self.workerd.wait();
+    }
+}
