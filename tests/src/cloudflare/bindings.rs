@@ -58,7 +58,6 @@ pub fn resolve(
         Value::Array(list) => list.clone(),
         _ => return Err(ApiError::invalid("metadata.bindings must be an array")),
     };
-    let previous = before.and_then(ScriptState::live);
     let mut out = Resolved::default();
     let mut names = BTreeSet::new();
     for binding in &list {
@@ -74,20 +73,7 @@ pub fn resolve(
         }
         check_target(account, script_name, object, kind, classes)?;
         match kind {
-            "inherit" => {
-                let old = previous
-                    .and_then(|v| v.bindings.iter().find(|b| b["name"] == name))
-                    .ok_or_else(|| {
-                        ApiError::bad(
-                            BAD_INHERIT,
-                            format!("Binding '{name}' cannot be inherited: the previous version has no such binding"),
-                        )
-                    })?;
-                if old["type"] == "secret_text" {
-                    keep_secret(&mut out, before, name);
-                }
-                out.bindings.push(old.clone());
-            }
+            "inherit" => inherit(&mut out, before, name)?,
             "secret_text" => {
                 let text = object
                     .get("text")
@@ -101,6 +87,24 @@ pub fn resolve(
     }
     keep(&mut out, before, metadata, &names)?;
     Ok(out)
+}
+
+/// An `inherit` binding: the previous live version's binding of that name, secret included.
+fn inherit(out: &mut Resolved, before: Option<&ScriptState>, name: &str) -> Result<(), ApiError> {
+    let old = before
+        .and_then(ScriptState::live)
+        .and_then(|v| v.bindings.iter().find(|b| b["name"] == name))
+        .ok_or_else(|| {
+            ApiError::bad(
+                BAD_INHERIT,
+                format!("Binding '{name}' cannot be inherited: the previous version has no such binding"),
+            )
+        })?;
+    if old["type"] == "secret_text" {
+        keep_secret(out, before, name);
+    }
+    out.bindings.push(old.clone());
+    Ok(())
 }
 
 /// Check `name`, `type`, required and unknown keys; returns `(name, type)`.

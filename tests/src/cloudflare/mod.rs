@@ -19,6 +19,7 @@ pub mod faults;
 mod accounts;
 mod bindings;
 mod client;
+mod consumers;
 mod d1;
 mod domains;
 mod inspect;

@@ -8,7 +8,9 @@ use axum::Router;
 
 use super::envelope::{ApiError, METHOD_NOT_ALLOWED, NO_ROUTE};
 use super::state::Shared;
-use super::{accounts, d1, domains, queues, scripts, secrets, storage, triggers, versions};
+use super::{
+    accounts, consumers, d1, domains, queues, scripts, secrets, storage, triggers, versions,
+};
 
 /// Uploads of a few hundred megabytes are refused by Cloudflare long before this.
 const BODY_LIMIT: usize = 256 * 1024 * 1024;
@@ -105,11 +107,11 @@ fn resources() -> Router<Shared> {
         .route(queue, get(queues::get).delete(queues::delete))
         .route(
             &format!("{queue}/consumers"),
-            get(queues::consumers).post(queues::attach),
+            get(consumers::list).post(consumers::attach),
         )
         .route(
             &format!("{queue}/consumers/{{consumer}}"),
-            put(queues::update).delete(queues::detach),
+            put(consumers::update).delete(consumers::detach),
         )
 }
 

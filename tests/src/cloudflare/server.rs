@@ -118,21 +118,11 @@ async fn gate(
     };
     match fault {
         Some(FaultKind::Status(status)) => {
-            return Ok(
-                ApiError::new(status, INTERNAL, "An unknown error has occurred").into_response(),
-            )
+            let error = ApiError::new(status, INTERNAL, "An unknown error has occurred");
+            return Ok(error.into_response());
         }
         Some(FaultKind::RateLimited { retry_after_secs }) => {
-            let mut response = ApiError::new(
-                429,
-                RATE_LIMITED,
-                "Please wait and consider throttling your request speed",
-            )
-            .into_response();
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
-            return Ok(response);
+            return Ok(rate_limited(retry_after_secs));
         }
         Some(FaultKind::DropConnection) => {
             kill.notify_one();
@@ -146,6 +136,16 @@ async fn gate(
     }
     let request = Request::from_parts(parts, Body::from(bytes));
     Ok(router.call(request).await.unwrap_or_else(|e| match e {}))
+}
+
+/// Cloudflare's 429, with the `Retry-After` a client should honour.
+fn rate_limited(retry_after_secs: u64) -> Response<Body> {
+    let message = "Please wait and consider throttling your request speed";
+    let mut response = ApiError::new(429, RATE_LIMITED, message).into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+    response
 }
 
 /// A bearer token equal to the fake's, or the configured key and e-mail.
