@@ -326,3 +326,54 @@ fn cargo_edge_upload_metadata_is_accepted() {
     assert_eq!(live.migration_tag.as_deref(), Some("v1"));
     assert_eq!(live.modules[1].content_type, "application/wasm");
 }
+
+#[test]
+fn versions_inherit_bindings_and_durable_object_classes() {
+    let (fake, client, account) = fake();
+    let script = format!("{account}/workers/scripts/rooms");
+    let first = json!({
+        "main_module": "index.js",
+        "bindings": [
+            {"type": "plain_text", "name": "EDGE_CONTENT_HASH", "text": "one"},
+            {"type": "durable_object_namespace", "name": "ROOMS", "class_name": "Room"},
+        ],
+        "migrations": {"new_tag": "v1", "steps": [{"new_classes": ["Room"]}]},
+    });
+    assert_eq!(upload(&client, "PUT", &script, first).status, 200);
+    let versions = format!("{script}/versions?bindings_inherit=strict");
+    let inheriting = json!({"main_module": "index.js", "bindings": [
+        {"type": "inherit", "name": "EDGE_CONTENT_HASH"},
+        {"type": "durable_object_namespace", "name": "ROOMS", "class_name": "Room"},
+    ]});
+    let version = upload(&client, "POST", &versions, inheriting);
+    assert_eq!(version.status, 200, "{}", version.body);
+    assert_eq!(version.result()["resources"]["bindings"][0]["text"], "one");
+    let nothing =
+        json!({"main_module": "index.js", "bindings": [{"type": "inherit", "name": "NOPE"}]});
+    assert_eq!(
+        upload(&client, "POST", &versions, nothing).error_code(),
+        Some(10057)
+    );
+
+    // Renaming the class moves it; a binding to the old name is then refused.
+    let rename = json!({
+        "main_module": "index.js",
+        "bindings": [{"type": "durable_object_namespace", "name": "ROOMS", "class_name": "Room"}],
+        "migrations": {"old_tag": "v1", "new_tag": "v2", "steps": [{"renamed_classes": [{"from": "Room", "to": "Chamber"}]}]},
+    });
+    assert_eq!(
+        upload(&client, "PUT", &script, rename).error_code(),
+        Some(10061)
+    );
+    let renamed = json!({
+        "main_module": "index.js",
+        "bindings": [{"type": "durable_object_namespace", "name": "ROOMS", "class_name": "Chamber"}],
+        "migrations": {"old_tag": "v1", "new_tag": "v2", "steps": [{"renamed_classes": [{"from": "Room", "to": "Chamber"}]}]},
+    });
+    assert_eq!(upload(&client, "PUT", &script, renamed).status, 200);
+    let live = fake.script("rooms").unwrap();
+    assert_eq!(
+        (live.migration_tag.as_deref(), live.classes),
+        (Some("v2"), vec!["Chamber".to_string()])
+    );
+}

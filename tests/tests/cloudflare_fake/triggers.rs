@@ -164,3 +164,70 @@ fn an_account_without_workers_dev_says_so() {
         .unwrap();
     assert_eq!((response.status, response.error_code()), (404, Some(10007)));
 }
+
+#[test]
+fn a_route_or_domain_serves_one_worker() {
+    let (fake, client, account) = fake();
+    for name in ["one", "two"] {
+        upload(
+            &client,
+            "PUT",
+            &format!("{account}/workers/scripts/{name}"),
+            json!({"main_module": "index.js"}),
+        );
+    }
+    let route = json!([{"pattern": "example.com/*", "zone_name": "example.com"}]);
+    let routes = |name: &str| format!("{account}/workers/scripts/{name}/routes");
+    assert_eq!(
+        client.json("PUT", &routes("one"), &route).unwrap().status,
+        200
+    );
+    let taken = client.json("PUT", &routes("two"), &route).unwrap();
+    assert_eq!((taken.status, taken.error_code()), (409, Some(10020)));
+    let wrong_zone = json!([{"pattern": "example.com/*", "zone_name": "example.org"}]);
+    assert_eq!(
+        client
+            .json("PUT", &routes("two"), &wrong_zone)
+            .unwrap()
+            .status,
+        400
+    );
+
+    let domains = format!("{account}/workers/domains");
+    let domain = |service: &str| json!({"hostname": "www.example.org", "service": service});
+    assert_eq!(
+        client.json("PUT", &domains, &domain("one")).unwrap().status,
+        200
+    );
+    assert_eq!(
+        client.json("PUT", &domains, &domain("one")).unwrap().status,
+        200,
+        "re-attaching is idempotent"
+    );
+    assert_eq!(
+        client
+            .json("PUT", &domains, &domain("two"))
+            .unwrap()
+            .error_code(),
+        Some(10020)
+    );
+    assert_eq!(
+        client
+            .json("PUT", &domains, &domain("ghost"))
+            .unwrap()
+            .error_code(),
+        Some(10007)
+    );
+    assert_eq!(fake.domains().len(), 1);
+    assert_eq!(
+        client
+            .delete(&format!("{account}/workers/scripts/one"))
+            .unwrap()
+            .status,
+        200
+    );
+    assert!(
+        fake.domains().is_empty(),
+        "deleting a worker detaches its domains"
+    );
+}
