@@ -1,6 +1,8 @@
 //! Harness for the end-to-end tests: the real `cargo-edge` binary, real fixture crates built
 //! into one shared target folder, and real workerd serving what they produce.
 
+pub mod cloudflare;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
