@@ -171,7 +171,7 @@ impl Workerd {
             },
             secrets: Secrets::FromEnvironment,
             allow_private_network: true,
-            config_dir: dir.path().to_path_buf(),
+            config_dir: Some(dir.path().to_path_buf()),
             extra_services: vec![],
         };
         for unit in units {

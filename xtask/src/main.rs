@@ -191,7 +191,7 @@ fn demo() -> Result<()> {
         },
         secrets: capnp::Secrets::FromEnvironment,
         allow_private_network: true,
-        config_dir: dir.clone(),
+        config_dir: Some(dir.clone()),
         extra_services: vec![],
     };
     let config = dir.join("config.capnp");

@@ -50,8 +50,9 @@ pub struct CapnpOptions {
     pub secrets: Secrets,
     /// Let workers fetch private and loopback addresses (dev), not only the public internet.
     pub allow_private_network: bool,
-    /// The folder the config is written to (or read from): `embed` paths are relative to it.
-    pub config_dir: PathBuf,
+    /// The folder the config is written to: `embed` paths are relative to it. `None` embeds
+    /// absolute paths (for a config handed over in memory, served with `--import-path /`).
+    pub config_dir: Option<PathBuf>,
     /// Extra services, as capnp struct literals (the dev dispatcher worker, say).
     pub extra_services: Vec<String>,
 }
@@ -103,6 +104,17 @@ impl Services {
 
     /// An `external` service for a Cloudflare-only resource of `kind`.
     fn resource(&mut self, kind: &str, resource: &str, server: &BindingServer) -> String {
+        self.resource_with(kind, resource, server, None)
+    }
+
+    /// [`Self::resource`], for a queue producer whose messages default to a delivery delay.
+    fn resource_with(
+        &mut self,
+        kind: &str,
+        resource: &str,
+        server: &BindingServer,
+        delay: Option<u32>,
+    ) -> String {
         let mut headers = vec![format!(
             "(name = \"X-Edge-Binding\", value = {})",
             quote(&format!("{kind}/{resource}"))
@@ -113,12 +125,19 @@ impl Services {
                 quote(token)
             ));
         }
+        let mut name = format!("edge-{kind}:{resource}");
+        if let Some(delay) = delay {
+            headers.push(format!(
+                "(name = \"X-Edge-Delivery-Delay\", value = \"{delay}\")"
+            ));
+            name.push_str(&format!(":delay{delay}"));
+        }
         let body = format!(
             "external = (address = {}, http = (injectRequestHeaders = [{}]))",
             quote(&server.address),
             headers.join(", ")
         );
-        self.add(format!("edge-{kind}:{resource}"), body)
+        self.add(name, body)
     }
 }
 
@@ -175,7 +194,13 @@ fn render_worker(
     let (worker, bundle) = (unit.worker, unit.bundle);
     let mut out = format!("\nconst worker{index} :Workerd.Worker = (\n  modules = [\n");
     for module in &bundle.modules {
-        let path = relative(&bundle.module_path(module), &options.config_dir);
+        let path = match &options.config_dir {
+            Some(dir) => relative(&bundle.module_path(module), dir),
+            None => std::path::absolute(bundle.module_path(module))
+                .unwrap_or_default()
+                .display()
+                .to_string(),
+        };
         let _ = writeln!(
             out,
             "    (name = {}, {} = embed {}),",
@@ -276,13 +301,9 @@ fn bindings(
         ));
     }
     for (name, producer) in &worker.queue_producers {
-        out.push(named(
-            name,
-            format!(
-                "queue = {}",
-                quote(&services.resource("queue", &producer.queue, server))
-            ),
-        ));
+        let service =
+            services.resource_with("queue", &producer.queue, server, producer.delivery_delay);
+        out.push(named(name, format!("queue = {}", quote(&service))));
     }
     for (name, service) in &worker.services {
         out.push(named(

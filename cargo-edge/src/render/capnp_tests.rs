@@ -14,7 +14,7 @@ fn options() -> CapnpOptions {
         },
         secrets: Secrets::FromEnvironment,
         allow_private_network: true,
-        config_dir: PathBuf::from("/work/target/edge"),
+        config_dir: Some(PathBuf::from("/work/target/edge")),
         extra_services: vec![],
     }
 }
