@@ -29,6 +29,9 @@ pub fn command(options: &CargoOptions, krate: &WorkerCrate) -> Command {
         .arg(&krate.target_dir)
         .args(options.feature_args())
         .args(options.lock_args());
+    for config in &options.config {
+        command.arg("--config").arg(config);
+    }
     for _ in 0..options.verbose {
         command.arg("--verbose");
     }

@@ -52,6 +52,8 @@ pub struct CargoOptions {
     pub verbose: u8,
     pub quiet: bool,
     pub color: String,
+    /// `--config KEY=VALUE` overrides for cargo (the dev profile is defined this way).
+    pub config: Vec<String>,
 }
 
 impl CargoOptions {

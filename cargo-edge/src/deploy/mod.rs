@@ -1,6 +1,7 @@
 //! `cargo edge deploy`: plan against what is live, then execute, through Cloudflare's API.
 
 pub mod client;
+pub mod d1;
 pub mod error;
 pub mod execute;
 pub mod live;

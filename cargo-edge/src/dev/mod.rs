@@ -32,6 +32,7 @@ pub mod r2_store;
 pub mod r2_wire;
 pub mod scheduler;
 pub mod server;
+pub mod session;
 pub mod store;
 pub mod supervisor;
 pub mod watch;

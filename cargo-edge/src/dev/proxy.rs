@@ -27,6 +27,16 @@ pub enum Upstream {
     Ready(u16),
 }
 
+/// A request to fire a cron now (`POST /__edge/trigger/cron?cron=...` on the dev port).
+pub struct TriggerCron {
+    pub cron: String,
+    /// The worker's answer, or why it could not be fired.
+    pub reply: tokio::sync::oneshot::Sender<Result<String, String>>,
+}
+
+/// The path of the local endpoint that fires a cron now.
+pub const TRIGGER_CRON_PATH: &str = "/__edge/trigger/cron";
+
 /// Controls a running proxy.
 #[derive(Clone)]
 pub struct ProxyHandle {
@@ -57,10 +67,15 @@ struct Shared {
     client: Client<HttpConnector, Incoming>,
     /// How long a request may wait for workerd before it gets a 503.
     hold: Duration,
+    triggers: Option<tokio::sync::mpsc::Sender<TriggerCron>>,
 }
 
 /// Start proxying connections on `listener`. Requests wait until [`ProxyHandle::ready`].
-pub fn start(listener: TcpListener, hold: Duration) -> std::io::Result<ProxyHandle> {
+pub fn start(
+    listener: TcpListener,
+    hold: Duration,
+    triggers: Option<tokio::sync::mpsc::Sender<TriggerCron>>,
+) -> std::io::Result<ProxyHandle> {
     let addr = listener.local_addr()?;
     let (sender, receiver) = watch::channel(Upstream::Restarting);
     let in_flight = Arc::new(AtomicUsize::new(0));
@@ -69,6 +84,7 @@ pub fn start(listener: TcpListener, hold: Duration) -> std::io::Result<ProxyHand
         in_flight: in_flight.clone(),
         client: Client::builder(TokioExecutor::new()).build_http(),
         hold,
+        triggers,
     });
     tokio::spawn(accept_loop(listener, shared));
     Ok(ProxyHandle {
@@ -108,6 +124,9 @@ async fn handle(
     mut request: Request<Incoming>,
     shared: Arc<Shared>,
 ) -> Result<Response<Body>, Infallible> {
+    if request.uri().path() == TRIGGER_CRON_PATH {
+        return Ok(trigger(&request, &shared).await);
+    }
     let Some(port) = wait_ready(&shared).await else {
         return Ok(text(StatusCode::SERVICE_UNAVAILABLE, "cargo-edge: the worker did not come up in time; see the terminal running `cargo edge dev`\n"));
     };
@@ -146,6 +165,68 @@ async fn handle(
             &format!("cargo-edge: could not reach workerd: {error}\n"),
         )),
     }
+}
+
+/// Fire the cron named in the query string through the dev session.
+async fn trigger(request: &Request<Incoming>, shared: &Shared) -> Response<Body> {
+    if request.method() != hyper::Method::POST {
+        return text(StatusCode::METHOD_NOT_ALLOWED, "use POST\n");
+    }
+    let cron = request
+        .uri()
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("cron="))
+        .map(percent_decode);
+    let (Some(cron), Some(triggers)) = (cron, &shared.triggers) else {
+        return text(
+            StatusCode::BAD_REQUEST,
+            "usage: POST /__edge/trigger/cron?cron=<expression as written in Cargo.toml>\n",
+        );
+    };
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    if triggers.send(TriggerCron { cron, reply }).await.is_err() {
+        return text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "cargo-edge: the dev session is stopping\n",
+        );
+    }
+    match answer.await {
+        Ok(Ok(result)) => text(StatusCode::OK, &format!("{result}\n")),
+        Ok(Err(error)) => text(StatusCode::NOT_FOUND, &format!("{error}\n")),
+        Err(_) => text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "cargo-edge: the dev session is stopping\n",
+        ),
+    }
+}
+
+/// `%2A%2F5+*` → `*/5 *`.
+fn percent_decode(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 3 <= bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(byte) => {
+                        out.push(byte);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            byte => out.push(byte),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Wait until workerd is ready, at most `hold`.

@@ -38,7 +38,7 @@ async fn get(addr: SocketAddr) -> String {
 }
 
 async fn proxy(hold: Duration) -> ProxyHandle {
-    start(TcpListener::bind("127.0.0.1:0").await.unwrap(), hold).unwrap()
+    start(TcpListener::bind("127.0.0.1:0").await.unwrap(), hold, None).unwrap()
 }
 
 #[tokio::test]
@@ -62,4 +62,11 @@ async fn a_request_held_too_long_gets_a_clear_503() {
     let response = get(proxy.addr).await;
     assert!(response.starts_with("HTTP/1.1 503"), "{response}");
     assert!(response.contains("did not come up in time"), "{response}");
+}
+
+#[test]
+fn cron_expressions_are_decoded_from_the_query() {
+    assert_eq!(percent_decode("%2A%2F5+*+*+*+*"), "*/5 * * * *");
+    assert_eq!(percent_decode("*/5%20*%20*%20*%20*"), "*/5 * * * *");
+    assert_eq!(percent_decode("%zz"), "%zz");
 }

@@ -36,6 +36,8 @@ pub struct Launch {
     pub verbose: bool,
     /// Environment for `fromEnvironment` bindings (secrets); never written to disk.
     pub env: BTreeMap<String, String>,
+    /// The config embeds absolute paths (`--import-path /`): it was handed over in memory.
+    pub absolute_embeds: bool,
 }
 
 pub struct Running {
@@ -45,12 +47,24 @@ pub struct Running {
 
 /// Start workerd and wait until its socket accepts connections.
 pub async fn start(launch: &Launch, startup: Duration) -> Result<Running, SupervisorError> {
-    let mut command = Command::new(&launch.binary);
+    start_with(launch, startup, |_| {}).await
+}
+
+/// [`start`], letting `prepare` adjust the command first (to pass it a descriptor, say).
+pub async fn start_with(
+    launch: &Launch,
+    startup: Duration,
+    prepare: impl FnOnce(&mut std::process::Command),
+) -> Result<Running, SupervisorError> {
+    let mut command = std::process::Command::new(&launch.binary);
     command
         .arg("serve")
         .arg(&launch.config)
         .arg("--socket-addr")
         .arg(format!("http=127.0.0.1:{}", launch.port));
+    if launch.absolute_embeds {
+        command.args(["--import-path", "/"]);
+    }
     if launch.experimental {
         command.arg("--experimental");
     }
@@ -66,8 +80,10 @@ pub async fn start(launch: &Launch, startup: Duration) -> Result<Running, Superv
         .envs(&launch.env)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
+        .stderr(Stdio::piped());
+    prepare(&mut command);
+    let mut command = Command::from(command);
+    command.kill_on_drop(true);
     let mut child = command.spawn().map_err(|source| SupervisorError::Spawn {
         path: launch.binary.clone(),
         source,

@@ -1,0 +1,183 @@
+//! What most commands start with: find the crate, load its worker in the environment asked
+//! for (printing the manifest's warnings), and build bundles.
+
+use std::path::{Path, PathBuf};
+
+use super::args::WorkerArgs;
+use super::outcome::{plain, Failure};
+use crate::build::{self, BuildOptions, CargoOptions, ProfileChoice};
+use crate::manifest::{self, Problem};
+use crate::model::{Project, Service, Worker};
+use crate::report::{Built, Reporter};
+
+/// The Cargo.toml of the package the arguments select.
+pub fn manifest_path(manifest: Option<&Path>, package: Option<&str>) -> Result<PathBuf, Failure> {
+    if package.is_none() {
+        if let Some(path) = manifest {
+            return Ok(path.to_path_buf());
+        }
+    }
+    let mut command = cargo_metadata::MetadataCommand::new();
+    command.no_deps();
+    if let Some(path) = manifest {
+        command.manifest_path(path);
+    }
+    let metadata = command.exec().map_err(|e| {
+        plain(
+            format!("cargo metadata failed: {e}"),
+            "run it in a Cargo project, or pass --manifest-path",
+        )
+    })?;
+    let members = metadata.workspace_packages();
+    let chosen = match package {
+        Some(name) => members.iter().find(|p| p.name.as_str() == name).copied(),
+        None => metadata.root_package().or_else(|| {
+            let workers: Vec<_> = members
+                .iter()
+                .filter(|p| p.metadata.get("edge").is_some())
+                .collect();
+            (workers.len() == 1).then(|| *workers[0])
+        }),
+    };
+    chosen
+        .map(|p| p.manifest_path.clone().into_std_path_buf())
+        .ok_or_else(|| {
+            let names: Vec<String> = members.iter().map(|p| p.name.to_string()).collect();
+            plain(
+                "choose the worker package",
+                format!("pass -p with one of: {}", names.join(", ")),
+            )
+        })
+}
+
+/// Print the manifest's warnings the way cargo prints its own.
+pub fn print_warnings(warnings: &[Problem]) {
+    for warning in warnings {
+        eprint!("{}", warning.render());
+    }
+}
+
+/// Load the selected worker in `env`.
+pub fn load_worker(args: &WorkerArgs) -> Result<Worker, Failure> {
+    let path = manifest_path(args.manifest_path.as_deref(), args.package.as_deref())?;
+    let loaded = manifest::load_worker(&path, args.env.as_deref())?;
+    print_warnings(&loaded.warnings);
+    Ok(loaded.worker)
+}
+
+/// The workspace's other workers that `worker` reaches by service binding or Durable Object
+/// (and those they reach), so a local run or config can include them.
+pub fn bound_workers(worker: &Worker, env: Option<&str>) -> Result<Vec<Worker>, Failure> {
+    if referenced(worker).is_empty() {
+        return Ok(Vec::new());
+    }
+    let root = workspace_root(&worker.manifest_path)?;
+    let loaded = manifest::load_project(&root, env)?;
+    Ok(reachable(worker, &loaded.project))
+}
+
+fn referenced(worker: &Worker) -> Vec<String> {
+    let mut names: Vec<String> = worker
+        .services
+        .values()
+        .filter_map(|s| match s {
+            Service::Worker { worker, .. } => Some(worker.clone()),
+            Service::External { .. } => None,
+        })
+        .collect();
+    names.extend(
+        worker
+            .durable_objects
+            .values()
+            .filter_map(|d| d.worker.clone()),
+    );
+    names
+}
+
+fn reachable(main: &Worker, project: &Project) -> Vec<Worker> {
+    let mut found: Vec<Worker> = Vec::new();
+    let mut queue = referenced(main);
+    while let Some(name) = queue.pop() {
+        if name == main.name || found.iter().any(|w| w.name == name) {
+            continue;
+        }
+        if let Some(worker) = project.workers.iter().find(|w| w.name == name) {
+            queue.extend(referenced(worker));
+            found.push(worker.clone());
+        }
+    }
+    found
+}
+
+fn workspace_root(manifest: &Path) -> Result<PathBuf, Failure> {
+    let metadata = cargo_metadata::MetadataCommand::new()
+        .manifest_path(manifest)
+        .no_deps()
+        .exec()
+        .map_err(|e| {
+            plain(
+                format!("cargo metadata failed: {e}"),
+                "check the workspace's Cargo.toml",
+            )
+        })?;
+    Ok(metadata.workspace_root.into_std_path_buf())
+}
+
+/// Cargo options for building `worker`: what the command line says, with the worker's
+/// `build` settings (profile, features) where the command line is silent.
+pub fn cargo_options_for(
+    base: &CargoOptions,
+    worker: &Worker,
+    default_profile: ProfileChoice,
+) -> CargoOptions {
+    let mut options = base.clone();
+    options.manifest_path = Some(worker.manifest_path.clone());
+    options.package = Some(worker.package.clone());
+    if options.profile == ProfileChoice::Release {
+        options.profile = match &worker.build.profile {
+            Some(profile) => ProfileChoice::Named(profile.clone()),
+            None => default_profile,
+        };
+    }
+    options
+        .features
+        .extend(worker.build.features.iter().cloned());
+    options.no_default_features |= worker.build.no_default_features;
+    options
+}
+
+/// Build each worker; the first error stops.
+pub fn build_all(
+    base: &CargoOptions,
+    workers: &[&Worker],
+    profile: ProfileChoice,
+    reporter: &Reporter,
+) -> Result<Vec<Built>, Failure> {
+    workers
+        .iter()
+        .map(|worker| {
+            let options = BuildOptions {
+                cargo: cargo_options_for(base, worker, profile.clone()),
+            };
+            build::run(&options, reporter).map_err(Failure::from)
+        })
+        .collect()
+}
+
+/// The target folder cargo uses for `manifest`.
+pub fn target_dir(manifest: &Path, explicit: Option<&Path>) -> Result<PathBuf, Failure> {
+    if let Some(dir) = explicit {
+        return Ok(std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf()));
+    }
+    let metadata = cargo_metadata::MetadataCommand::new()
+        .manifest_path(manifest)
+        .no_deps()
+        .exec()
+        .map_err(|e| {
+            plain(
+                format!("cargo metadata failed: {e}"),
+                "check the workspace's Cargo.toml",
+            )
+        })?;
+    Ok(metadata.target_directory.into_std_path_buf())
+}

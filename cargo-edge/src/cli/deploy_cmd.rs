@@ -1,0 +1,221 @@
+//! `cargo edge deploy`, `rollout`, `versions`, `deployments` and `secret`.
+
+use std::io::IsTerminal;
+
+use super::args::{
+    DeployArgs, ListArgs, RolloutAction, RolloutArgs, SecretAction, SecretArgs, WorkerArgs,
+};
+use super::context;
+use super::outcome::{plain, CommandResult, Failure};
+use crate::build::ProfileChoice;
+use crate::deploy::client::{Auth, Client, Mode, RetryPolicy};
+use crate::deploy::error::DeployError;
+use crate::deploy::run::{deploy as run_deploy, DeployOptions, DeployReport};
+use crate::deploy::{live, rollout as rollouts, secrets};
+use crate::model::Worker;
+use crate::report::{MessageFormat, Reporter};
+
+pub fn deploy(args: DeployArgs) -> CommandResult {
+    let json = args.output.message_format == MessageFormat::Json;
+    let reporter = Reporter::new(
+        args.output.message_format,
+        args.output.color.enabled(),
+        args.output.quiet,
+    );
+    let worker_args = WorkerArgs {
+        manifest_path: args.cargo.manifest_path.clone(),
+        package: args.cargo.package.clone(),
+        env: args.env.clone(),
+    };
+    let worker = context::load_worker(&worker_args)?;
+    let cargo = args.cargo.to_options(&args.output);
+    let built =
+        context::build_all(&cargo, &[&worker], ProfileChoice::Release, &reporter)?.remove(0);
+    let secrets = match &args.secrets_file {
+        Some(path) => crate::dotenv::read(path)
+            .map_err(|e| plain(e.to_string(), "write one `NAME=value` per line"))?,
+        None => Default::default(),
+    };
+    let options = DeployOptions {
+        force: args.force,
+        canary: args.canary,
+        dry_run: args.dry_run.clone(),
+        secrets,
+        retry: RetryPolicy::default(),
+    };
+    let report = run_deploy(&worker, &built.bundle, &options, |step| {
+        reporter.status("Deploying", step.to_string())
+    })?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string(&serde_json::json!({"reason": "deploy", "report": report}))
+                .expect("json")
+        );
+    } else {
+        print_report(&report, &reporter);
+    }
+    Ok(())
+}
+
+fn print_report(report: &DeployReport, reporter: &Reporter) {
+    let plan = &report.plan;
+    if plan.up_to_date {
+        reporter.status(
+            "Up to date",
+            format!(
+                "`{}` (content hash {}); nothing uploaded ({} request, {} ms)",
+                plan.worker,
+                &plan.content_hash[..16],
+                report.requests,
+                report.elapsed_ms
+            ),
+        );
+        return;
+    }
+    for unchanged in &plan.unchanged {
+        reporter.status("Unchanged", unchanged);
+    }
+    match &report.dry_run {
+        Some(dir) => {
+            for step in &plan.steps {
+                reporter.status("Would", step.to_string());
+            }
+            reporter.status(
+                "Dry run",
+                format!(
+                    "{} steps; the requests are in {}",
+                    plan.steps.len(),
+                    dir.display()
+                ),
+            );
+        }
+        None => reporter.status(
+            "Deployed",
+            format!(
+                "`{}` to account {} in {} steps, {} requests, {} ms (content hash {})",
+                plan.worker,
+                plan.account_id,
+                plan.steps.len(),
+                report.requests,
+                report.elapsed_ms,
+                &plan.content_hash[..16]
+            ),
+        ),
+    }
+}
+
+/// A live client and the account and script path for the selected worker.
+fn connect(args: &WorkerArgs) -> Result<(Client, Worker, String), Failure> {
+    let worker = context::load_worker(args)?;
+    let auth = Auth::from_env().ok_or(DeployError::NoCredentials)?;
+    let client = Client::new(
+        &Client::base_url_from_env(),
+        auth,
+        RetryPolicy::default(),
+        Mode::Live,
+    )?;
+    let account = live::resolve_account(&client, worker.account_id.as_deref())?;
+    Ok((client, worker, account))
+}
+
+fn script_path(account: &str, worker: &Worker) -> String {
+    format!("/accounts/{account}/workers/scripts/{}", worker.name)
+}
+
+pub fn rollout(args: RolloutArgs) -> CommandResult {
+    let (client, worker, account) = connect(&args.worker)?;
+    let action = match args.action {
+        RolloutAction::Promote => rollouts::Rollout::Promote,
+        RolloutAction::Set { percent } => rollouts::Rollout::Set(percent),
+        RolloutAction::Rollback => rollouts::Rollout::Rollback,
+    };
+    let result = rollouts::rollout(&client, &script_path(&account, &worker), action)?;
+    let shares: Vec<String> = result
+        .versions
+        .iter()
+        .map(|(id, p)| format!("{id} at {p}%"))
+        .collect();
+    println!("`{}` now serves {}", worker.name, shares.join(", "));
+    Ok(())
+}
+
+pub fn versions(args: ListArgs) -> CommandResult {
+    list(args, rollouts::list_versions)
+}
+
+pub fn deployments(args: ListArgs) -> CommandResult {
+    list(args, rollouts::list_deployments)
+}
+
+fn list(
+    args: ListArgs,
+    fetch: fn(&Client, &str) -> Result<Vec<serde_json::Value>, DeployError>,
+) -> CommandResult {
+    let (client, worker, account) = connect(&args.worker)?;
+    let items = fetch(&client, &script_path(&account, &worker))?;
+    for item in &items {
+        match args.message_format {
+            MessageFormat::Json => println!("{item}"),
+            MessageFormat::Human => println!("{}", summary(item)),
+        }
+    }
+    Ok(())
+}
+
+/// One line per version or deployment: id, when, and what it carries.
+fn summary(item: &serde_json::Value) -> String {
+    let id = item["id"].as_str().unwrap_or("?");
+    let created = item["created_on"]
+        .as_str()
+        .or(item["metadata"]["created_on"].as_str())
+        .unwrap_or("");
+    let versions: Vec<String> = item["versions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|v| {
+            format!(
+                "{}={}%",
+                v["version_id"].as_str().unwrap_or("?"),
+                v["percentage"]
+            )
+        })
+        .collect();
+    let number = item["number"]
+        .as_u64()
+        .map(|n| format!("#{n} "))
+        .unwrap_or_default();
+    format!("{number}{id}  {created}  {}", versions.join(" "))
+        .trim_end()
+        .to_string()
+}
+
+pub fn secret(args: SecretArgs) -> CommandResult {
+    let (client, worker, account) = connect(&args.worker)?;
+    match args.action {
+        SecretAction::Put { name } => {
+            if std::io::stdin().is_terminal() {
+                eprintln!("Enter the value of `{name}` and end with Ctrl-D:");
+            }
+            let value = secrets::read_value(std::io::stdin()).map_err(|e| {
+                plain(
+                    format!("could not read standard input: {e}"),
+                    "pipe the value in",
+                )
+            })?;
+            secrets::put(&client, &account, &worker.name, &name, &value)?;
+            eprintln!("secret `{name}` set on `{}`", worker.name);
+        }
+        SecretAction::List => {
+            for name in secrets::list(&client, &account, &worker.name)? {
+                println!("{name}");
+            }
+        }
+        SecretAction::Delete { name } => {
+            secrets::delete(&client, &account, &worker.name, &name)?;
+            eprintln!("secret `{name}` deleted from `{}`", worker.name);
+        }
+    }
+    Ok(())
+}

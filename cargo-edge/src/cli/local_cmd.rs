@@ -1,0 +1,205 @@
+//! `cargo edge d1 ...` and `cargo edge kv ... --local`: local state (what `cargo edge dev`
+//! serves) and D1 on Cloudflare.
+
+use std::path::{Path, PathBuf};
+
+use super::args::{D1Action, D1Args, KvAction, KvArgs, MigrationsAction};
+use super::context;
+use super::outcome::{plain, CommandResult, Failure};
+use crate::deploy::client::{Auth, Client, Mode, RetryPolicy};
+use crate::deploy::error::DeployError;
+use crate::deploy::{d1 as remote_d1, live};
+use crate::dev;
+use crate::model::{D1Database, Worker};
+
+/// Local state: `--persist-to`, or `.edge/state` beside the worker's Cargo.toml.
+pub fn state_dir(worker: &Worker, persist_to: Option<&Path>) -> PathBuf {
+    match persist_to {
+        Some(dir) => dir.to_path_buf(),
+        None => worker
+            .manifest_path
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(".edge")
+            .join("state"),
+    }
+}
+
+fn dev_failure(error: dev::DevError) -> Failure {
+    plain(
+        error.to_string(),
+        "check the local state folder (`.edge/state`)",
+    )
+}
+
+fn database<'w>(worker: &'w Worker, binding: &str) -> Result<&'w D1Database, Failure> {
+    worker.d1.get(binding).ok_or_else(|| {
+        let known: Vec<&String> = worker.d1.keys().collect();
+        plain(
+            format!("`{}` has no D1 binding named `{binding}`", worker.name),
+            format!("D1 bindings in [package.metadata.edge.d1]: {known:?}"),
+        )
+    })
+}
+
+pub fn d1(args: D1Args) -> CommandResult {
+    match args.action {
+        D1Action::Migrations {
+            action:
+                MigrationsAction::Apply {
+                    database: binding,
+                    worker,
+                    local,
+                    persist_to,
+                },
+        } => {
+            let worker = context::load_worker(&worker)?;
+            let db = database(&worker, &binding)?;
+            let Some(dir) = &db.migrations_dir else {
+                return Err(plain(format!("D1 binding `{binding}` has no migrations folder"), "create `migrations/` beside Cargo.toml, or set `migrations = \"path\"` on the binding"));
+            };
+            let applied = if local {
+                dev::migrations::apply_local(
+                    &state_dir(&worker, persist_to.as_deref()),
+                    &db.name,
+                    dir,
+                )
+                .map_err(dev_failure)?
+            } else {
+                let migrations = dev::migrations::list(dir).map_err(dev_failure)?;
+                let (client, account) = remote(&worker)?;
+                let uuid = remote_d1::database_id(&client, &account, &db.name, db.id.as_deref())?;
+                remote_d1::apply_remote(&client, &account, &uuid, &migrations)?
+            };
+            let place = if local { "locally" } else { "on Cloudflare" };
+            match applied.as_slice() {
+                [] => eprintln!("D1 `{}` {place}: no pending migrations", db.name),
+                names => eprintln!("D1 `{}` {place}: applied {}", db.name, names.join(", ")),
+            }
+            Ok(())
+        }
+        D1Action::Execute {
+            database: binding,
+            worker,
+            local,
+            persist_to,
+            command,
+            file,
+        } => {
+            let worker = context::load_worker(&worker)?;
+            let db = database(&worker, &binding)?;
+            let sql = match (command, file) {
+                (Some(sql), _) => sql,
+                (None, Some(path)) => std::fs::read_to_string(&path).map_err(|e| {
+                    plain(
+                        format!("could not read {}: {e}", path.display()),
+                        "check the path",
+                    )
+                })?,
+                (None, None) => unreachable!("clap requires --command or --file"),
+            };
+            if !local {
+                return Err(plain("`d1 execute` runs against local state only", "add --local (remote SQL: use `cargo edge d1 migrations apply` or the dashboard)"));
+            }
+            let mut conn =
+                dev::d1::open_database(&state_dir(&worker, persist_to.as_deref()), &db.name)
+                    .map_err(dev_failure)?;
+            let results = dev::d1::execute_sql(&mut conn, &sql)
+                .map_err(|e| plain(format!("SQL failed: {e}"), "fix the statement"))?;
+            println!("{}", serde_json::to_string_pretty(&results).expect("json"));
+            Ok(())
+        }
+    }
+}
+
+fn remote(worker: &Worker) -> Result<(Client, String), Failure> {
+    let auth = Auth::from_env().ok_or(DeployError::NoCredentials)?;
+    let client = Client::new(
+        &Client::base_url_from_env(),
+        auth,
+        RetryPolicy::default(),
+        Mode::Live,
+    )?;
+    let account = live::resolve_account(&client, worker.account_id.as_deref())?;
+    Ok((client, account))
+}
+
+/// `cargo edge kv get|put|list|delete BINDING ... --local`, through the same code that serves
+/// KV to workerd, so limits and expiry behave the same.
+pub fn kv(args: KvArgs) -> CommandResult {
+    let worker = context::load_worker(&args.local.worker)?;
+    let stores = dev::store::Stores::new(&state_dir(&worker, args.local.persist_to.as_deref()))
+        .map_err(dev_failure)?;
+    let (binding, method, path, query, body) = match &args.action {
+        KvAction::Get { binding, key } => (binding, "GET", key.clone(), vec![], Vec::new()),
+        KvAction::Put {
+            binding,
+            key,
+            value,
+        } => (binding, "PUT", key.clone(), vec![], put_value(value)?),
+        KvAction::List { binding, prefix } => {
+            let query = prefix
+                .iter()
+                .map(|p| ("prefix".to_string(), p.clone()))
+                .collect();
+            (binding, "GET", String::new(), query, Vec::new())
+        }
+        KvAction::Delete { binding, key } => (binding, "DELETE", key.clone(), vec![], Vec::new()),
+    };
+    let namespace = worker.kv.get(binding).ok_or_else(|| {
+        plain(
+            format!("`{}` has no KV binding named `{binding}`", worker.name),
+            format!("KV bindings: {:?}", worker.kv.keys().collect::<Vec<_>>()),
+        )
+    })?;
+    let resource = namespace
+        .id
+        .clone()
+        .unwrap_or_else(|| namespace.title.clone());
+    let call = dev::http::Call {
+        method: method.parse().expect("a valid method"),
+        path,
+        query,
+        headers: Default::default(),
+        body: body.into(),
+    };
+    let response = dev::kv::handle(&stores, &resource, &call);
+    let status = response.status();
+    let bytes = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(|e| plain(e.to_string(), "retry"))?
+        .block_on(axum::body::to_bytes(response.into_body(), usize::MAX))
+        .unwrap_or_default();
+    match (status.as_u16(), &args.action) {
+        (404, KvAction::Get { key, .. }) => Err(plain(
+            format!("no key `{key}` in `{binding}`"),
+            "list the keys with `cargo edge kv list BINDING --local`",
+        )),
+        (200..=299, _) => {
+            use std::io::Write;
+            let _ = std::io::stdout().write_all(&bytes);
+            if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+                println!();
+            }
+            Ok(())
+        }
+        (_, _) => Err(plain(
+            format!("KV refused: {} {}", status, String::from_utf8_lossy(&bytes)),
+            "see Cloudflare's KV limits",
+        )),
+    }
+}
+
+fn put_value(value: &str) -> Result<Vec<u8>, Failure> {
+    if value != "-" {
+        return Ok(value.as_bytes().to_vec());
+    }
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).map_err(|e| {
+        plain(
+            format!("could not read standard input: {e}"),
+            "pipe the value in",
+        )
+    })?;
+    Ok(bytes)
+}

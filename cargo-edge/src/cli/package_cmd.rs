@@ -1,0 +1,72 @@
+//! `cargo edge package`: the built worker and its rendered configs in one deterministic zip.
+
+use super::args::{PackageArgs, WorkerArgs};
+use super::context;
+use super::outcome::{plain, CommandResult};
+use crate::build::ProfileChoice;
+use crate::render::{upload, wrangler};
+use crate::report::Reporter;
+
+pub fn package(args: PackageArgs) -> CommandResult {
+    let reporter = Reporter::new(
+        args.output.message_format,
+        args.output.color.enabled(),
+        args.output.quiet,
+    );
+    let worker_args = WorkerArgs {
+        manifest_path: args.cargo.manifest_path.clone(),
+        package: args.cargo.package.clone(),
+        env: args.env.clone(),
+    };
+    let worker = context::load_worker(&worker_args)?;
+    let cargo = args.cargo.to_options(&args.output);
+    let built =
+        context::build_all(&cargo, &[&worker], ProfileChoice::Release, &reporter)?.remove(0);
+    let metadata = upload::render(
+        &worker,
+        &built.bundle,
+        &upload::ResourceIds::default(),
+        None,
+    )
+    .map_err(|e| plain(e.to_string(), "check [[package.metadata.edge.migrations]]"))?
+    .metadata;
+    let main = built.bundle.dir.join(&built.bundle.main_module);
+    let config = wrangler::config(&worker, &[], &main, &built.bundle.dir);
+    let extras = vec![
+        (
+            "upload-metadata.json".to_string(),
+            serde_json::to_vec_pretty(&metadata).expect("json"),
+        ),
+        (
+            "model.json".to_string(),
+            serde_json::to_vec_pretty(&worker_for_zip(&worker)).expect("json"),
+        ),
+        (
+            "wrangler.toml".to_string(),
+            wrangler::to_toml(&config).into_bytes(),
+        ),
+    ];
+    let hash = crate::package::package(&built.bundle, &extras, &args.out)?;
+    reporter.status(
+        "Packaged",
+        format!(
+            "`{}` → {} (sha256 {})",
+            worker.name,
+            args.out.display(),
+            &hash[..16]
+        ),
+    );
+    Ok(())
+}
+
+/// The model without machine-specific paths, so the zip is the same on every machine.
+fn worker_for_zip(worker: &crate::model::Worker) -> serde_json::Value {
+    let mut value = serde_json::to_value(worker).expect("the model serializes");
+    value["manifest_path"] = serde_json::Value::Null;
+    if let Some(d1) = value["d1"].as_object_mut() {
+        for db in d1.values_mut() {
+            db["migrations_dir"] = serde_json::Value::Null;
+        }
+    }
+    value
+}
