@@ -20,6 +20,7 @@ pub mod load;
 pub mod migrations;
 pub mod overlay;
 pub mod project;
+pub mod queues;
 pub mod read;
 pub mod resolve;
 pub mod schema;
