@@ -195,21 +195,10 @@ pub fn load_package(
         );
     };
     let mut out = Vec::new();
-    let edge_path = ["package", "metadata", "edge"];
-    let base = doc
-        .edge_table(&edge_path, PACKAGE_KEYS, &mut out)
-        .unwrap_or_else(|| EdgeTable {
-            loc: doc.table_at(&["package"]).map(|(_, loc)| loc),
-            ..EdgeTable::default()
-        });
-    let defaults = ws
-        .and_then(|w| w.edge_table(&["workspace", "metadata", "edge"], WORKSPACE_KEYS, &mut out))
-        .unwrap_or_default();
+    let (defaults, base) = read_tables(doc, ws, &mut out);
     let shapes_ok = !out.iter().any(Problem::is_error);
-    for table in [&defaults, &base]
-        .into_iter()
-        .chain(base.env.values().map(|e| &e.value))
-    {
+    let envs = base.env.values().map(|e| &e.value);
+    for table in [&defaults, &base].into_iter().chain(envs) {
         check_table(table, today, &mut out);
     }
     let selected = select_env(&base, env, &mut out);
@@ -238,6 +227,24 @@ pub fn load_package(
         base_name,
         problems: out,
     }
+}
+
+/// The workspace defaults and the package table, shape-checked and read (empty when absent).
+fn read_tables(
+    doc: &Document,
+    ws: Option<&Document>,
+    out: &mut Vec<Problem>,
+) -> (EdgeTable, EdgeTable) {
+    let defaults = ws
+        .and_then(|w| w.edge_table(&["workspace", "metadata", "edge"], WORKSPACE_KEYS, out))
+        .unwrap_or_default();
+    let base = doc
+        .edge_table(&["package", "metadata", "edge"], PACKAGE_KEYS, out)
+        .unwrap_or_else(|| EdgeTable {
+            loc: doc.table_at(&["package"]).map(|(_, loc)| loc),
+            ..EdgeTable::default()
+        });
+    (defaults, base)
 }
 
 /// The `env.<NAME>` table `--env` names; a problem with did-you-mean when there is none.

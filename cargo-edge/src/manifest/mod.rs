@@ -3,7 +3,7 @@
 //!
 //! The flow: [`document`] parses a Cargo.toml with spans; [`check`] compares it with the one
 //! definition of the table's shape in [`keys`]; [`extract`] reads the [`written`] types;
-//! [`validate`], [`cron`], [`date`] and [`migrations`] check meaning; [`overlay`] layers
+//! [`validate`], [`cron`], [`date`], [`queues`] and [`migrations`] check meaning; [`overlay`] layers
 //! workspace defaults, package table and `--env`; [`resolve`] derives the `model::Worker`;
 //! [`load`] runs it for one package and [`project`] for a workspace; [`schema`] publishes the
 //! shape as JSON schema. Every problem is a [`error::Problem`] with file, line, column and help.
@@ -20,6 +20,7 @@ pub mod load;
 pub mod migrations;
 pub mod overlay;
 pub mod project;
+pub mod queues;
 pub mod read;
 pub mod resolve;
 pub mod schema;

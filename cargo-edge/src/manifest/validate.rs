@@ -1,5 +1,5 @@
 //! Checks on one edge table as written (the package table, each environment, the workspace
-//! defaults): dates, crons, binding names, services and routes. Every environment is checked,
+//! defaults): dates, crons, binding names, queue names, services and routes. Every environment is checked,
 //! not only the one selected, so a mistake in `env.prod` shows up in `cargo edge dev` already.
 
 use std::collections::BTreeMap;
@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use super::cron::check_cron;
 use super::date::{check_compatibility_date, Date, DateError};
 use super::error::Problem;
+use super::queues::check_queue_names;
 use super::source::Loc;
 use super::written::{Bindings, EdgeTable, Text};
 
@@ -41,6 +42,7 @@ pub fn check_table(table: &EdgeTable, today: Date, out: &mut Vec<Problem>) {
         }
     }
     check_services(table, out);
+    check_queue_names(table, out);
 }
 
 fn check_date(date: &Text, today: Date, out: &mut Vec<Problem>) {
