@@ -66,18 +66,24 @@ pub enum Command {
 #[derive(Debug, Args, Default, Clone)]
 pub struct WorkerArgs {
     /// Path to Cargo.toml
-    #[arg(long, value_name = "PATH", help_heading = "Manifest Options")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        help_heading = "Manifest Options"
+    )]
     pub manifest_path: Option<PathBuf>,
     /// Package to use
     #[arg(
         short = 'p',
         long = "package",
+        global = true,
         value_name = "SPEC",
         help_heading = "Package Selection"
     )]
     pub package: Option<String>,
     /// Environment from [package.metadata.edge.env.NAME]
-    #[arg(short = 'e', long, value_name = "NAME")]
+    #[arg(short = 'e', long, global = true, value_name = "NAME")]
     pub env: Option<String>,
 }
 
@@ -281,11 +287,11 @@ pub struct KvArgs {
 pub struct LocalArgs {
     #[command(flatten)]
     pub worker: WorkerArgs,
-    /// Use local state (required: remote KV and R2 data commands are not part of cargo-edge yet)
-    #[arg(long, required = true)]
+    /// Use local state (required: commands on KV data on Cloudflare are not part of cargo-edge yet)
+    #[arg(long, global = true)]
     pub local: bool,
     /// Local state folder (default `.edge/state` beside Cargo.toml)
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, global = true, value_name = "DIR")]
     pub persist_to: Option<PathBuf>,
 }
 
@@ -504,7 +510,9 @@ mod tests {
     }
 
     fn build_options(line: &str) -> CargoOptions {
-        let Command::Build(args) = parse(line).expect(line).command else { panic!("{line} is a build") };
+        let Command::Build(args) = parse(line).expect(line).command else {
+            panic!("{line} is a build")
+        };
         args.cargo.to_options(&args.output)
     }
 
@@ -571,14 +579,21 @@ mod tests {
         ] {
             assert!(parse(line).is_ok(), "{line}: {:?}", parse(line).err());
         }
-        for line in ["cargo edge deploy --canary 0", "cargo edge deploy --canary 100", "cargo edge rollout set 0", "cargo edge kv get CACHE key"] {
+        for line in [
+            "cargo edge deploy --canary 0",
+            "cargo edge deploy --canary 100",
+            "cargo edge rollout set 0",
+        ] {
             assert!(parse(line).is_err(), "{line} should not parse");
         }
     }
 
     #[test]
     fn json_message_format_parses() {
-        let Command::Build(args) = parse("cargo edge build --message-format json").unwrap().command else {
+        let Command::Build(args) = parse("cargo edge build --message-format json")
+            .unwrap()
+            .command
+        else {
             panic!("a build")
         };
         assert_eq!(args.output.message_format, MessageFormat::Json);

@@ -115,7 +115,10 @@ fn bundled_text(worker: &Worker, args: &ConfigArgs) -> Result<String, Failure> {
         })
         .collect();
     let config_dir = args.output.as_ref().map(|path| {
-        let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let parent = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         std::path::absolute(parent).unwrap_or_default()
     });
     let state = worker

@@ -127,6 +127,12 @@ fn remote(worker: &Worker) -> Result<(Client, String), Failure> {
 /// `cargo edge kv get|put|list|delete BINDING ... --local`, through the same code that serves
 /// KV to workerd, so limits and expiry behave the same.
 pub fn kv(args: KvArgs) -> CommandResult {
+    if !args.local.local {
+        return Err(plain(
+            "`cargo edge kv` works on local state only",
+            "add --local (the data `cargo edge dev` serves)",
+        ));
+    }
     let worker = context::load_worker(&args.local.worker)?;
     let stores = dev::store::Stores::new(&state_dir(&worker, args.local.persist_to.as_deref()))
         .map_err(dev_failure)?;
