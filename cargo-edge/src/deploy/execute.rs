@@ -38,6 +38,8 @@ pub struct Executor<'a> {
     pub ids: ResourceIds,
     pub inputs: Inputs,
     pub outcome: Outcome,
+    /// Ids of the queues this run created, by name.
+    pub created_queues: BTreeMap<String, String>,
 }
 
 impl Executor<'_> {
@@ -91,16 +93,16 @@ impl Executor<'_> {
                 self.outcome.created.push(format!("R2 bucket `{name}`"));
             }
             Step::CreateQueue { name } => {
-                client.call(
+                let result = client.call(
                     Method::POST,
                     &format!("/accounts/{account}/queues"),
                     Body::Json(&json!({"queue_name": name})),
                 )?;
+                self.created_queues
+                    .insert(name.clone(), string(&result, "queue_id", "queue id")?);
                 self.outcome.created.push(format!("queue `{name}`"));
             }
-            Step::UploadScript { old_tag, .. } => {
-                self.upload_script(&script, old_tag.as_deref())?
-            }
+            Step::UploadScript { .. } => self.upload_script(&script)?,
             Step::UploadCanary { percentage } => self.upload_canary(&script, *percentage)?,
             Step::PutSchedules { crons } => {
                 let body: Vec<Value> = crons.iter().map(|c| json!({"cron": c})).collect();
@@ -180,8 +182,10 @@ impl Executor<'_> {
         Ok(metadata)
     }
 
-    fn upload_script(&mut self, script: &str, old_tag: Option<&str>) -> Result<(), DeployError> {
-        let metadata = self.metadata(old_tag, true)?;
+    /// A full upload carries the migrations after the live tag (none when it is current).
+    fn upload_script(&mut self, script: &str) -> Result<(), DeployError> {
+        let live_tag = self.live.migration_tag.clone();
+        let metadata = self.metadata(live_tag.as_deref(), true)?;
         let (form, description) = self.form(&metadata)?;
         let result = self
             .client
@@ -236,7 +240,7 @@ impl Executor<'_> {
         });
         let metadata_text = metadata.to_string();
         let build = move || {
-            let mut form = Form::new().part(
+            let mut form = Form::new().percent_encode_noop().part(
                 "metadata",
                 Part::text(metadata_text.clone())
                     .mime_str("application/json")
@@ -273,6 +277,9 @@ impl Executor<'_> {
     fn queue_id(&self, account: &str, queue: &str) -> Result<String, DeployError> {
         if let Some(live) = self.live.queues.get(queue) {
             return Ok(live.queue_id.clone());
+        }
+        if let Some(id) = self.created_queues.get(queue) {
+            return Ok(id.clone());
         }
         let found = self.client.call(
             Method::GET,

@@ -37,12 +37,22 @@ pub struct LiveQueue {
 pub struct LiveConsumer {
     #[serde(default)]
     pub consumer_id: String,
-    #[serde(default, alias = "script")]
+    #[serde(default)]
     pub script_name: Option<String>,
+    /// Some API versions name the consuming script `script`.
+    #[serde(default)]
+    pub script: Option<String>,
     #[serde(default)]
     pub dead_letter_queue: Option<String>,
     #[serde(default)]
     pub settings: Value,
+}
+
+impl LiveConsumer {
+    /// The script consuming, whichever field the API used.
+    pub fn script(&self) -> Option<&str> {
+        self.script_name.as_deref().or(self.script.as_deref())
+    }
 }
 
 /// Read the worker's own state: one request when it exists and has no migrations.
@@ -77,16 +87,29 @@ pub fn read_script(
         }
     }
     if needs_tag {
-        let service = client.call(
-            Method::GET,
-            &format!("/accounts/{account}/workers/services/{script}"),
-            Body::None,
-        )?;
-        live.migration_tag = service["default_environment"]["script"]["migration_tag"]
-            .as_str()
-            .map(str::to_string);
+        read_migration_tag(client, account, script, &mut live)?;
     }
     Ok(live)
+}
+
+/// The live worker's Durable Object migration tag.
+pub fn read_migration_tag(
+    client: &Client,
+    account: &str,
+    script: &str,
+    live: &mut Live,
+) -> Result<(), DeployError> {
+    let service = client.call(
+        Method::GET,
+        &format!("/accounts/{account}/workers/services/{script}"),
+        Body::None,
+    )?;
+    let script_info = &service["default_environment"]["script"];
+    live.migration_tag = script_info["migration_tag"]
+        .as_str()
+        .or(script_info["tag"].as_str())
+        .map(str::to_string);
+    Ok(())
 }
 
 /// Which kinds of resources the worker needs looked up.

@@ -334,9 +334,7 @@ fn consumers(worker: &Worker, live: &Live, plan: &mut Plan) {
 }
 
 fn ours<'a>(consumers: &'a [LiveConsumer], script: &str) -> Option<&'a LiveConsumer> {
-    consumers
-        .iter()
-        .find(|c| c.script_name.as_deref() == Some(script))
+    consumers.iter().find(|c| c.script() == Some(script))
 }
 
 /// The body Cloudflare takes to attach or update a worker consumer.

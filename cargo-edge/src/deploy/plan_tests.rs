@@ -111,6 +111,7 @@ fn removed_consumers_are_detached_and_changed_ones_updated() {
     let consumer = |id: &str, script: &str| LiveConsumer {
         consumer_id: id.into(),
         script_name: Some(script.into()),
+        script: None,
         dead_letter_queue: None,
         settings: json!({"batch_size": 1}),
     };

@@ -55,12 +55,7 @@ pub fn deploy(
             .unwrap_or_else(|| "<account id>".into()),
         _ => live::resolve_account(&client, worker.account_id.as_deref())?,
     };
-    let mut live = live::read_script(
-        &client,
-        &account,
-        &worker.name,
-        !worker.migrations.is_empty(),
-    )?;
+    let mut live = live::read_script(&client, &account, &worker.name, false)?;
     let secrets: Vec<String> = options.secrets.keys().cloned().collect();
     let plan_options = plan::Options {
         force: options.force,
@@ -69,6 +64,9 @@ pub fn deploy(
     };
     let mut the_plan = plan::plan(worker, bundle, &account, &live, &plan_options);
     if !the_plan.up_to_date {
+        if live.script_exists && !worker.migrations.is_empty() {
+            live::read_migration_tag(&client, &account, &worker.name, &mut live)?;
+        }
         live::read_resources(&client, &account, needs(worker), &mut live)?;
         the_plan = plan::plan(worker, bundle, &account, &live, &plan_options);
     }
@@ -84,6 +82,7 @@ pub fn deploy(
                 secrets: options.secrets.clone(),
             },
             outcome: Outcome::default(),
+            created_queues: Default::default(),
         };
         executor.run(&the_plan, progress)?;
         outcome = Some(executor.outcome);
