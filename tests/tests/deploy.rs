@@ -399,3 +399,32 @@ fn secrets_are_set_from_a_file_and_never_printed() {
     assert!(!text.contains("sk-live-very-secret"));
     fake.assert_no_secret("sk-live-very-secret");
 }
+
+/// The requests a first deploy of the full-stack fixture sends, as `--dry-run` writes them
+/// (method and path; bodies carry the content hash, which changes with the code).
+#[test]
+fn dry_run_of_the_full_stack_worker_matches_the_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = fixture_manifest("full-stack");
+    let target = fixture_target_dir();
+    let output = std::process::Command::new(cargo_edge_bin())
+        .args(["edge", "deploy", "--color", "never", "--profile", "fast", "--dry-run", dir.path().to_str().unwrap()])
+        .args(["--manifest-path", manifest.to_str().unwrap(), "--target-dir", target.to_str().unwrap()])
+        .env_remove("CLOUDFLARE_API_TOKEN")
+        .env_remove("CLOUDFLARE_API_KEY")
+        .env_remove("CLOUDFLARE_ACCOUNT_ID")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let mut files: Vec<String> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    files.sort();
+    let mut lines = Vec::new();
+    for file in &files {
+        let request: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join(file)).unwrap()).unwrap();
+        lines.push(format!("{} {}", request["method"].as_str().unwrap(), request["path"].as_str().unwrap()));
+    }
+    let upload = files.iter().find(|f| f.contains("-PUT-accounts-account-id-workers-scripts-api")).expect("the upload is written");
+    let upload: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join(upload)).unwrap()).unwrap();
+    let bindings: Vec<String> = upload["body"]["metadata"]["bindings"].as_array().unwrap().iter().map(|b| format!("{} {}", b["type"].as_str().unwrap(), b["name"].as_str().unwrap())).collect();
+    insta::assert_snapshot!(format!("{}\n\nbindings:\n{}\n", lines.join("\n"), bindings.join("\n")));
+}
