@@ -7,14 +7,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use anyhow::{bail, Context, Result};
-use cargo_edge::model::{DurableObject, Migration, Worker};
-use cargo_edge::{bundle::Bundle, render::capnp, workerd, WORKERD_NPM_VERSION};
+use cargo_edge::{workerd, WORKERD_NPM_VERSION};
 
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
   setup   install what is missing: the wasm32 target and the pinned workerd (into .tools/)
-  demo    set up, build cargo-edge and fixtures/hello, and serve it on http://127.0.0.1:8787
+  demo    set up, build cargo-edge, and serve fixtures/full-stack with `cargo edge dev` on http://127.0.0.1:8787
   test    set up, then run every test (what CI runs)";
 
 fn main() -> ExitCode {
@@ -149,69 +148,17 @@ fn build_cargo_edge() -> Result<PathBuf> {
 fn demo() -> Result<()> {
     let tools = setup()?;
     let cargo_edge = build_cargo_edge()?;
-    let target = root().join("target/fixtures");
+    eprintln!("\nxtask: serving fixtures/full-stack on http://127.0.0.1:8787 (KV, D1, R2, a queue, a cron and a");
+    eprintln!("Durable Object; state persists in fixtures/full-stack/.edge/state). Ctrl-C stops it. Try:");
+    eprintln!("  curl -X PUT -d 'hello' http://127.0.0.1:8787/kv/greeting && curl http://127.0.0.1:8787/kv/greeting");
+    eprintln!("  curl -X POST -d 'my first note' http://127.0.0.1:8787/notes && curl http://127.0.0.1:8787/notes");
+    eprintln!("  curl -X POST -d 'cat.jpg' http://127.0.0.1:8787/jobs && sleep 1 && curl http://127.0.0.1:8787/processed\n");
     run(Command::new(&cargo_edge)
         .current_dir(root())
-        .args([
-            "edge",
-            "build",
-            "--manifest-path",
-            "fixtures/hello/Cargo.toml",
-            "--target-dir",
-        ])
-        .arg(&target))?;
-    let bundle = Bundle::load(&target.join("edge/hello"))?;
-    let dir = root().join("target/demo");
-    let mut worker = Worker::minimal(
-        "hello",
-        "hello",
-        root().join("fixtures/hello/Cargo.toml"),
-        "2025-06-01",
-    );
-    worker.durable_objects.insert(
-        "COUNTER".into(),
-        DurableObject {
-            class: "Counter".into(),
-            worker: None,
-        },
-    );
-    worker.migrations.push(Migration {
-        tag: "v1".into(),
-        new_sqlite_classes: vec!["Counter".into()],
-        ..Default::default()
-    });
-    std::fs::create_dir_all(dir.join("state/do/hello"))?;
-    let options = capnp::CapnpOptions {
-        address: "127.0.0.1:8787".into(),
-        max_compatibility_date: workerd::compatibility_date(&tools.workerd),
-        state_dir: Some(dir.join("state")),
-        binding_server: capnp::BindingServer {
-            address: "127.0.0.1:9".into(),
-            token: None,
-        },
-        secrets: capnp::Secrets::FromEnvironment,
-        allow_private_network: true,
-        config_dir: Some(dir.clone()),
-        extra_services: vec![],
-    };
-    let config = dir.join("config.capnp");
-    std::fs::write(
-        &config,
-        capnp::render(
-            &[capnp::Unit {
-                worker: &worker,
-                bundle: &bundle,
-            }],
-            &options,
-        )?,
-    )?;
-    eprintln!("\nxtask: serving fixtures/hello on http://127.0.0.1:8787 (Ctrl-C stops it). Try:");
-    eprintln!("  curl http://127.0.0.1:8787/greet/you");
-    eprintln!("  curl http://127.0.0.1:8787/counter\n");
-    run(Command::new(&tools.workerd)
-        .arg("serve")
-        .arg(&config)
-        .arg("--verbose"))
+        .args(["edge", "dev", "--manifest-path", "fixtures/full-stack/Cargo.toml", "--port", "8787", "--target-dir"])
+        .arg(root().join("target/fixtures"))
+        .arg("--workerd")
+        .arg(&tools.workerd))
 }
 
 fn test(extra: &[String]) -> Result<()> {
