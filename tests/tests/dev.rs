@@ -1,0 +1,746 @@
+//! `cargo edge dev` end to end: the real binary serving real fixture crates in real workerd,
+//! driven over real HTTP on a loopback port.
+//!
+//! Every session builds with `--profile fast` into the shared fixture target folder, so a
+//! fixture that is already built starts in about a second.
+
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use edge_tests::{
+    cargo_edge_bin, fixture_manifest, fixture_target_dir, free_port, root, workerd_bin,
+};
+
+/// One running `cargo edge dev`, killed (with everything it started) when dropped.
+struct Dev {
+    child: Option<Child>,
+    port: u16,
+    /// Holds `stdout.log` and `stderr.log`.
+    logs_dir: tempfile::TempDir,
+    /// From spawning the process to the first HTTP answer on the port.
+    ready_in: Duration,
+}
+
+impl Dev {
+    /// `cargo edge dev --manifest-path MANIFEST` on a free port, plus `extra` flags.
+    fn start(manifest: &Path, extra: &[&str]) -> Dev {
+        Dev::start_on(manifest, free_port(), extra)
+    }
+
+    fn start_on(manifest: &Path, port: u16, extra: &[&str]) -> Dev {
+        let logs_dir = tempfile::tempdir().unwrap();
+        let mut command = Command::new(cargo_edge_bin());
+        command
+            .arg("edge")
+            .arg("dev")
+            .arg("--manifest-path")
+            .arg(manifest)
+            .arg("--port")
+            .arg(port.to_string())
+            .arg("--target-dir")
+            .arg(fixture_target_dir())
+            .arg("--profile")
+            .arg("fast")
+            .arg("--workerd")
+            .arg(workerd_bin())
+            .args(extra)
+            .current_dir(root())
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(logs_dir.path().join("stdout.log")).unwrap())
+            .stderr(std::fs::File::create(logs_dir.path().join("stderr.log")).unwrap())
+            // Its own process group, so a kill can reach workerd and cargo too.
+            .process_group(0);
+        let started = Instant::now();
+        let child = command.spawn().expect("cargo-edge starts");
+        let mut dev = Dev {
+            child: Some(child),
+            port,
+            logs_dir,
+            ready_in: Duration::ZERO,
+        };
+        dev.wait_ready(started, Duration::from_secs(180));
+        dev
+    }
+
+    /// Poll until the port answers HTTP (the proxy holds requests until workerd is up, so a
+    /// request that times out is simply retried).
+    fn wait_ready(&mut self, started: Instant, limit: Duration) {
+        let agent = agent(Duration::from_secs(2));
+        while started.elapsed() < limit {
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!(
+                    "cargo edge dev exited with {status} before serving:\n{}",
+                    self.logs()
+                );
+            }
+            if let Ok(response) = agent.get(&self.url("/")).call() {
+                if response.status().as_u16() != 503 {
+                    self.ready_in = started.elapsed();
+                    eprintln!(
+                        "[dev] port {} answered {} after {:.2?}",
+                        self.port,
+                        response.status().as_u16(),
+                        self.ready_in
+                    );
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!(
+            "cargo edge dev did not answer on port {} within {limit:?}:\n{}",
+            self.port,
+            self.logs()
+        );
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Everything it printed so far: stdout, then stderr.
+    fn logs(&self) -> String {
+        let read = |name: &str| {
+            std::fs::read_to_string(self.logs_dir.path().join(name)).unwrap_or_default()
+        };
+        format!(
+            "--- stdout ---\n{}\n--- stderr ---\n{}",
+            read("stdout.log"),
+            read("stderr.log")
+        )
+    }
+
+    /// Poll the logs until `needle` shows up.
+    fn wait_for_log(&self, needle: &str, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if self.logs().contains(needle) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
+    }
+
+    /// Ctrl-C: SIGINT to cargo-edge alone, then wait up to 15 s for it to exit (then kill).
+    /// Returns its exit status and the processes it had started, which must be gone.
+    fn stop(mut self) -> (ExitStatus, Vec<u32>) {
+        let mut child = self.child.take().unwrap();
+        let pid = child.id();
+        let descendants = descendants(pid);
+        signal("-INT", &pid.to_string());
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return (status, descendants);
+            }
+            if Instant::now() > deadline {
+                kill_group(pid);
+                let _ = child.wait();
+                panic!(
+                    "cargo edge dev did not stop within 15 s of SIGINT:\n{}",
+                    self.logs()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// `kill -9` cargo-edge, then whatever it started (they share its process group).
+    /// Returns the processes it had started that outlived it, before they were killed too.
+    fn kill9(mut self) -> Vec<(u32, String)> {
+        let mut child = self.child.take().unwrap();
+        let pid = child.id();
+        let descendants = descendants(pid);
+        signal("-KILL", &pid.to_string());
+        let _ = child.wait();
+        std::thread::sleep(Duration::from_millis(500));
+        let orphans: Vec<(u32, String)> = descendants
+            .iter()
+            .filter(|p| alive(**p))
+            .map(|p| (*p, command_name(*p)))
+            .collect();
+        kill_group(pid);
+        for p in &descendants {
+            signal("-KILL", &p.to_string());
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while descendants.iter().any(|p| alive(*p)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let left: Vec<String> = descendants
+            .iter()
+            .filter(|p| alive(**p))
+            .map(|p| format!("{p} ({})", command_name(*p)))
+            .collect();
+        assert!(left.is_empty(), "still running after kill -9: {left:?}");
+        orphans
+    }
+}
+
+impl Drop for Dev {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            kill_group(child.id());
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn signal(signal: &str, target: &str) {
+    let _ = Command::new("kill")
+        .args([signal, "--", target])
+        .stderr(Stdio::null())
+        .status();
+}
+
+fn kill_group(pid: u32) {
+    signal("-KILL", &format!("-{pid}"));
+}
+
+/// Every process below `pid`, children first.
+fn descendants(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    let mut queue = vec![pid];
+    while let Some(parent) = queue.pop() {
+        let output = Command::new("pgrep")
+            .arg("-P")
+            .arg(parent.to_string())
+            .output()
+            .expect("pgrep runs");
+        for child in String::from_utf8_lossy(&output.stdout)
+            .split_whitespace()
+            .filter_map(|p| p.parse::<u32>().ok())
+        {
+            found.push(child);
+            queue.push(child);
+        }
+    }
+    found
+}
+
+/// Whether `pid` is running (a zombie waiting to be reaped does not count).
+fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => {
+            let state = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().next());
+            !matches!(state, Some("Z") | Some("X"))
+        }
+        Err(_) => false,
+    }
+}
+
+fn command_name(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+fn agent(timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(timeout))
+        .build()
+        .into()
+}
+
+/// One HTTP request; status and body whatever the status.
+fn request(
+    agent: &ureq::Agent,
+    method: &str,
+    url: &str,
+    body: &str,
+    headers: &[(&str, &str)],
+) -> Result<(u16, String)> {
+    let mut response = match method {
+        "GET" | "DELETE" => {
+            let mut builder = match method {
+                "GET" => agent.get(url),
+                _ => agent.delete(url),
+            };
+            for (name, value) in headers {
+                builder = builder.header(*name, *value);
+            }
+            builder.call()?
+        }
+        "PUT" | "POST" => {
+            let mut builder = match method {
+                "PUT" => agent.put(url),
+                _ => agent.post(url),
+            };
+            for (name, value) in headers {
+                builder = builder.header(*name, *value);
+            }
+            builder.send(body)?
+        }
+        other => panic!("no helper for {other}"),
+    };
+    let status = response.status().as_u16();
+    let body = response.body_mut().read_to_string()?;
+    Ok((status, body))
+}
+
+/// A client for the test's own checks.
+struct Client {
+    agent: ureq::Agent,
+}
+
+impl Client {
+    fn new() -> Client {
+        Client {
+            agent: agent(Duration::from_secs(30)),
+        }
+    }
+
+    fn call(&self, dev: &Dev, method: &str, path: &str, body: &str) -> (u16, String) {
+        self.call_with(dev, method, path, body, &[])
+    }
+
+    fn call_with(
+        &self,
+        dev: &Dev,
+        method: &str,
+        path: &str,
+        body: &str,
+        headers: &[(&str, &str)],
+    ) -> (u16, String) {
+        request(&self.agent, method, &dev.url(path), body, headers)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e:#}\n{}", dev.logs()))
+    }
+
+    /// A request that must answer `status` with exactly `body`.
+    fn expect(&self, dev: &Dev, method: &str, path: &str, body: &str, want: (u16, &str)) {
+        let (status, got) = self.call(dev, method, path, body);
+        assert_eq!(
+            (status, got.as_str()),
+            want,
+            "{method} {path}\n{}",
+            dev.logs()
+        );
+    }
+
+    /// Poll a GET until `done` accepts its answer; returns that answer.
+    fn poll(
+        &self,
+        dev: &Dev,
+        path: &str,
+        limit: Duration,
+        what: &str,
+        done: impl Fn(u16, &str) -> bool,
+    ) -> (u16, String) {
+        let deadline = Instant::now() + limit;
+        let mut last = (0, String::new());
+        while Instant::now() < deadline {
+            last = self.call(dev, "GET", path, "");
+            if done(last.0, &last.1) {
+                return last;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!(
+            "{what}: GET {path} still answers {last:?} after {limit:?}\n{}",
+            dev.logs()
+        );
+    }
+}
+
+#[test]
+fn full_stack_bindings_work_under_dev() {
+    let started = Instant::now();
+    let dev = Dev::start(
+        &fixture_manifest("full-stack"),
+        &["--no-persist", "--no-watch"],
+    );
+    let http = Client::new();
+    http.expect(&dev, "GET", "/", "", (200, "full-stack worker (dev)"));
+    assert!(
+        dev.logs().contains("Migrated D1 `app-database`: 0001_notes.sql"),
+        "{}",
+        dev.logs()
+    );
+
+    // KV
+    http.expect(&dev, "GET", "/kv/greeting", "", (404, "not found"));
+    http.expect(&dev, "PUT", "/kv/greeting", "hello kv", (200, "stored"));
+    http.expect(&dev, "GET", "/kv/greeting", "", (200, "hello kv"));
+    http.expect(&dev, "PUT", "/kv/greeting", "hello again", (200, "stored"));
+    http.expect(&dev, "GET", "/kv/greeting", "", (200, "hello again"));
+    http.expect(&dev, "DELETE", "/kv/greeting", "", (200, "deleted"));
+    http.expect(&dev, "GET", "/kv/greeting", "", (404, "not found"));
+
+    // D1, on the table the migration created
+    http.expect(&dev, "GET", "/notes", "", (200, "[]"));
+    http.expect(
+        &dev,
+        "POST",
+        "/notes",
+        "first note",
+        (200, r#"{"id":1,"body":"first note"}"#),
+    );
+    http.expect(
+        &dev,
+        "POST",
+        "/notes",
+        "second note",
+        (200, r#"{"id":2,"body":"second note"}"#),
+    );
+    http.expect(
+        &dev,
+        "GET",
+        "/notes",
+        "",
+        (
+            200,
+            r#"[{"id":1,"body":"first note"},{"id":2,"body":"second note"}]"#,
+        ),
+    );
+
+    // R2
+    http.expect(&dev, "GET", "/assets/logo.txt", "", (404, "not found"));
+    http.expect(&dev, "PUT", "/assets/logo.txt", "pixels", (200, "6 bytes"));
+    http.expect(&dev, "GET", "/assets/logo.txt", "", (200, "pixels"));
+
+    // Queue: produced by a request, consumed by the same worker, which writes to R2.
+    http.expect(&dev, "POST", "/jobs", "job-1", (200, "queued"));
+    http.expect(&dev, "POST", "/jobs", "fail", (200, "queued"));
+    http.expect(&dev, "POST", "/jobs", "job-2", (200, "queued"));
+    http.poll(
+        &dev,
+        "/processed",
+        Duration::from_secs(20),
+        "the consumer writes both jobs",
+        |status, body| {
+            status == 200 && body.contains("processed/job-1") && body.contains("processed/job-2")
+        },
+    );
+    // `fail` is retried (max_retries = 2), then moved to the dead-letter queue: it is never
+    // processed, and dev says where it went.
+    assert!(
+        dev.wait_for_log("image-processing-dlq", Duration::from_secs(20)),
+        "the failing message is never dead-lettered:\n{}",
+        dev.logs()
+    );
+    let (status, processed) = http.call(&dev, "GET", "/processed", "");
+    assert_eq!(status, 200);
+    let processed: Vec<String> = serde_json::from_str(&processed).unwrap();
+    assert_eq!(processed, ["processed/job-1", "processed/job-2"]);
+
+    // Durable Object counter, and the alarm it sets.
+    http.expect(&dev, "GET", "/counter", "", (200, "1"));
+    http.expect(&dev, "GET", "/counter", "", (200, "2"));
+    http.expect(&dev, "GET", "/counter", "", (200, "3"));
+    http.poll(
+        &dev,
+        "/kv/alarm-fired",
+        Duration::from_secs(15),
+        "the Durable Object alarm fires",
+        |status, body| status == 200 && body == "yes",
+    );
+
+    // Cron, fired now through the trigger endpoint.
+    let (status, body) = http.call(&dev, "POST", "/__edge/trigger/cron?cron=*+*+*+*+*", "");
+    assert_eq!(status, 200, "{body}\n{}", dev.logs());
+    assert!(body.contains("ok"), "{body}");
+    let (status, last) = http.call(&dev, "GET", "/kv/cron:last", "");
+    assert_eq!(status, 200, "{last}\n{}", dev.logs());
+    let when: u64 = last.trim().parse().unwrap_or_else(|_| panic!("{last}"));
+    assert!(when > 1_600_000_000_000, "cron:last is {when}");
+    // A cron the worker does not declare is refused.
+    let (status, body) = http.call(&dev, "POST", "/__edge/trigger/cron?cron=*/5+*+*+*+*", "");
+    assert_eq!(status, 404, "{body}");
+
+    let (status, _) = dev.stop();
+    assert!(status.success(), "{status}");
+    eprintln!("[dev] full_stack_bindings_work_under_dev: {:.2?}", started.elapsed());
+}
+
+#[test]
+fn state_survives_a_dev_restart() {
+    let started = Instant::now();
+    let state = tempfile::tempdir().unwrap();
+    let persist = state.path().to_str().unwrap();
+    let manifest = fixture_manifest("full-stack");
+    let http = Client::new();
+
+    let dev = Dev::start(&manifest, &["--persist-to", persist, "--no-watch"]);
+    http.expect(&dev, "PUT", "/kv/kept", "kv value", (200, "stored"));
+    http.expect(
+        &dev,
+        "POST",
+        "/notes",
+        "kept note",
+        (200, r#"{"id":1,"body":"kept note"}"#),
+    );
+    http.expect(&dev, "PUT", "/assets/kept.txt", "r2 value", (200, "8 bytes"));
+    http.expect(&dev, "GET", "/counter", "", (200, "1"));
+    http.expect(&dev, "GET", "/counter", "", (200, "2"));
+    let (status, started_processes) = dev.stop();
+    assert!(status.success(), "cargo edge dev exited with {status}");
+    let left: Vec<u32> = started_processes
+        .iter()
+        .copied()
+        .filter(|p| alive(*p))
+        .collect();
+    assert!(left.is_empty(), "still running after Ctrl-C: {left:?}");
+
+    let dev = Dev::start(&manifest, &["--persist-to", persist, "--no-watch"]);
+    assert!(
+        !dev.logs().contains("Migrated"),
+        "migrations ran twice:\n{}",
+        dev.logs()
+    );
+    http.expect(&dev, "GET", "/kv/kept", "", (200, "kv value"));
+    http.expect(
+        &dev,
+        "GET",
+        "/notes",
+        "",
+        (200, r#"[{"id":1,"body":"kept note"}]"#),
+    );
+    http.expect(&dev, "GET", "/assets/kept.txt", "", (200, "r2 value"));
+    http.expect(&dev, "GET", "/counter", "", (200, "3"));
+    let (status, _) = dev.stop();
+    assert!(status.success(), "{status}");
+    eprintln!("[dev] state_survives_a_dev_restart: {:.2?}", started.elapsed());
+}
+
+#[test]
+fn a_kill_9_during_writes_loses_no_acknowledged_write() {
+    let started = Instant::now();
+    let state = tempfile::tempdir().unwrap();
+    let persist = state.path().to_str().unwrap();
+    let manifest = fixture_manifest("full-stack");
+
+    let dev = Dev::start(&manifest, &["--persist-to", persist, "--no-watch"]);
+    let acknowledged = Arc::new(Mutex::new(Vec::<usize>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let acknowledged = acknowledged.clone();
+        let stop = stop.clone();
+        let url = dev.url("/kv/");
+        std::thread::spawn(move || {
+            let agent = agent(Duration::from_secs(5));
+            let mut i = 0;
+            while !stop.load(Ordering::SeqCst) {
+                let key = format!("{url}k{i}");
+                if let Ok((200, _)) = request(&agent, "PUT", &key, &format!("v{i}"), &[]) {
+                    acknowledged.lock().unwrap().push(i);
+                }
+                i += 1;
+            }
+            i
+        })
+    };
+    std::thread::sleep(Duration::from_millis(1500));
+    let orphans = dev.kill9();
+    stop.store(true, Ordering::SeqCst);
+    let attempted = writer.join().unwrap();
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    eprintln!(
+        "[dev] kill -9: {} of {attempted} writes acknowledged; outlived cargo-edge: {orphans:?}",
+        acknowledged.len()
+    );
+    assert!(
+        acknowledged.len() >= 5,
+        "too few writes before the kill to mean anything: {acknowledged:?}"
+    );
+
+    let dev = Dev::start(&manifest, &["--persist-to", persist, "--no-watch"]);
+    let http = Client::new();
+    let lost: Vec<String> = acknowledged
+        .iter()
+        .filter_map(|i| {
+            let (status, body) = http.call(&dev, "GET", &format!("/kv/k{i}"), "");
+            (status != 200 || body != format!("v{i}")).then(|| format!("k{i}: {status} {body}"))
+        })
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged writes lost: {lost:?}\n{}",
+        lost.len(),
+        dev.logs()
+    );
+    let (status, _) = dev.stop();
+    assert!(status.success(), "{status}");
+    eprintln!(
+        "[dev] a_kill_9_during_writes_loses_no_acknowledged_write: {:.2?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_service_binding_reaches_the_other_worker() {
+    let started = Instant::now();
+    let dev = Dev::start(
+        &fixture_manifest("gateway"),
+        &["--no-persist", "--no-watch"],
+    );
+    let http = Client::new();
+    let whoami = |headers: &[(&str, &str)]| http.call_with(&dev, "GET", "/whoami", "", headers);
+    assert_eq!(
+        whoami(&[("Authorization", "Bearer letmein")]),
+        (200, "gateway → auth: admin".to_string()),
+        "{}",
+        dev.logs()
+    );
+    let (status, body) = whoami(&[]);
+    assert_eq!(status, 401, "{body}\n{}", dev.logs());
+    let (status, body) = whoami(&[("Authorization", "Bearer wrong")]);
+    assert_eq!(status, 401, "{body}\n{}", dev.logs());
+    let (status, _) = dev.stop();
+    assert!(status.success(), "{status}");
+    eprintln!(
+        "[dev] a_service_binding_reaches_the_other_worker: {:.2?}",
+        started.elapsed()
+    );
+}
+
+/// `fixtures/hello` as a crate of its own in a temporary folder, so it can be edited.
+fn standalone_hello() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = root().join("fixtures");
+    let workspace = std::fs::read_to_string(fixtures.join("Cargo.toml")).unwrap();
+    let profiles = &workspace[workspace
+        .find("[profile.release]")
+        .expect("fixtures/Cargo.toml has [profile.release]")..];
+    assert!(profiles.contains("[profile.fast]"));
+    let manifest = format!(
+        r#"[package]
+name = "hello-live"
+version = "0.1.0"
+edition = "2021"
+publish = false
+
+[lib]
+crate-type = ["cdylib"]
+
+[dependencies]
+worker = {{ version = "=0.8.7", features = ["d1", "queue"] }}
+wasm-bindgen = "=0.2.130"
+serde = {{ version = "1", features = ["derive"] }}
+serde_json = "1"
+
+[package.metadata.edge]
+compatibility_date = "2025-06-01"
+
+[workspace]
+
+{profiles}"#
+    );
+    std::fs::write(dir.path().join("Cargo.toml"), manifest).unwrap();
+    std::fs::copy(fixtures.join("Cargo.lock"), dir.path().join("Cargo.lock")).unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    for entry in std::fs::read_dir(fixtures.join("hello/src")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.path().join("src").join(entry.file_name())).unwrap();
+    }
+    dir
+}
+
+/// What a background client saw while it requested `/` over and over.
+#[derive(Default)]
+struct Watching {
+    requests: usize,
+    failures: Vec<String>,
+    /// Each distinct body in the order it was first seen, with later reappearances.
+    bodies: Vec<String>,
+}
+
+#[test]
+fn an_edit_is_served_live_without_a_failed_request_and_a_broken_edit_keeps_the_old_version() {
+    const OLD: &str = "Hello from Rust on workerd!";
+    const NEW: &str = "Hello from a live edit!";
+    let started = Instant::now();
+    let crate_dir = standalone_hello();
+    let lib: PathBuf = crate_dir.path().join("src/lib.rs");
+    let source = std::fs::read_to_string(&lib).unwrap();
+    assert!(source.contains(OLD));
+
+    let dev = Dev::start(&crate_dir.path().join("Cargo.toml"), &["--no-persist"]);
+    let http = Client::new();
+    http.expect(&dev, "GET", "/", "", (200, OLD));
+
+    let seen = Arc::new(Mutex::new(Watching::default()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let seen = seen.clone();
+        let stop = stop.clone();
+        let url = dev.url("/");
+        std::thread::spawn(move || {
+            let agent = agent(Duration::from_secs(60));
+            while !stop.load(Ordering::SeqCst) {
+                let answer = request(&agent, "GET", &url, "", &[]);
+                let mut seen = seen.lock().unwrap();
+                seen.requests += 1;
+                match answer {
+                    Ok((200, body)) => {
+                        if seen.bodies.last() != Some(&body) {
+                            seen.bodies.push(body);
+                        }
+                    }
+                    Ok((status, body)) => seen.failures.push(format!("{status}: {body}")),
+                    Err(error) => seen.failures.push(format!("{error:#}")),
+                }
+                drop(seen);
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_millis(500));
+
+    std::fs::write(&lib, source.replace(OLD, NEW)).unwrap();
+    let edited = Instant::now();
+    http.poll(
+        &dev,
+        "/",
+        Duration::from_secs(120),
+        "the edit is served",
+        |status, body| status == 200 && body == NEW,
+    );
+    let edit_to_new = edited.elapsed();
+    std::thread::sleep(Duration::from_millis(500));
+    stop.store(true, Ordering::SeqCst);
+    watcher.join().unwrap();
+    let seen = seen.lock().unwrap();
+    eprintln!(
+        "[dev] edit to new response: {edit_to_new:.2?}; {} background requests",
+        seen.requests
+    );
+    assert!(
+        seen.failures.is_empty(),
+        "{} of {} requests failed during the reload: {:?}\n{}",
+        seen.failures.len(),
+        seen.requests,
+        seen.failures,
+        dev.logs()
+    );
+    // The old version until the reload, the new one from then on: never back.
+    assert_eq!(seen.bodies, [OLD, NEW], "{}", dev.logs());
+    assert!(dev.logs().contains("Reloaded in"), "{}", dev.logs());
+
+    // A syntax error: the build fails, dev says so, and the last good version keeps serving.
+    std::fs::write(&lib, format!("{}\nfn broken( {{\n", source.replace(OLD, NEW))).unwrap();
+    assert!(
+        dev.wait_for_log("the build failed", Duration::from_secs(120)),
+        "no build failure reported:\n{}",
+        dev.logs()
+    );
+    http.expect(&dev, "GET", "/", "", (200, NEW));
+    http.expect(&dev, "GET", "/greet/again", "", (200, "Hello, again!"));
+
+    let (status, _) = dev.stop();
+    assert!(status.success(), "{status}");
+    eprintln!(
+        "[dev] an_edit_is_served_live...: {:.2?}",
+        started.elapsed()
+    );
+}
