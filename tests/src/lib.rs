@@ -184,11 +184,22 @@ impl Workerd {
 
     /// Start workerd on a config file and wait until it answers HTTP.
     pub fn start(dir: tempfile::TempDir, config: &Path, port: u16) -> Result<Workerd> {
+        Workerd::start_with(dir, config, port, &[])
+    }
+
+    /// [`Workerd::start`] with extra `workerd serve` arguments (`--socket-addr`, `-e`, ...).
+    pub fn start_with(
+        dir: tempfile::TempDir,
+        config: &Path,
+        port: u16,
+        extra: &[String],
+    ) -> Result<Workerd> {
         let log = dir.path().join("workerd.log");
         let child = Command::new(workerd_bin())
             .arg("serve")
             .arg(config)
             .arg("--verbose")
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&log)?)
             .stderr(std::fs::File::create(dir.path().join("workerd.err"))?)

@@ -113,6 +113,9 @@ pub struct ConfigArgs {
     /// Directory for all generated artifacts
     #[arg(long, value_name = "DIRECTORY")]
     pub target_dir: Option<PathBuf>,
+    /// Build with the given profile (default: release)
+    #[arg(long, value_name = "PROFILE-NAME")]
+    pub profile: Option<String>,
 }
 
 #[derive(Debug, Args)]

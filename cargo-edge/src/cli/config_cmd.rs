@@ -85,14 +85,20 @@ fn bundled_text(worker: &Worker, args: &ConfigArgs) -> Result<String, Failure> {
     if args.format == ConfigFormat::Capnp {
         workers.extend(context::bound_workers(worker, args.worker.env.as_deref())?);
     }
+    let profile = args
+        .profile
+        .clone()
+        .map(ProfileChoice::Named)
+        .unwrap_or(ProfileChoice::Release);
     let cargo = CargoOptions {
         target_dir: args.target_dir.clone(),
         quiet: true,
         color: "never".into(),
+        profile: profile.clone(),
         ..CargoOptions::default()
     };
     let refs: Vec<&Worker> = workers.iter().collect();
-    let built = context::build_all(&cargo, &refs, ProfileChoice::Release, &Reporter::silent())?;
+    let built = context::build_all(&cargo, &refs, profile, &Reporter::silent())?;
     if args.format == ConfigFormat::UploadJson {
         let rendered = upload::render(
             worker,
@@ -105,6 +111,24 @@ fn bundled_text(worker: &Worker, args: &ConfigArgs) -> Result<String, Failure> {
             eprintln!("warning: {warning}");
         }
         return Ok(serde_json::to_string_pretty(&rendered.metadata).expect("json") + "\n");
+    }
+    // workerd refuses a disk service whose folder is missing: make the Durable Object folders.
+    let state = worker
+        .manifest_path
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join(".edge/state");
+    for unit in workers
+        .iter()
+        .filter(|w| !w.own_durable_object_classes().is_empty())
+    {
+        let dir = state.join("do").join(&unit.name);
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            plain(
+                format!("cannot create {}: {e}", dir.display()),
+                "check the permissions of the crate folder",
+            )
+        })?;
     }
     let units: Vec<capnp::Unit> = workers
         .iter()
@@ -121,11 +145,6 @@ fn bundled_text(worker: &Worker, args: &ConfigArgs) -> Result<String, Failure> {
             .unwrap_or(Path::new("."));
         std::path::absolute(parent).unwrap_or_default()
     });
-    let state = worker
-        .manifest_path
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join(".edge/state");
     let options = capnp::CapnpOptions {
         address: "127.0.0.1:8787".into(),
         max_compatibility_date: None,

@@ -1,0 +1,177 @@
+//! `cargo edge config`: every rendering of the fixtures, and the capnp proven by running it.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+
+use edge_tests::{cargo_edge, fixture_manifest, fixture_target_dir, free_port, Workerd};
+
+/// Render `format` for a fixture into `dir/<file>`.
+fn render(
+    fixture: &str,
+    format: &str,
+    env: Option<&str>,
+    dir: &std::path::Path,
+    file: &str,
+) -> String {
+    let manifest = fixture_manifest(fixture);
+    let target = fixture_target_dir();
+    let out = dir.join(file);
+    let mut args = vec![
+        "config",
+        "--format",
+        format,
+        "--profile",
+        "fast",
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    args.extend([
+        "--manifest-path",
+        manifest.to_str().unwrap(),
+        "--target-dir",
+        target.to_str().unwrap(),
+    ]);
+    if let Some(env) = env {
+        args.extend(["--env", env]);
+    }
+    let output = cargo_edge(&args);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::fs::read_to_string(&out).unwrap()
+}
+
+/// Serve a rendered capnp with workerd on a free port, with extra arguments.
+fn serve(fixture: &str, env: Option<&str>, extra: &[String]) -> Workerd {
+    let dir = tempfile::tempdir().unwrap();
+    render(fixture, "capnp", env, dir.path(), "config.capnp");
+    let port = free_port();
+    let mut args = vec![
+        "--socket-addr".to_string(),
+        format!("http=127.0.0.1:{port}"),
+    ];
+    args.extend_from_slice(extra);
+    let config = dir.path().join("config.capnp");
+    Workerd::start_with(dir, &config, port, &args).unwrap()
+}
+
+#[test]
+fn the_full_stack_capnp_starts_in_workerd_in_each_environment() {
+    for env in [None, Some("prod")] {
+        let workerd = serve("full-stack", env, &[]);
+        let (status, body) = edge_tests::get(&workerd.url("/")).unwrap();
+        let expected = if env.is_some() {
+            "full-stack worker (prod)"
+        } else {
+            "full-stack worker (dev)"
+        };
+        assert_eq!(
+            (status, body.as_str()),
+            (200, expected),
+            "{}",
+            workerd.logs()
+        );
+    }
+}
+
+#[test]
+fn a_workspace_capnp_runs_both_workers_and_the_service_binding_between_them() {
+    let workerd = serve("gateway", None, &[]);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut answer = agent
+        .get(&workerd.url("/whoami"))
+        .header("Authorization", "Bearer letmein")
+        .call()
+        .unwrap();
+    assert_eq!(answer.status(), 200, "{}", workerd.logs());
+    assert_eq!(
+        answer.body_mut().read_to_string().unwrap(),
+        "gateway → auth: admin"
+    );
+    let refused = agent.get(&workerd.url("/whoami")).call().unwrap();
+    assert_eq!(refused.status(), 401);
+}
+
+#[test]
+fn the_proxy_capnp_forwards_to_its_external_backend() {
+    let backend = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = backend.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in backend.incoming().flatten() {
+            let mut stream = stream;
+            let mut buffer = [0u8; 4096];
+            let _ = stream.read(&mut buffer);
+            let _ = stream.write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-length: 12\r\nconnection: close\r\n\r\nfrom backend",
+            );
+        }
+    });
+    let workerd = serve(
+        "proxy",
+        None,
+        &[
+            "-e".into(),
+            format!("edge-external:proxy:BACKEND={address}"),
+        ],
+    );
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut response = agent.get(&workerd.url("/anything")).call().unwrap();
+    assert_eq!(response.status(), 200, "{}", workerd.logs());
+    assert_eq!(
+        response.headers().get("x-proxied-by").unwrap(),
+        "cargo-edge-proxy"
+    );
+    assert_eq!(
+        response.body_mut().read_to_string().unwrap(),
+        "from backend"
+    );
+}
+
+#[test]
+fn wrangler_and_upload_renderings_carry_every_environment_and_binding() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = render("multi-env", "wrangler", None, dir.path(), "wrangler.toml");
+    let parsed: toml::Value = toml::from_str(&toml).unwrap();
+    assert_eq!(parsed["name"].as_str(), Some("shop"));
+    assert_eq!(parsed["env"]["prod"]["name"].as_str(), Some("shop-prod"));
+    assert_eq!(
+        parsed["env"]["prod"]["vars"]["GREETING"].as_str(),
+        Some("welcome")
+    );
+    assert_eq!(
+        parsed["env"]["prod"]["kv_namespaces"][0]["id"].as_str(),
+        Some("5f1c0e2a9b8d4c7e8f6a1b2c3d4e5f60")
+    );
+    assert_eq!(
+        parsed["env"]["staging"]["vars"]["ENVIRONMENT"].as_str(),
+        Some("staging")
+    );
+    let upload = render(
+        "full-stack",
+        "upload-json",
+        Some("prod"),
+        dir.path(),
+        "upload.json",
+    );
+    let upload: serde_json::Value = serde_json::from_str(&upload).unwrap();
+    let env = upload["bindings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["name"] == "ENVIRONMENT")
+        .unwrap();
+    assert_eq!(env["text"], "prod");
+    assert_eq!(upload["migrations"]["new_tag"], "v1");
+    assert!(
+        !upload.to_string().contains("API_KEY"),
+        "secrets are never rendered"
+    );
+}
