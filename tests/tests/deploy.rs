@@ -408,23 +408,68 @@ fn dry_run_of_the_full_stack_worker_matches_the_snapshot() {
     let manifest = fixture_manifest("full-stack");
     let target = fixture_target_dir();
     let output = std::process::Command::new(cargo_edge_bin())
-        .args(["edge", "deploy", "--color", "never", "--profile", "fast", "--dry-run", dir.path().to_str().unwrap()])
-        .args(["--manifest-path", manifest.to_str().unwrap(), "--target-dir", target.to_str().unwrap()])
+        .args([
+            "edge",
+            "deploy",
+            "--color",
+            "never",
+            "--profile",
+            "fast",
+            "--dry-run",
+            dir.path().to_str().unwrap(),
+        ])
+        .args([
+            "--manifest-path",
+            manifest.to_str().unwrap(),
+            "--target-dir",
+            target.to_str().unwrap(),
+        ])
         .env_remove("CLOUDFLARE_API_TOKEN")
         .env_remove("CLOUDFLARE_API_KEY")
         .env_remove("CLOUDFLARE_ACCOUNT_ID")
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let mut files: Vec<String> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut files: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
     files.sort();
     let mut lines = Vec::new();
     for file in &files {
-        let request: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join(file)).unwrap()).unwrap();
-        lines.push(format!("{} {}", request["method"].as_str().unwrap(), request["path"].as_str().unwrap()));
+        let request: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join(file)).unwrap()).unwrap();
+        lines.push(format!(
+            "{} {}",
+            request["method"].as_str().unwrap(),
+            request["path"].as_str().unwrap()
+        ));
     }
-    let upload = files.iter().find(|f| f.contains("-PUT-accounts-account-id-workers-scripts-api")).expect("the upload is written");
-    let upload: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join(upload)).unwrap()).unwrap();
-    let bindings: Vec<String> = upload["body"]["metadata"]["bindings"].as_array().unwrap().iter().map(|b| format!("{} {}", b["type"].as_str().unwrap(), b["name"].as_str().unwrap())).collect();
-    insta::assert_snapshot!(format!("{}\n\nbindings:\n{}\n", lines.join("\n"), bindings.join("\n")));
+    let upload = files
+        .iter()
+        .find(|f| f.contains("-PUT-accounts-account-id-workers-scripts-api"))
+        .expect("the upload is written");
+    let upload: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join(upload)).unwrap()).unwrap();
+    let bindings: Vec<String> = upload["body"]["metadata"]["bindings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            format!(
+                "{} {}",
+                b["type"].as_str().unwrap(),
+                b["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    insta::assert_snapshot!(format!(
+        "{}\n\nbindings:\n{}\n",
+        lines.join("\n"),
+        bindings.join("\n")
+    ));
 }

@@ -149,13 +149,23 @@ fn demo() -> Result<()> {
     let tools = setup()?;
     let cargo_edge = build_cargo_edge()?;
     eprintln!("\nxtask: serving fixtures/full-stack on http://127.0.0.1:8787 (KV, D1, R2, a queue, a cron and a");
-    eprintln!("Durable Object; state persists in fixtures/full-stack/.edge/state). Ctrl-C stops it. Try:");
+    eprintln!(
+        "Durable Object; state persists in fixtures/full-stack/.edge/state). Ctrl-C stops it. Try:"
+    );
     eprintln!("  curl -X PUT -d 'hello' http://127.0.0.1:8787/kv/greeting && curl http://127.0.0.1:8787/kv/greeting");
     eprintln!("  curl -X POST -d 'my first note' http://127.0.0.1:8787/notes && curl http://127.0.0.1:8787/notes");
     eprintln!("  curl -X POST -d 'cat.jpg' http://127.0.0.1:8787/jobs && sleep 1 && curl http://127.0.0.1:8787/processed\n");
     run(Command::new(&cargo_edge)
         .current_dir(root())
-        .args(["edge", "dev", "--manifest-path", "fixtures/full-stack/Cargo.toml", "--port", "8787", "--target-dir"])
+        .args([
+            "edge",
+            "dev",
+            "--manifest-path",
+            "fixtures/full-stack/Cargo.toml",
+            "--port",
+            "8787",
+            "--target-dir",
+        ])
         .arg(root().join("target/fixtures"))
         .arg("--workerd")
         .arg(&tools.workerd))
