@@ -1,5 +1,6 @@
 //! `cargo edge deploy` end to end: the real binary against the Cloudflare API stand-in.
 
+use std::io::Write;
 use std::process::Output;
 use std::time::Duration;
 
@@ -472,4 +473,81 @@ fn dry_run_of_the_full_stack_worker_matches_the_snapshot() {
         lines.join("\n"),
         bindings.join("\n")
     ));
+}
+
+#[test]
+fn secret_commands_and_remote_d1_migrations() {
+    let fake = FakeCloudflare::start(Options::default());
+    assert!(deploy(&fake, "full-stack", &[]).0);
+    let manifest = fixture_manifest("full-stack");
+    let manifest = manifest.to_str().unwrap();
+
+    let mut put = std::process::Command::new(cargo_edge_bin())
+        .args([
+            "edge",
+            "secret",
+            "put",
+            "API_KEY",
+            "--manifest-path",
+            manifest,
+        ])
+        .env("CLOUDFLARE_API_BASE_URL", fake.base_url())
+        .env("CLOUDFLARE_API_TOKEN", fake.token())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    put.stdin
+        .take()
+        .unwrap()
+        .write_all(b"from-stdin-value\n")
+        .unwrap();
+    let put = put.wait_with_output().unwrap();
+    assert!(
+        put.status.success(),
+        "{}",
+        String::from_utf8_lossy(&put.stderr)
+    );
+    assert_eq!(
+        fake.secret_value("api", "API_KEY").as_deref(),
+        Some("from-stdin-value")
+    );
+    let list = edge(&fake, &["secret", "list", "--manifest-path", manifest]);
+    assert_eq!(String::from_utf8_lossy(&list.stdout).trim(), "API_KEY");
+    let delete = edge(
+        &fake,
+        &["secret", "delete", "API_KEY", "--manifest-path", manifest],
+    );
+    assert!(delete.status.success());
+    assert!(fake.secrets("api").is_empty());
+
+    let apply = || {
+        edge(
+            &fake,
+            &[
+                "d1",
+                "migrations",
+                "apply",
+                "DB",
+                "--manifest-path",
+                manifest,
+            ],
+        )
+    };
+    let first = apply();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(String::from_utf8_lossy(&first.stderr).contains("applied 0001_notes.sql"));
+    let again = apply();
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("no pending migrations"),
+        "applied once"
+    );
+    let tables = fake.d1_query("app-database", "SELECT name FROM d1_migrations");
+    assert_eq!(tables.len(), 1, "{tables:?}");
+    fake.d1_query("app-database", "INSERT INTO notes (body) VALUES ('x')");
 }
