@@ -56,6 +56,8 @@ pub enum Command {
     D1(D1Args),
     /// Read and write local KV data (the state `cargo edge dev` serves)
     Kv(KvArgs),
+    /// Read and write local R2 objects (the state `cargo edge dev` serves)
+    R2(R2Args),
     /// Fire a trigger of a running `cargo edge dev`
     Trigger(TriggerArgs),
     /// Write a deterministic zip of the built worker and its rendered configs
@@ -310,6 +312,39 @@ pub enum KvAction {
         key: String,
         value: String,
     },
+    List {
+        binding: String,
+        #[arg(long)]
+        prefix: Option<String>,
+    },
+    Delete {
+        binding: String,
+        key: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct R2Args {
+    #[command(subcommand)]
+    pub action: R2Action,
+    #[command(flatten)]
+    pub local: LocalArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum R2Action {
+    /// Write an object's bytes to standard output
+    Get {
+        binding: String,
+        key: String,
+    },
+    /// Store FILE (or standard input when FILE is `-`) as an object
+    Put {
+        binding: String,
+        key: String,
+        file: PathBuf,
+    },
+    /// List keys, one per line
     List {
         binding: String,
         #[arg(long)]
@@ -578,6 +613,8 @@ mod tests {
             "cargo edge d1 execute DB --local --command SELECT",
             "cargo edge kv get CACHE key --local",
             "cargo edge trigger cron *",
+            "cargo edge r2 put ASSETS a.txt ./a.txt --local",
+            "cargo edge r2 list ASSETS --prefix x --local",
             "cargo edge package -o w.zip",
         ] {
             assert!(parse(line).is_ok(), "{line}: {:?}", parse(line).err());

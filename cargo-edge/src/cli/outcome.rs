@@ -106,6 +106,7 @@ pub fn run(cli: EdgeCli) -> ExitCode {
         Command::Secret(args) => super::deploy_cmd::secret(args),
         Command::D1(args) => super::local_cmd::d1(args),
         Command::Kv(args) => super::local_cmd::kv(args),
+        Command::R2(args) => super::local_cmd::r2(args),
         Command::Trigger(args) => super::dev_cmd::trigger(args),
         Command::Package(args) => super::package_cmd::package(args),
     };

@@ -1,0 +1,140 @@
+//! Inspecting and seeding local state: `cargo edge kv|r2|d1 ... --local`, the same storage
+//! `cargo edge dev` serves.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use edge_tests::{cargo_edge_bin, fixture_manifest};
+
+fn local(state: &std::path::Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let manifest = fixture_manifest("full-stack");
+    let mut child = Command::new(cargo_edge_bin())
+        .arg("edge")
+        .args(args)
+        .args([
+            "--local",
+            "--persist-to",
+            state.to_str().unwrap(),
+            "--manifest-path",
+            manifest.to_str().unwrap(),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(bytes) = stdin {
+        input.write_all(bytes).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn kv_values_are_seeded_listed_read_and_deleted() {
+    let state = tempfile::tempdir().unwrap();
+    stdout(&local(
+        state.path(),
+        &["kv", "put", "CACHE", "greeting", "hello"],
+        None,
+    ));
+    stdout(&local(
+        state.path(),
+        &["kv", "put", "CACHE", "blob", "-"],
+        Some(b"from stdin"),
+    ));
+    assert_eq!(
+        stdout(&local(state.path(), &["kv", "list", "CACHE"], None)),
+        "blob\ngreeting\n"
+    );
+    assert_eq!(
+        stdout(&local(state.path(), &["kv", "get", "CACHE", "blob"], None)),
+        "from stdin"
+    );
+    stdout(&local(
+        state.path(),
+        &["kv", "delete", "CACHE", "blob"],
+        None,
+    ));
+    let missing = local(state.path(), &["kv", "get", "CACHE", "blob"], None);
+    assert_eq!(missing.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no key `blob` in `CACHE`"));
+    let unknown = local(state.path(), &["kv", "get", "NOPE", "x"], None);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("has no KV binding named `NOPE`"));
+}
+
+#[test]
+fn r2_objects_are_stored_listed_read_and_deleted() {
+    let state = tempfile::tempdir().unwrap();
+    let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    stdout(&local(
+        state.path(),
+        &["r2", "put", "ASSETS", "img/big.bin", "-"],
+        Some(&big),
+    ));
+    stdout(&local(
+        state.path(),
+        &["r2", "put", "ASSETS", "img/small.txt", "-"],
+        Some(b"small"),
+    ));
+    assert_eq!(
+        stdout(&local(
+            state.path(),
+            &["r2", "list", "ASSETS", "--prefix", "img/"],
+            None
+        )),
+        "img/big.bin\t3000000\nimg/small.txt\t5\n"
+    );
+    let got = local(state.path(), &["r2", "get", "ASSETS", "img/big.bin"], None);
+    assert!(got.status.success());
+    assert!(got.stdout == big, "a large object reads back byte for byte");
+    stdout(&local(
+        state.path(),
+        &["r2", "delete", "ASSETS", "img/big.bin"],
+        None,
+    ));
+    assert_eq!(
+        stdout(&local(state.path(), &["r2", "list", "ASSETS"], None)),
+        "img/small.txt\t5\n"
+    );
+}
+
+#[test]
+fn d1_migrations_apply_once_and_sql_runs_locally() {
+    let state = tempfile::tempdir().unwrap();
+    let first = local(state.path(), &["d1", "migrations", "apply", "DB"], None);
+    assert!(
+        String::from_utf8_lossy(&first.stderr).contains("applied 0001_notes.sql"),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let again = local(state.path(), &["d1", "migrations", "apply", "DB"], None);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("no pending migrations"));
+    stdout(&local(
+        state.path(),
+        &[
+            "d1",
+            "execute",
+            "DB",
+            "--command",
+            "INSERT INTO notes (body) VALUES ('seeded')",
+        ],
+        None,
+    ));
+    let rows = stdout(&local(
+        state.path(),
+        &["d1", "execute", "DB", "--command", "SELECT body FROM notes"],
+        None,
+    ));
+    assert!(rows.contains("seeded"), "{rows}");
+}
