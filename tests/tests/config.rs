@@ -175,3 +175,29 @@ fn wrangler_and_upload_renderings_carry_every_environment_and_binding() {
         "secrets are never rendered"
     );
 }
+
+#[test]
+fn the_committed_typed_bindings_module_is_current() {
+    let manifest = fixture_manifest("full-stack");
+    let output = cargo_edge(&[
+        "types",
+        "--check",
+        "--manifest-path",
+        manifest.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stale = cargo_edge(&[
+        "types",
+        "--check",
+        "-o",
+        "src/lib.rs",
+        "--manifest-path",
+        manifest.to_str().unwrap(),
+    ]);
+    assert!(!stale.status.success());
+    assert!(String::from_utf8_lossy(&stale.stderr).contains("is not current with Cargo.toml"));
+}

@@ -60,6 +60,8 @@ pub enum Command {
     R2(R2Args),
     /// Fire a trigger of a running `cargo edge dev`
     Trigger(TriggerArgs),
+    /// Write a Rust module with one typed accessor per binding (default: src/edge_env.rs)
+    Types(TypesArgs),
     /// Write a deterministic zip of the built worker and its rendered configs
     Package(PackageArgs),
 }
@@ -369,6 +371,18 @@ pub struct TriggerArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct TypesArgs {
+    #[command(flatten)]
+    pub worker: WorkerArgs,
+    /// Where to write the module (relative to the crate folder); `-` prints it
+    #[arg(short = 'o', long, default_value = "src/edge_env.rs")]
+    pub output: PathBuf,
+    /// Fail if the file is not current instead of writing it (for CI)
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct PackageArgs {
     #[command(flatten)]
     pub cargo: CargoArgs,
@@ -616,6 +630,7 @@ mod tests {
             "cargo edge r2 put ASSETS a.txt ./a.txt --local",
             "cargo edge r2 list ASSETS --prefix x --local",
             "cargo edge package -o w.zip",
+            "cargo edge types --check",
         ] {
             assert!(parse(line).is_ok(), "{line}: {:?}", parse(line).err());
         }

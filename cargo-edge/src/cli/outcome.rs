@@ -109,6 +109,7 @@ pub fn run(cli: EdgeCli) -> ExitCode {
         Command::R2(args) => super::local_cmd::r2(args),
         Command::Trigger(args) => super::dev_cmd::trigger(args),
         Command::Package(args) => super::package_cmd::package(args),
+        Command::Types(args) => super::package_cmd::types(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,6 @@
 //! `cargo edge package`: the built worker and its rendered configs in one deterministic zip.
 
-use super::args::{PackageArgs, WorkerArgs};
+use super::args::{PackageArgs, TypesArgs, WorkerArgs};
 use super::context;
 use super::outcome::{plain, CommandResult};
 use crate::build::ProfileChoice;
@@ -69,4 +69,42 @@ fn worker_for_zip(worker: &crate::model::Worker) -> serde_json::Value {
         }
     }
     value
+}
+
+/// `cargo edge types`: write (or check) the typed bindings module.
+pub fn types(args: TypesArgs) -> CommandResult {
+    let worker = context::load_worker(&args.worker)?;
+    let text = crate::render::types::module(&worker);
+    if args.output.as_os_str() == "-" {
+        print!("{text}");
+        return Ok(());
+    }
+    let crate_dir = worker
+        .manifest_path
+        .parent()
+        .unwrap_or(std::path::Path::new("."));
+    let path = crate_dir.join(&args.output);
+    let current = std::fs::read_to_string(&path).ok();
+    if args.check {
+        return match current.as_deref() == Some(text.as_str()) {
+            true => Ok(()),
+            false => Err(plain(
+                format!("{} is not current with Cargo.toml", path.display()),
+                "run `cargo edge types` and commit the result",
+            )),
+        };
+    }
+    if current.as_deref() != Some(text.as_str()) {
+        std::fs::write(&path, text).map_err(|e| {
+            plain(
+                format!("could not write {}: {e}", path.display()),
+                "check the path",
+            )
+        })?;
+    }
+    eprintln!(
+        "wrote {} (add `mod edge_env;` and `use edge_env::EdgeEnv;` to use it)",
+        path.display()
+    );
+    Ok(())
 }

@@ -2,6 +2,7 @@
 
 pub mod capnp;
 pub mod selfhost;
+pub mod types;
 pub mod upload;
 pub mod wrangler;
 
