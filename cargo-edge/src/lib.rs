@@ -15,6 +15,7 @@ pub mod deploy;
 pub mod dev;
 pub mod dotenv;
 pub mod error;
+pub mod import;
 pub mod manifest;
 pub mod model;
 pub mod package;

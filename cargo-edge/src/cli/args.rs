@@ -60,6 +60,8 @@ pub enum Command {
     R2(R2Args),
     /// Fire a trigger of a running `cargo edge dev`
     Trigger(TriggerArgs),
+    /// Turn a wrangler.toml / wrangler.json(c) into [package.metadata.edge] in Cargo.toml
+    Import(ImportArgs),
     /// Write a Rust module with one typed accessor per binding (default: src/edge_env.rs)
     Types(TypesArgs),
     /// Write a deterministic zip of the built worker and its rendered configs
@@ -371,6 +373,18 @@ pub struct TriggerArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The wrangler config to import
+    pub wrangler: PathBuf,
+    /// The Cargo.toml to write into
+    #[arg(long, value_name = "PATH", default_value = "Cargo.toml")]
+    pub manifest_path: PathBuf,
+    /// Replace an existing [package.metadata.edge] table
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct TypesArgs {
     #[command(flatten)]
     pub worker: WorkerArgs,
@@ -631,6 +645,7 @@ mod tests {
             "cargo edge r2 list ASSETS --prefix x --local",
             "cargo edge package -o w.zip",
             "cargo edge types --check",
+            "cargo edge import wrangler.toml --manifest-path x/Cargo.toml",
         ] {
             assert!(parse(line).is_ok(), "{line}: {:?}", parse(line).err());
         }

@@ -52,6 +52,12 @@ impl From<crate::workerd::WorkerdError> for Failure {
     }
 }
 
+impl From<crate::import::ImportError> for Failure {
+    fn from(error: crate::import::ImportError) -> Failure {
+        Failure::new(error, exit::CONFIG)
+    }
+}
+
 /// A plain message with a fix, for command-level mistakes.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 #[error("{message}")]
@@ -110,6 +116,7 @@ pub fn run(cli: EdgeCli) -> ExitCode {
         Command::Trigger(args) => super::dev_cmd::trigger(args),
         Command::Package(args) => super::package_cmd::package(args),
         Command::Types(args) => super::package_cmd::types(args),
+        Command::Import(args) => super::package_cmd::import(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

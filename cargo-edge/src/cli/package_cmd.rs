@@ -1,6 +1,6 @@
 //! `cargo edge package`: the built worker and its rendered configs in one deterministic zip.
 
-use super::args::{PackageArgs, TypesArgs, WorkerArgs};
+use super::args::{ImportArgs, PackageArgs, TypesArgs, WorkerArgs};
 use super::context;
 use super::outcome::{plain, CommandResult};
 use crate::build::ProfileChoice;
@@ -106,5 +106,35 @@ pub fn types(args: TypesArgs) -> CommandResult {
         "wrote {} (add `mod edge_env;` and `use edge_env::EdgeEnv;` to use it)",
         path.display()
     );
+    Ok(())
+}
+
+/// `cargo edge import wrangler.toml`: write the converted table, then load it back so any
+/// problem is reported against the Cargo.toml the user now owns.
+pub fn import(args: ImportArgs) -> CommandResult {
+    let wrangler = crate::import::read_wrangler(&args.wrangler)?;
+    let imported = crate::import::convert(&wrangler);
+    let path = &args.manifest_path;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        plain(
+            format!("could not read {}: {e}", path.display()),
+            "pass --manifest-path",
+        )
+    })?;
+    let written = crate::import::write_into(&text, path, &imported.table, args.force)?;
+    std::fs::write(path, written).map_err(|e| {
+        plain(
+            format!("could not write {}: {e}", path.display()),
+            "check the permissions",
+        )
+    })?;
+    for key in &imported.skipped {
+        eprintln!(
+            "warning: `{key}` has no [package.metadata.edge] equivalent yet and was not imported"
+        );
+    }
+    eprintln!("wrote [package.metadata.edge] into {}", path.display());
+    let loaded = crate::manifest::load_worker(path, None)?;
+    context::print_warnings(&loaded.warnings);
     Ok(())
 }

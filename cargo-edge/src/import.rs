@@ -1,0 +1,343 @@
+//! `cargo edge import wrangler.toml`: an existing wrangler configuration (TOML, JSON or JSONC)
+//! turned into the `[package.metadata.edge]` table, written into Cargo.toml with toml_edit so
+//! the rest of the file (formatting, comments) stays as it was.
+
+use std::path::Path;
+
+use serde_json::{json, Map, Value};
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum ImportError {
+    #[error("could not read {path}: {message}")]
+    #[diagnostic(code(edge::import::read), help("check the path"))]
+    Read { path: String, message: String },
+    #[error("{path} is not valid {format}: {message}")]
+    #[diagnostic(
+        code(edge::import::parse),
+        help("fix the file so wrangler itself accepts it, then import again")
+    )]
+    Parse {
+        path: String,
+        format: &'static str,
+        message: String,
+    },
+    #[error("{path} already has a [package.metadata.edge] table")]
+    #[diagnostic(code(edge::import::exists), help("pass --force to replace it"))]
+    Exists { path: String },
+}
+
+/// The converted table and what could not be carried over.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Imported {
+    pub table: Value,
+    pub skipped: Vec<String>,
+}
+
+/// Parse a wrangler config: TOML by extension, JSON/JSONC otherwise.
+pub fn read_wrangler(path: &Path) -> Result<Value, ImportError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ImportError::Read {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let parse_error = |format, message: String| ImportError::Parse {
+        path: path.display().to_string(),
+        format,
+        message,
+    };
+    if path.extension().is_some_and(|e| e == "toml") {
+        let value: toml::Value =
+            toml::from_str(&text).map_err(|e| parse_error("TOML", e.to_string()))?;
+        return serde_json::to_value(value).map_err(|e| parse_error("TOML", e.to_string()));
+    }
+    serde_json::from_str(&strip_jsonc(&text)).map_err(|e| parse_error("JSON", e.to_string()))
+}
+
+/// Remove `//` and `/* */` comments and trailing commas outside strings.
+fn strip_jsonc(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let (mut i, mut in_string) = (0, false);
+    while i < chars.len() {
+        let c = chars[i];
+        if in_string {
+            out.push(c);
+            if c == '\\' && i + 1 < chars.len() {
+                out.push(chars[i + 1]);
+                i += 1;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if c == '/' && chars.get(i + 1) == Some(&'/') {
+            while i < chars.len() && chars[i] != '\n' {
+                i += 1;
+            }
+            continue;
+        } else if c == '/' && chars.get(i + 1) == Some(&'*') {
+            i += 2;
+            while i + 1 < chars.len() && !(chars[i] == '*' && chars[i + 1] == '/') {
+                i += 1;
+            }
+            i += 2;
+            continue;
+        } else if c == ','
+            && chars[i + 1..]
+                .iter()
+                .find(|c| !c.is_whitespace())
+                .is_some_and(|n| *n == '}' || *n == ']')
+        {
+            // a trailing comma
+        } else {
+            out.push(c);
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Keys wrangler has that cargo-edge derives itself or does not model.
+const DERIVED: &[&str] = &[
+    "main",
+    "build",
+    "rules",
+    "no_bundle",
+    "find_additional_modules",
+    "base_dir",
+    "preserve_file_names",
+    "$schema",
+];
+
+/// Convert a wrangler config (and its environments) into the metadata table.
+pub fn convert(wrangler: &Value) -> Imported {
+    let mut skipped = Vec::new();
+    let mut table = section(wrangler, "", &mut skipped);
+    if let Some(envs) = wrangler.get("env").and_then(Value::as_object) {
+        let mut out = Map::new();
+        for (name, env) in envs {
+            let mut converted = section(env, &format!("env.{name}."), &mut skipped);
+            // wrangler names an environment's worker `<name>-<env>` too: only keep a different one.
+            let default_name = wrangler
+                .get("name")
+                .and_then(Value::as_str)
+                .map(|n| format!("{n}-{name}"));
+            if converted.get("name").and_then(Value::as_str) == default_name.as_deref() {
+                converted.remove("name");
+            }
+            out.insert(name.clone(), Value::Object(converted));
+        }
+        table.insert("env".into(), Value::Object(out));
+    }
+    if let Some(migrations) = wrangler.get("migrations") {
+        table.insert("migrations".into(), migrations.clone());
+    }
+    Imported {
+        table: Value::Object(table),
+        skipped,
+    }
+}
+
+fn section(config: &Value, prefix: &str, skipped: &mut Vec<String>) -> Map<String, Value> {
+    let mut out = Map::new();
+    let Some(config) = config.as_object() else {
+        return out;
+    };
+    for (key, value) in config {
+        match key.as_str() {
+            "name"
+            | "compatibility_date"
+            | "compatibility_flags"
+            | "account_id"
+            | "workers_dev"
+            | "vars" => {
+                out.insert(key.clone(), value.clone());
+            }
+            "routes" | "route" => routes(value, &mut out),
+            "triggers" => {
+                if let Some(crons) = value.get("crons") {
+                    out.insert("crons".into(), crons.clone());
+                }
+            }
+            "kv_namespaces" => out
+                .insert("kv".into(), by_binding(value, "binding", &[("id", "id")]))
+                .map_or((), |_| ()),
+            "d1_databases" => out
+                .insert(
+                    "d1".into(),
+                    by_binding(
+                        value,
+                        "binding",
+                        &[
+                            ("database_name", "database"),
+                            ("database_id", "id"),
+                            ("migrations_dir", "migrations"),
+                        ],
+                    ),
+                )
+                .map_or((), |_| ()),
+            "r2_buckets" => out
+                .insert(
+                    "r2".into(),
+                    by_binding(
+                        value,
+                        "binding",
+                        &[("bucket_name", "bucket"), ("jurisdiction", "jurisdiction")],
+                    ),
+                )
+                .map_or((), |_| ()),
+            "services" => out
+                .insert(
+                    "services".into(),
+                    by_binding(
+                        value,
+                        "binding",
+                        &[("service", "worker"), ("entrypoint", "entrypoint")],
+                    ),
+                )
+                .map_or((), |_| ()),
+            "durable_objects" => {
+                let bindings = value.get("bindings").cloned().unwrap_or(Value::Null);
+                out.insert(
+                    "durable_objects".into(),
+                    by_binding(
+                        &bindings,
+                        "name",
+                        &[("class_name", "class"), ("script_name", "worker")],
+                    ),
+                );
+            }
+            "queues" => queues(value, &mut out),
+            "env" | "migrations" if prefix.is_empty() => {}
+            other if DERIVED.contains(&other) => {}
+            other => skipped.push(format!("{prefix}{other}")),
+        }
+    }
+    out
+}
+
+fn routes(value: &Value, out: &mut Map<String, Value>) {
+    let list = match value {
+        Value::Array(items) => items.clone(),
+        single => vec![single.clone()],
+    };
+    let (mut routes, mut domains) = (Vec::new(), Vec::new());
+    for route in list {
+        match route.get("custom_domain").and_then(Value::as_bool) {
+            Some(true) => domains.extend(route.get("pattern").cloned()),
+            _ => routes.push(route),
+        }
+    }
+    if !routes.is_empty() {
+        out.insert("routes".into(), Value::Array(routes));
+    }
+    if !domains.is_empty() {
+        out.insert("domains".into(), Value::Array(domains));
+    }
+}
+
+/// `[{binding = "X", a = 1}]` → `{ X = { a' = 1 } }` with keys renamed by `fields`.
+fn by_binding(list: &Value, key: &str, fields: &[(&str, &str)]) -> Value {
+    let mut out = Map::new();
+    for item in list.as_array().into_iter().flatten() {
+        let Some(name) = item.get(key).and_then(Value::as_str) else {
+            continue;
+        };
+        let mut entry = Map::new();
+        for (from, to) in fields {
+            if let Some(value) = item.get(*from) {
+                entry.insert((*to).to_string(), value.clone());
+            }
+        }
+        out.insert(name.to_string(), Value::Object(entry));
+    }
+    Value::Object(out)
+}
+
+fn queues(value: &Value, out: &mut Map<String, Value>) {
+    let mut queues = Map::new();
+    if let Some(producers) = value.get("producers") {
+        queues.insert(
+            "producers".into(),
+            by_binding(
+                producers,
+                "binding",
+                &[("queue", "queue"), ("delivery_delay", "delivery_delay")],
+            ),
+        );
+    }
+    let mut consumers = Map::new();
+    for consumer in value
+        .get("consumers")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let Some(queue) = consumer.get("queue").and_then(Value::as_str) else {
+            continue;
+        };
+        let mut entry = Map::new();
+        for key in [
+            "max_batch_size",
+            "max_retries",
+            "dead_letter_queue",
+            "max_concurrency",
+            "retry_delay",
+        ] {
+            if let Some(value) = consumer.get(key) {
+                entry.insert(key.into(), value.clone());
+            }
+        }
+        if let Some(seconds) = consumer.get("max_batch_timeout").and_then(Value::as_f64) {
+            entry.insert(
+                "max_wait_ms".into(),
+                json!((seconds * 1000.0).round() as u64),
+            );
+        }
+        consumers.insert(queue.to_string(), Value::Object(entry));
+    }
+    if !consumers.is_empty() {
+        queues.insert("consumers".into(), Value::Object(consumers));
+    }
+    out.insert("queues".into(), Value::Object(queues));
+}
+
+/// Write `table` as `[package.metadata.edge]` into the Cargo.toml text, keeping the rest.
+pub fn write_into(
+    cargo_toml: &str,
+    path: &Path,
+    table: &Value,
+    force: bool,
+) -> Result<String, ImportError> {
+    let mut doc: toml_edit::DocumentMut =
+        cargo_toml
+            .parse()
+            .map_err(|e: toml_edit::TomlError| ImportError::Parse {
+                path: path.display().to_string(),
+                format: "TOML",
+                message: e.to_string(),
+            })?;
+    let package = doc["package"].or_insert(toml_edit::table());
+    let metadata = package["metadata"].or_insert(toml_edit::table());
+    if let Some(table) = metadata.as_table_mut() {
+        table.set_implicit(true);
+    }
+    if metadata.get("edge").is_some() && !force {
+        return Err(ImportError::Exists {
+            path: path.display().to_string(),
+        });
+    }
+    let rendered: toml::Value =
+        serde_json::from_value(table.clone()).unwrap_or(toml::Value::Table(Default::default()));
+    let text = toml::to_string_pretty(&toml::Value::Table(
+        [("edge".to_string(), rendered)].into_iter().collect(),
+    ))
+    .unwrap_or_default();
+    let edge: toml_edit::DocumentMut = text.parse().expect("toml renders valid TOML");
+    metadata["edge"] = edge["edge"].clone();
+    Ok(doc.to_string())
+}
+
+#[cfg(test)]
+#[path = "import_tests.rs"]
+mod tests;

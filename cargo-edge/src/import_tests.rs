@@ -1,0 +1,108 @@
+use std::path::Path;
+
+use super::*;
+
+const WRANGLER: &str = r#"
+name = "api"
+main = "build/index.js"
+compatibility_date = "2025-01-01"
+compatibility_flags = ["nodejs_compat"]
+routes = [{ pattern = "api.example.com/*", zone_name = "example.com" }, { pattern = "app.example.com", custom_domain = true }]
+tail_consumers = [{ service = "logs" }]
+
+[build]
+command = "cargo install -q worker-build && worker-build --release"
+
+[triggers]
+crons = ["*/5 * * * *"]
+
+[vars]
+ENVIRONMENT = "dev"
+
+[[kv_namespaces]]
+binding = "CACHE"
+id = "0f2ac74b498b48028cb68387c421e279"
+
+[[d1_databases]]
+binding = "DB"
+database_name = "app-database"
+database_id = "7a7b2a4e-0000-4000-8000-000000000000"
+migrations_dir = "migrations"
+
+[[queues.consumers]]
+queue = "jobs"
+max_batch_size = 10
+max_batch_timeout = 5
+
+[[durable_objects.bindings]]
+name = "ROOMS"
+class_name = "Room"
+
+[[migrations]]
+tag = "v1"
+new_sqlite_classes = ["Room"]
+
+[env.prod]
+name = "api-prod"
+vars = { ENVIRONMENT = "prod" }
+"#;
+
+fn wrangler() -> Value {
+    let value: toml::Value = toml::from_str(WRANGLER).unwrap();
+    serde_json::to_value(value).unwrap()
+}
+
+#[test]
+fn every_binding_kind_and_environment_is_carried_over() {
+    let imported = convert(&wrangler());
+    let table = &imported.table;
+    assert_eq!(
+        table["kv"]["CACHE"]["id"],
+        "0f2ac74b498b48028cb68387c421e279"
+    );
+    assert_eq!(table["d1"]["DB"]["database"], "app-database");
+    assert_eq!(table["d1"]["DB"]["migrations"], "migrations");
+    assert_eq!(table["queues"]["consumers"]["jobs"]["max_wait_ms"], 5000);
+    assert_eq!(table["durable_objects"]["ROOMS"]["class"], "Room");
+    assert_eq!(table["domains"], json!(["app.example.com"]));
+    assert_eq!(table["crons"], json!(["*/5 * * * *"]));
+    assert_eq!(table["env"]["prod"]["vars"]["ENVIRONMENT"], "prod");
+    assert!(
+        table["env"]["prod"].get("name").is_none(),
+        "the default env name is implied"
+    );
+    assert_eq!(imported.skipped, ["tail_consumers"]);
+}
+
+#[test]
+fn the_table_is_written_into_cargo_toml_keeping_its_comments() {
+    let cargo = "# my worker\n[package]\nname = \"api\" # the crate\nversion = \"0.1.0\"\n\n[dependencies]\nworker = \"0.8\"\n";
+    let path = Path::new("Cargo.toml");
+    let written = write_into(cargo, path, &convert(&wrangler()).table, false).unwrap();
+    assert!(
+        written.starts_with("# my worker\n[package]\nname = \"api\" # the crate\n"),
+        "{written}"
+    );
+    assert!(written.contains("[package.metadata.edge]"), "{written}");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("migrations")).unwrap();
+    let loaded =
+        crate::manifest::parse_str(&written, &dir.path().join("Cargo.toml"), Some("prod")).unwrap();
+    assert_eq!(loaded.worker.name, "api-prod");
+    assert_eq!(
+        loaded.worker.kv["CACHE"].id.as_deref(),
+        Some("0f2ac74b498b48028cb68387c421e279")
+    );
+    let again = write_into(&written, path, &convert(&wrangler()).table, false).unwrap_err();
+    assert!(again
+        .to_string()
+        .contains("already has a [package.metadata.edge] table"));
+}
+
+#[test]
+fn jsonc_comments_and_trailing_commas_are_accepted() {
+    let text = "// top\n{\n  \"name\": \"a//b\", /* inline */\n  \"vars\": { \"X\": \"1\", },\n}\n";
+    let value: Value = serde_json::from_str(&strip_jsonc(text)).unwrap();
+    assert_eq!(value["name"], "a//b");
+    assert_eq!(value["vars"]["X"], "1");
+}
