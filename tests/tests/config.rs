@@ -201,3 +201,57 @@ fn the_committed_typed_bindings_module_is_current() {
     assert!(!stale.status.success());
     assert!(String::from_utf8_lossy(&stale.stderr).contains("is not current with Cargo.toml"));
 }
+
+/// wrangler's own schema (installed by `cargo xtask setup`) accepts every fixture's rendering.
+#[test]
+fn wrangler_renderings_validate_against_wranglers_schema() {
+    let schema = std::env::var_os("EDGE_WRANGLER_SCHEMA")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            edge_tests::root().join(".tools/wrangler-schema/config-schema-4.86.0.json")
+        });
+    assert!(
+        schema.is_file(),
+        "{} is missing: run the tests with `cargo xtask test`",
+        schema.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut configs = Vec::new();
+    for fixture in [
+        "full-stack",
+        "multi-env",
+        "gateway",
+        "auth",
+        "proxy",
+        "hello",
+    ] {
+        let text = render(
+            fixture,
+            "wrangler-json",
+            None,
+            dir.path(),
+            &format!("{fixture}.jsonc"),
+        );
+        let json: String = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let path = dir.path().join(format!("{fixture}.json"));
+        std::fs::write(&path, json).unwrap();
+        configs.push(path);
+    }
+    let tools = schema.parent().unwrap().to_path_buf();
+    let output = std::process::Command::new("node")
+        .arg(edge_tests::root().join("tests/wrangler-schema/validate.mjs"))
+        .arg(&schema)
+        .args(&configs)
+        .env("EDGE_AJV_DIR", &tools)
+        .output()
+        .expect("node runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -61,13 +61,58 @@ fn run(command: &mut Command) -> Result<()> {
 /// What `setup` found or installed.
 struct Tools {
     workerd: PathBuf,
+    wrangler_schema: PathBuf,
 }
 
 fn setup() -> Result<Tools> {
     ensure_wasm_target()?;
     let workerd = ensure_workerd()?;
     eprintln!("xtask: workerd {}", workerd.display());
-    Ok(Tools { workerd })
+    let wrangler_schema = ensure_wrangler_schema()?;
+    Ok(Tools {
+        workerd,
+        wrangler_schema,
+    })
+}
+
+/// The wrangler release whose config schema the tests validate wrangler.toml renderings against.
+const WRANGLER_VERSION: &str = "4.86.0";
+
+/// `config-schema.json` from the wrangler npm package (the tarball only, not its dependencies),
+/// and ajv to validate with, under `.tools/`.
+fn ensure_wrangler_schema() -> Result<PathBuf> {
+    let dir = root().join(".tools/wrangler-schema");
+    let schema = dir.join(format!("config-schema-{WRANGLER_VERSION}.json"));
+    if !schema.is_file() {
+        std::fs::create_dir_all(&dir)?;
+        run(Command::new("npm").current_dir(&dir).args([
+            "pack",
+            "--silent",
+            &format!("wrangler@{WRANGLER_VERSION}"),
+        ]))?;
+        let tarball = dir.join(format!("wrangler-{WRANGLER_VERSION}.tgz"));
+        run(Command::new("tar")
+            .current_dir(&dir)
+            .arg("-xzf")
+            .arg(&tarball)
+            .arg("package/config-schema.json"))?;
+        std::fs::rename(dir.join("package/config-schema.json"), &schema)?;
+        let _ = std::fs::remove_file(tarball);
+    }
+    if !dir.join("node_modules/ajv/package.json").is_file() {
+        run(Command::new("npm")
+            .current_dir(&dir)
+            .args([
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--no-save",
+                "--prefix",
+            ])
+            .arg(&dir)
+            .arg("ajv@8"))?;
+    }
+    Ok(schema)
 }
 
 fn ensure_wasm_target() -> Result<()> {
@@ -179,6 +224,7 @@ fn test(extra: &[String]) -> Result<()> {
         .args(["test", "--workspace"])
         .args(extra)
         .env("WORKERD", &tools.workerd)
+        .env("EDGE_WRANGLER_SCHEMA", &tools.wrangler_schema)
         .env("CARGO_EDGE_BIN", &cargo_edge)
         .env("EDGE_FIXTURE_TARGET_DIR", root().join("target/fixtures")))
 }
