@@ -255,3 +255,38 @@ fn wrangler_renderings_validate_against_wranglers_schema() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// Every fixture's wrangler.toml (which carries every environment), as a reviewed snapshot.
+#[test]
+fn wrangler_toml_of_every_fixture_matches_its_snapshot() {
+    // Printed, not written: paths are then relative to the crate, the same on every checkout.
+    for fixture in [
+        "full-stack",
+        "multi-env",
+        "gateway",
+        "auth",
+        "proxy",
+        "hello",
+    ] {
+        let manifest = fixture_manifest(fixture);
+        let target = fixture_target_dir();
+        let output = cargo_edge(&[
+            "config",
+            "--format",
+            "wrangler",
+            "--manifest-path",
+            manifest.to_str().unwrap(),
+            "--target-dir",
+            target.to_str().unwrap(),
+        ]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        insta::assert_snapshot!(
+            format!("wrangler-{fixture}"),
+            String::from_utf8_lossy(&output.stdout)
+        );
+    }
+}
