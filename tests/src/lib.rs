@@ -65,6 +65,7 @@ pub fn cargo_edge(args: &[&str]) -> Output {
         .arg("edge")
         .args(args)
         .current_dir(root())
+        .env("WORKERD", workerd_bin())
         .output()
         .expect("cargo-edge runs")
 }

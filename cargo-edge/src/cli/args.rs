@@ -60,6 +60,10 @@ pub enum Command {
     R2(R2Args),
     /// Fire a trigger of a running `cargo edge dev`
     Trigger(TriggerArgs),
+    /// `workerd compile` the worker into one self-contained executable
+    Compile(CompileArgs),
+    /// Write a Dockerfile or a systemd socket + service unit pair around the compiled worker
+    Export(ExportArgs),
     /// Turn a wrangler.toml / wrangler.json(c) into [package.metadata.edge] in Cargo.toml
     Import(ImportArgs),
     /// Write a Rust module with one typed accessor per binding (default: src/edge_env.rs)
@@ -373,6 +377,45 @@ pub struct TriggerArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct CompileArgs {
+    #[command(flatten)]
+    pub cargo: CargoArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Environment from [package.metadata.edge.env.NAME]
+    #[arg(short = 'e', long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// The executable to write (default: target/edge/<worker>.bin)
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Where Durable Objects keep their data when the executable runs
+    #[arg(long, value_name = "DIR", default_value = "/var/lib/cargo-edge")]
+    pub state_dir: PathBuf,
+    /// The workerd binary to compile with
+    #[arg(long, value_name = "PATH")]
+    pub workerd: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportKind {
+    Docker,
+    Systemd,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    pub kind: ExportKind,
+    #[command(flatten)]
+    pub compile: CompileArgs,
+    /// The folder to write into
+    #[arg(long = "dir", value_name = "DIR", default_value = "deploy")]
+    pub dir: PathBuf,
+    /// The port the worker listens on
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+}
+
+#[derive(Debug, Args)]
 pub struct ImportArgs {
     /// The wrangler config to import
     pub wrangler: PathBuf,
@@ -645,6 +688,8 @@ mod tests {
             "cargo edge r2 list ASSETS --prefix x --local",
             "cargo edge package -o w.zip",
             "cargo edge types --check",
+            "cargo edge compile -o w.bin --env prod",
+            "cargo edge export systemd --dir out --port 9000",
             "cargo edge import wrangler.toml --manifest-path x/Cargo.toml",
         ] {
             assert!(parse(line).is_ok(), "{line}: {:?}", parse(line).err());

@@ -10,6 +10,7 @@ mod dev_cmd;
 mod local_cmd;
 mod outcome;
 mod package_cmd;
+mod selfhost_cmd;
 
 pub use args::*;
 pub use outcome::{main, run};

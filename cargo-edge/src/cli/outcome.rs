@@ -117,6 +117,8 @@ pub fn run(cli: EdgeCli) -> ExitCode {
         Command::Package(args) => super::package_cmd::package(args),
         Command::Types(args) => super::package_cmd::types(args),
         Command::Import(args) => super::package_cmd::import(args),
+        Command::Compile(args) => super::selfhost_cmd::compile(args).map(|_| ()),
+        Command::Export(args) => super::selfhost_cmd::export(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -73,7 +73,7 @@ pub fn dockerfile(worker: &Worker, binary: &str, port: u16) -> String {
          # Build context: this folder, with `{binary}` from `cargo edge compile`.\n\
          FROM debian:bookworm-slim\n\
          RUN apt-get update \\\n    && apt-get install -y --no-install-recommends ca-certificates \\\n    && rm -rf /var/lib/apt/lists/*\n\
-         RUN useradd --system --no-create-home --shell /usr/sbin/nologin {name}\n\
+         RUN useradd --system --no-create-home --shell /usr/sbin/nologin {name} \\\n    && mkdir -p /var/lib/{name}/do/{worker} && chown -R {name} /var/lib/{name}\n\
          COPY --chmod=0755 {binary} /usr/local/bin/{name}\n\
          USER {name}\n\
          EXPOSE {port}\n\
@@ -104,7 +104,7 @@ pub fn systemd_units(worker: &Worker, binary_path: &str, port: u16) -> (String, 
          [Unit]\nDescription=Worker {worker} (workerd)\nRequires={name}.socket\nAfter=network.target {name}.socket\n\n\
          [Service]\nExecStart={binary_path} --socket-fd http=3\n\
          {environment}\
-         DynamicUser=yes\nStateDirectory={name}\nRestart=always\nNoNewPrivileges=yes\nProtectSystem=strict\nProtectHome=yes\nPrivateTmp=yes\n\n\
+         DynamicUser=yes\nStateDirectory={name}/do/{worker}\nRestart=always\nNoNewPrivileges=yes\nProtectSystem=strict\nProtectHome=yes\nPrivateTmp=yes\n\n\
          [Install]\nWantedBy=multi-user.target\n",
         worker = worker.name
     );
