@@ -200,3 +200,39 @@ fn a_package_is_byte_identical_across_two_builds() {
     assert!(first == second, "the two zips differ");
     assert!(first.len() > 10_000);
 }
+
+#[test]
+fn cargo_edge_test_runs_workerd_tests_and_reports_failures() {
+    let mut args = vec!["test".to_string()];
+    args.extend(args_for("hello"));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let passing = cargo_edge(&refs);
+    let stdout = String::from_utf8_lossy(&passing.stdout);
+    assert!(
+        passing.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&passing.stderr)
+    );
+    assert!(
+        stdout.contains("test routes.test.js::greets_by_name ... ok"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("2 passed; 0 failed"), "{stdout}");
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("broken.test.js"),
+        "export const expects_a_typo = { async test(ctrl, env) {\n  const r = await env.WORKER.fetch('http://x/greet/a');\n  if (await r.text() !== 'Hello, b!') throw new Error('wrong greeting');\n} };\n",
+    )
+    .unwrap();
+    args.extend(["--tests-dir".to_string(), dir.path().display().to_string()]);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let failing = cargo_edge(&refs);
+    let stdout = String::from_utf8_lossy(&failing.stdout);
+    assert!(!failing.status.success());
+    assert!(
+        stdout.contains("test broken.test.js::expects_a_typo ... FAILED"),
+        "{stdout}"
+    );
+    assert!(String::from_utf8_lossy(&failing.stderr).contains("wrong greeting"));
+}

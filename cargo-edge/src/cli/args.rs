@@ -66,6 +66,8 @@ pub enum Command {
     Export(ExportArgs),
     /// Turn a wrangler.toml / wrangler.json(c) into [package.metadata.edge] in Cargo.toml
     Import(ImportArgs),
+    /// Build the worker and run the `workerd test` modules in tests/workerd/*.js against it
+    Test(TestArgs),
     /// Write a Rust module with one typed accessor per binding (default: src/edge_env.rs)
     Types(TypesArgs),
     /// Write a deterministic zip of the built worker and its rendered configs
@@ -416,6 +418,23 @@ pub struct ExportArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct TestArgs {
+    #[command(flatten)]
+    pub cargo: CargoArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Environment from [package.metadata.edge.env.NAME]
+    #[arg(short = 'e', long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// The folder of test modules (relative to the crate)
+    #[arg(long, value_name = "DIR", default_value = "tests/workerd")]
+    pub tests_dir: PathBuf,
+    /// The workerd binary to use
+    #[arg(long, value_name = "PATH")]
+    pub workerd: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct ImportArgs {
     /// The wrangler config to import
     pub wrangler: PathBuf,
@@ -688,6 +707,7 @@ mod tests {
             "cargo edge r2 list ASSETS --prefix x --local",
             "cargo edge package -o w.zip",
             "cargo edge types --check",
+            "cargo edge test --profile fast",
             "cargo edge compile -o w.bin --env prod",
             "cargo edge export systemd --dir out --port 9000",
             "cargo edge import wrangler.toml --manifest-path x/Cargo.toml",

@@ -11,6 +11,7 @@ mod local_cmd;
 mod outcome;
 mod package_cmd;
 mod selfhost_cmd;
+mod test_cmd;
 
 pub use args::*;
 pub use outcome::{main, run};

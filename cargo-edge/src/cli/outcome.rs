@@ -119,6 +119,7 @@ pub fn run(cli: EdgeCli) -> ExitCode {
         Command::Import(args) => super::package_cmd::import(args),
         Command::Compile(args) => super::selfhost_cmd::compile(args).map(|_| ()),
         Command::Export(args) => super::selfhost_cmd::export(args),
+        Command::Test(args) => super::test_cmd::test(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
