@@ -119,7 +119,13 @@ fn first_noop_and_changed_deploys_of_the_full_stack_worker() {
         "a no-op deploy sends one or two requests: {noop:#?}"
     );
     assert_eq!(count(&noop, "PUT", "/workers/scripts/api"), 0);
-    eprintln!("no-op deploy: {} requests", noop.len());
+    eprintln!(
+        "no-op deploy: {} requests; {}",
+        noop.len(),
+        text.lines()
+            .find(|l| l.contains("Up to date"))
+            .unwrap_or("")
+    );
 
     // The same source in another profile is a different bundle: a code change.
     fake.reset_log();

@@ -64,7 +64,7 @@ fn print_report(report: &DeployReport, reporter: &Reporter) {
         reporter.status(
             "Up to date",
             format!(
-                "`{}` (content hash {}); nothing uploaded ({} request, {} ms)",
+                "`{}` (content hash {}); nothing uploaded ({} requests, {} ms)",
                 plan.worker,
                 &plan.content_hash[..16],
                 report.requests,
