@@ -3,11 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
-use super::args::WorkerArgs;
+use super::args::{CargoArgs, OutputArgs, WorkerArgs};
 use super::outcome::{plain, Failure};
 use crate::build::{self, BuildOptions, CargoOptions, ProfileChoice};
 use crate::manifest::{self, Problem};
 use crate::model::{Project, Service, Worker};
+use crate::render::capnp::{self, CapnpOptions};
 use crate::report::{Built, Reporter};
 
 /// The Cargo.toml of the package the arguments select.
@@ -48,6 +49,54 @@ pub fn manifest_path(manifest: Option<&Path>, package: Option<&str>) -> Result<P
                 format!("pass -p with one of: {}", names.join(", ")),
             )
         })
+}
+
+/// The reporter the output flags ask for.
+pub fn reporter(output: &OutputArgs) -> Reporter {
+    Reporter::new(output.message_format, output.color.enabled(), output.quiet)
+        .with_verbose(output.verbose > 0)
+}
+
+/// Load the worker that cargo's package flags and `--env` select.
+pub fn worker_for(cargo: &CargoArgs, env: Option<&str>) -> Result<Worker, Failure> {
+    load_worker(&WorkerArgs {
+        manifest_path: cargo.manifest_path.clone(),
+        package: cargo.package.clone(),
+        env: env.map(str::to_string),
+    })
+}
+
+/// The folder of a worker's Cargo.toml.
+pub fn crate_dir(worker: &Worker) -> PathBuf {
+    worker
+        .manifest_path
+        .parent()
+        .unwrap_or(Path::new("."))
+        .to_path_buf()
+}
+
+/// A config for workerd on its own (self-hosting, `cargo edge test`): no binding server,
+/// secrets read from workerd's environment, embeds relative to `config_dir`.
+pub fn standalone_options(
+    address: &str,
+    max_date: &str,
+    state_dir: PathBuf,
+    config_dir: &Path,
+    extra_services: Vec<String>,
+) -> CapnpOptions {
+    CapnpOptions {
+        address: address.into(),
+        max_compatibility_date: Some(max_date.into()),
+        state_dir: Some(state_dir),
+        binding_server: capnp::BindingServer {
+            address: "127.0.0.1:9".into(),
+            token: None,
+        },
+        secrets: capnp::Secrets::FromEnvironment,
+        allow_private_network: true,
+        config_dir: Some(config_dir.to_path_buf()),
+        extra_services,
+    }
 }
 
 /// Print the manifest's warnings the way cargo prints its own.

@@ -17,17 +17,8 @@ use crate::report::{MessageFormat, Reporter};
 
 pub fn deploy(args: DeployArgs) -> CommandResult {
     let json = args.output.message_format == MessageFormat::Json;
-    let reporter = Reporter::new(
-        args.output.message_format,
-        args.output.color.enabled(),
-        args.output.quiet,
-    );
-    let worker_args = WorkerArgs {
-        manifest_path: args.cargo.manifest_path.clone(),
-        package: args.cargo.package.clone(),
-        env: args.env.clone(),
-    };
-    let worker = context::load_worker(&worker_args)?;
+    let reporter = context::reporter(&args.output);
+    let worker = context::worker_for(&args.cargo, args.env.as_deref())?;
     let cargo = args.cargo.to_options(&args.output);
     let built =
         context::build_all(&cargo, &[&worker], ProfileChoice::Release, &reporter)?.remove(0);

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::args::{DevArgs, TriggerArgs, WorkerArgs};
+use super::args::{DevArgs, TriggerArgs};
 use super::context;
 use super::outcome::{plain, CommandResult, Failure};
 use crate::build::{CargoOptions, ProfileChoice};
@@ -17,25 +17,11 @@ use crate::workerd::{self, Search};
 pub const DEV_PROFILE: &str = "edge-dev";
 
 pub fn dev(args: DevArgs) -> CommandResult {
-    let reporter = Reporter::new(
-        args.output.message_format,
-        args.output.color.enabled(),
-        args.output.quiet,
-    )
-    .with_verbose(args.output.verbose > 0);
-    let worker_args = WorkerArgs {
-        manifest_path: args.cargo.manifest_path.clone(),
-        package: args.cargo.package.clone(),
-        env: args.env.clone(),
-    };
-    let main = context::load_worker(&worker_args)?;
+    let reporter = context::reporter(&args.output);
+    let main = context::worker_for(&args.cargo, args.env.as_deref())?;
     let mut workers = vec![main.clone()];
     workers.extend(context::bound_workers(&main, args.env.as_deref())?);
-    let crate_dir = main
-        .manifest_path
-        .parent()
-        .unwrap_or(Path::new("."))
-        .to_path_buf();
+    let crate_dir = context::crate_dir(&main);
     let workerd = workerd::locate(&Search {
         explicit: args.workerd.clone(),
         project_dir: crate_dir.clone(),

@@ -1,24 +1,14 @@
 //! `cargo edge package`: the built worker and its rendered configs in one deterministic zip.
 
-use super::args::{ImportArgs, PackageArgs, TypesArgs, WorkerArgs};
+use super::args::{ImportArgs, PackageArgs, TypesArgs};
 use super::context;
 use super::outcome::{plain, CommandResult};
 use crate::build::ProfileChoice;
 use crate::render::{upload, wrangler};
-use crate::report::Reporter;
 
 pub fn package(args: PackageArgs) -> CommandResult {
-    let reporter = Reporter::new(
-        args.output.message_format,
-        args.output.color.enabled(),
-        args.output.quiet,
-    );
-    let worker_args = WorkerArgs {
-        manifest_path: args.cargo.manifest_path.clone(),
-        package: args.cargo.package.clone(),
-        env: args.env.clone(),
-    };
-    let worker = context::load_worker(&worker_args)?;
+    let reporter = context::reporter(&args.output);
+    let worker = context::worker_for(&args.cargo, args.env.as_deref())?;
     let cargo = args.cargo.to_options(&args.output);
     let built =
         context::build_all(&cargo, &[&worker], ProfileChoice::Release, &reporter)?.remove(0);

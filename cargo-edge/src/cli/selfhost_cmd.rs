@@ -10,23 +10,13 @@ use super::outcome::{plain, CommandResult, Failure};
 use crate::build::ProfileChoice;
 use crate::model::Worker;
 use crate::render::{capnp, selfhost};
-use crate::report::Reporter;
 use crate::workerd::{self, Search};
 
 /// Build, render a self-hosting config and `workerd compile` it. Returns the worker and the
 /// executable's path.
 pub fn compile(args: CompileArgs) -> Result<(Worker, PathBuf), Failure> {
-    let reporter = Reporter::new(
-        args.output.message_format,
-        args.output.color.enabled(),
-        args.output.quiet,
-    );
-    let worker_args = WorkerArgs {
-        manifest_path: args.cargo.manifest_path.clone(),
-        package: args.cargo.package.clone(),
-        env: args.env.clone(),
-    };
-    let main = context::load_worker(&worker_args)?;
+    let reporter = context::reporter(&args.output);
+    let main = context::worker_for(&args.cargo, args.env.as_deref())?;
     let mut workers = vec![main.clone()];
     workers.extend(context::bound_workers(&main, args.env.as_deref())?);
     let refused: Vec<String> = workers
@@ -40,11 +30,7 @@ pub fn compile(args: CompileArgs) -> Result<(Worker, PathBuf), Failure> {
             "self-hosted workerd serves vars, secrets (from the environment), service and external bindings and Durable Objects on local disk; change the bindings above, or deploy to Cloudflare with `cargo edge deploy`",
         ));
     }
-    let crate_dir = main
-        .manifest_path
-        .parent()
-        .unwrap_or(Path::new("."))
-        .to_path_buf();
+    let crate_dir = context::crate_dir(&main);
     let workerd = workerd::locate(&Search {
         explicit: args.workerd.clone(),
         project_dir: crate_dir,
@@ -62,19 +48,13 @@ pub fn compile(args: CompileArgs) -> Result<(Worker, PathBuf), Failure> {
         })
         .collect();
     let scratch = tempfile::tempdir().map_err(|e| plain(e.to_string(), "check $TMPDIR"))?;
-    let options = capnp::CapnpOptions {
-        address: "*:8080".into(),
-        max_compatibility_date: Some(workerd.compatibility_date.clone()),
-        state_dir: Some(args.state_dir.clone()),
-        binding_server: capnp::BindingServer {
-            address: "127.0.0.1:9".into(),
-            token: None,
-        },
-        secrets: capnp::Secrets::FromEnvironment,
-        allow_private_network: true,
-        config_dir: Some(scratch.path().to_path_buf()),
-        extra_services: Vec::new(),
-    };
+    let options = context::standalone_options(
+        "*:8080",
+        &workerd.compatibility_date,
+        args.state_dir.clone(),
+        scratch.path(),
+        Vec::new(),
+    );
     let config = capnp::render(&units, &options)
         .map_err(|e| plain(e.to_string(), "add the bound worker to the workspace"))?;
     let config_path = scratch.path().join("config.capnp");

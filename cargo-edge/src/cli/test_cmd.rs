@@ -3,33 +3,19 @@
 
 use std::path::{Path, PathBuf};
 
-use super::args::{TestArgs, WorkerArgs};
+use super::args::TestArgs;
 use super::context;
 use super::outcome::{plain, CommandResult, Failure};
 use crate::build::ProfileChoice;
 use crate::error::exit;
 use crate::model::Worker;
 use crate::render::capnp;
-use crate::report::Reporter;
 use crate::workerd::{self, Search};
 
 pub fn test(args: TestArgs) -> CommandResult {
-    let reporter = Reporter::new(
-        args.output.message_format,
-        args.output.color.enabled(),
-        args.output.quiet,
-    );
-    let worker_args = WorkerArgs {
-        manifest_path: args.cargo.manifest_path.clone(),
-        package: args.cargo.package.clone(),
-        env: args.env.clone(),
-    };
-    let main = context::load_worker(&worker_args)?;
-    let crate_dir = main
-        .manifest_path
-        .parent()
-        .unwrap_or(Path::new("."))
-        .to_path_buf();
+    let reporter = context::reporter(&args.output);
+    let main = context::worker_for(&args.cargo, args.env.as_deref())?;
+    let crate_dir = context::crate_dir(&main);
     let tests = test_modules(&crate_dir.join(&args.tests_dir))?;
     let workerd = workerd::locate(&Search {
         explicit: args.workerd.clone(),
@@ -65,19 +51,13 @@ pub fn test(args: TestArgs) -> CommandResult {
     for worker in &workers {
         let _ = std::fs::create_dir_all(scratch.path().join("state/do").join(&worker.name));
     }
-    let options = capnp::CapnpOptions {
-        address: "127.0.0.1:0".into(),
-        max_compatibility_date: Some(workerd.compatibility_date.clone()),
-        state_dir: Some(scratch.path().join("state")),
-        binding_server: capnp::BindingServer {
-            address: "127.0.0.1:9".into(),
-            token: None,
-        },
-        secrets: capnp::Secrets::FromEnvironment,
-        allow_private_network: true,
-        config_dir: Some(scratch.path().to_path_buf()),
-        extra_services: extra,
-    };
+    let options = context::standalone_options(
+        "127.0.0.1:0",
+        &workerd.compatibility_date,
+        scratch.path().join("state"),
+        scratch.path(),
+        extra,
+    );
     let config = capnp::render(&units, &options)
         .map_err(|e| plain(e.to_string(), "add the bound worker to the workspace"))?;
     let config_path = scratch.path().join("config.capnp");
