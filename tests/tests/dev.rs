@@ -821,7 +821,6 @@ fn an_edit_is_served_live_without_a_failed_request_and_a_broken_edit_keeps_the_o
 /// SIGTERM (what `kill PID`, `timeout` and most process managers send) should stop dev as
 /// Ctrl-C does, workerd included.
 #[test]
-#[ignore = "cargo-edge bug: SIGTERM kills `cargo edge dev` at once and leaves workerd running"]
 fn sigterm_stops_dev_and_its_workerd() {
     let dev = Dev::start(&fixture_manifest("hello"), &["--no-persist", "--no-watch"]);
     let pid = dev.child.as_ref().map(Child::id).unwrap();

@@ -195,9 +195,13 @@ impl Session {
             false => Some(SourceWatcher::new(&self.watch).map_err(|e| e.to_string())?),
         };
         let mut keys = keyboard();
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .map_err(|e| e.to_string())?;
         loop {
             let rebuild = tokio::select! {
                 _ = tokio::signal::ctrl_c() => break,
+                _ = terminate.recv() => break,
                 Some(paths) = next_change(&mut watcher) => { reporter.status("Changed", short_list(&paths)); true }
                 Some(key) = keys.recv() => match key.as_str() { "q" => break, "r" => true, _ => false },
                 Some(trigger) = triggers.recv() => {

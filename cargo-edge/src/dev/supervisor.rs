@@ -82,6 +82,7 @@ pub async fn start_with(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     prepare(&mut command);
+    die_with_parent(&mut command);
     let mut command = Command::from(command);
     command.kill_on_drop(true);
     let mut child = command.spawn().map_err(|source| SupervisorError::Spawn {
@@ -142,6 +143,26 @@ impl Running {
             .flatten()
             .map(|status| status.to_string())
     }
+}
+
+/// On Linux, workerd is killed when cargo-edge dies, even by `kill -9`: no orphan keeps the
+/// port or the Durable Object files.
+fn die_with_parent(command: &mut std::process::Command) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: prctl is async-signal-safe; it runs in the child between fork and exec.
+        unsafe {
+            command.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = command;
 }
 
 /// Copy workerd's output to ours, line by line, as it comes.
