@@ -236,3 +236,53 @@ fn cargo_edge_test_runs_workerd_tests_and_reports_failures() {
     );
     assert!(String::from_utf8_lossy(&failing.stderr).contains("wrong greeting"));
 }
+
+/// Docker cannot build here: run the Dockerfile's CMD (the exported executable and its
+/// arguments) directly instead, on a free port.
+#[test]
+fn the_exported_dockerfile_command_runs_the_worker() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = vec![
+        "export".to_string(),
+        "docker".into(),
+        "--dir".into(),
+        dir.path().display().to_string(),
+        "--port".into(),
+        "8080".into(),
+    ];
+    args.extend(args_for("gateway"));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = cargo_edge(&refs);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let dockerfile = std::fs::read_to_string(dir.path().join("Dockerfile")).unwrap();
+    assert!(
+        dockerfile.contains("FROM debian:bookworm-slim")
+            && dockerfile.contains("USER api-gateway")
+            && dockerfile.contains("EXPOSE 8080")
+    );
+    let cmd = dockerfile
+        .lines()
+        .find_map(|l| l.strip_prefix("CMD "))
+        .unwrap();
+    let argv: Vec<String> = serde_json::from_str(cmd).unwrap();
+    assert_eq!(argv[0], "/usr/local/bin/api-gateway");
+    let port = free_port();
+    let argv: Vec<String> = argv[1..]
+        .iter()
+        .map(|a| a.replace("*:8080", &format!("127.0.0.1:{port}")))
+        .collect();
+    let _server = Running(
+        Command::new(dir.path().join("api-gateway"))
+            .args(&argv)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let (status, _) = wait_for(&format!("http://127.0.0.1:{port}/"));
+    assert_eq!(status, 200);
+}
