@@ -18,6 +18,7 @@ pub mod error;
 pub mod import;
 pub mod manifest;
 pub mod model;
+pub mod new;
 pub mod package;
 pub mod render;
 pub mod report;

@@ -36,6 +36,8 @@ pub struct EdgeCli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Create a worker project from a template
+    New(NewArgs),
     /// Compile the worker to wasm and write its bundle (shim, glue, wasm, bundle.json)
     Build(BuildArgs),
     /// Render the worker's configuration: workerd capnp, wrangler.toml/jsonc, upload metadata
@@ -435,6 +437,22 @@ pub struct TestArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The package name (and folder) of the new project
+    #[arg(required_unless_present = "list")]
+    pub name: Option<String>,
+    /// The template
+    #[arg(short, long, default_value = "hello")]
+    pub template: String,
+    /// List the templates
+    #[arg(long)]
+    pub list: bool,
+    /// Where to create the project (default: ./NAME)
+    #[arg(long, value_name = "DIR")]
+    pub path: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct ImportArgs {
     /// The wrangler config to import
     pub wrangler: PathBuf,
@@ -707,6 +725,8 @@ mod tests {
             "cargo edge r2 list ASSETS --prefix x --local",
             "cargo edge package -o w.zip",
             "cargo edge types --check",
+            "cargo edge new api --template d1",
+            "cargo edge new --list",
             "cargo edge test --profile fast",
             "cargo edge compile -o w.bin --env prod",
             "cargo edge export systemd --dir out --port 9000",

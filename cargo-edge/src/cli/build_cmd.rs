@@ -1,4 +1,4 @@
-use super::args::BuildArgs;
+use super::args::{BuildArgs, NewArgs};
 use super::outcome::CommandResult;
 use crate::build::{self, BuildOptions};
 use crate::report::Reporter;
@@ -12,5 +12,28 @@ pub fn build(args: BuildArgs) -> CommandResult {
     };
     let built = build::run(&options, &reporter)?;
     reporter.finished(&built);
+    Ok(())
+}
+
+/// `cargo edge new NAME [--template T]`, or `--list`.
+pub fn new(args: NewArgs) -> CommandResult {
+    if args.list {
+        for template in crate::new::TEMPLATES {
+            println!("{:<12} {}", template.name, template.description);
+        }
+        return Ok(());
+    }
+    let name = args.name.unwrap_or_default();
+    let template = crate::new::find(&args.template)?;
+    let dir = args.path.unwrap_or_else(|| std::path::PathBuf::from(&name));
+    let files = crate::new::generate(template, &name, &dir)?;
+    eprintln!(
+        "{:>12} `{name}` from template `{}` in {} ({} files)",
+        "Created",
+        template.name,
+        dir.display(),
+        files.len()
+    );
+    eprintln!("{:>12} cd {} && cargo edge dev", "Next", dir.display());
     Ok(())
 }

@@ -52,6 +52,12 @@ impl From<crate::workerd::WorkerdError> for Failure {
     }
 }
 
+impl From<crate::new::NewError> for Failure {
+    fn from(error: crate::new::NewError) -> Failure {
+        Failure::new(error, exit::CONFIG)
+    }
+}
+
 impl From<crate::import::ImportError> for Failure {
     fn from(error: crate::import::ImportError) -> Failure {
         Failure::new(error, exit::CONFIG)
@@ -102,6 +108,7 @@ pub fn run(cli: EdgeCli) -> ExitCode {
         Command::Build(a) if a.output.message_format == MessageFormat::Json
     ) || matches!(&cli.command, Command::Deploy(a) if a.output.message_format == MessageFormat::Json);
     let result = match cli.command {
+        Command::New(args) => super::build_cmd::new(args),
         Command::Build(args) => super::build_cmd::build(args),
         Command::Config(args) => super::config_cmd::config(args),
         Command::Dev(args) => super::dev_cmd::dev(args),
