@@ -851,7 +851,6 @@ fn sigterm_stops_dev_and_its_workerd() {
 /// A save of Cargo.toml rebuilds; what it declares under `[package.metadata.edge]` (here a
 /// new var) should be served by the reloaded worker too.
 #[test]
-#[ignore = "cargo-edge bug: a reload keeps the manifest read at start, so new vars/bindings are missing"]
 fn a_manifest_edit_is_applied_on_reload() {
     let crate_dir = standalone_hello();
     let dev = Dev::start(&crate_dir.path().join("Cargo.toml"), &["--no-persist"]);

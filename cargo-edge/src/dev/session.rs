@@ -174,7 +174,7 @@ impl Session {
     }
 
     /// Run until Ctrl-C (or `q` on a terminal).
-    pub async fn run(self, reporter: &Reporter) -> Result<(), String> {
+    pub async fn run(mut self, reporter: &Reporter) -> Result<(), String> {
         let server = BindingServer::start(self.server_config())
             .await
             .map_err(|e| e.to_string())?;
@@ -214,6 +214,12 @@ impl Session {
                 continue;
             }
             let started = Instant::now();
+            if let Err(problems) = self.reload_manifests() {
+                reporter.warn(format!(
+                    "Cargo.toml has problems; the last good version keeps serving:\n{problems}"
+                ));
+                continue;
+            }
             match blocking_build(&self) {
                 Err(error) => reporter.warn(format!(
                     "the build failed; the last good version keeps serving:\n{error}"
@@ -232,6 +238,19 @@ impl Session {
         reporter.status("Stopping", "workerd and the binding server");
         running.stop().await;
         server.shutdown().await;
+        Ok(())
+    }
+
+    /// Read every worker's `[package.metadata.edge]` again, so a saved Cargo.toml's vars and
+    /// bindings reach the reloaded worker. Queue consumers and crons keep the set they started with.
+    fn reload_manifests(&mut self) -> Result<(), String> {
+        let mut fresh = Vec::with_capacity(self.workers.len());
+        for worker in &self.workers {
+            let loaded = crate::manifest::load_worker(&worker.manifest_path, worker.env.as_deref())
+                .map_err(|e| e.render())?;
+            fresh.push(loaded.worker);
+        }
+        self.workers = fresh;
         Ok(())
     }
 
