@@ -207,21 +207,6 @@ impl Reporter {
             MessageFormat::Human => {}
         }
     }
-
-    /// Print an error: miette's report for people, an event for programs.
-    pub fn error(&self, error: impl miette::Diagnostic + Send + Sync + 'static) {
-        match self.format {
-            MessageFormat::Json => {
-                let code = error.code().map(|c| c.to_string());
-                let help = error.help().map(|h| h.to_string());
-                self.event(json!({"reason": "error", "code": code, "message": error.to_string(), "help": help}));
-            }
-            MessageFormat::Human => eprint!(
-                "{}",
-                render_diagnostic(&error, self.color, self.interactive)
-            ),
-        }
-    }
 }
 
 /// A diagnostic as miette draws it. Off a terminal lines are not wrapped, so commands and

@@ -200,11 +200,6 @@ fn parse_version(text: &str) -> Option<String> {
     valid.then(|| date.to_string())
 }
 
-/// The binary's compatibility date, if it runs (kept for callers that only need the date).
-pub fn compatibility_date(binary: &Path) -> Option<String> {
-    inspect(binary, "").ok().map(|w| w.compatibility_date)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
