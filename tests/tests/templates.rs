@@ -114,33 +114,48 @@ fn every_template_is_listed_with_a_description() {
     }
 }
 
+/// One template at a time: each builds in the shared target folder, which cargo locks anyway,
+/// and two dev sessions building at once would only slow both down.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 #[test]
-fn templates_run_under_dev_and_prove_their_pattern() {
+fn hello_answers() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
-    {
-        let (_dev, base) = serve("hello", dir.path());
-        assert_eq!(
-            send("GET", &format!("{base}/"), ""),
-            (200, "Hello from my-hello!".to_string())
-        );
-    }
-    {
-        let (_dev, base) = serve("kv-cache", dir.path());
-        assert_eq!(
-            send("PUT", &format!("{base}/greeting"), "hi"),
-            (200, "cached".to_string())
-        );
-        assert_eq!(
-            send("GET", &format!("{base}/greeting"), ""),
-            (200, "hi".to_string())
-        );
-    }
-    {
-        let (_dev, base) = serve("d1", dir.path());
-        assert_eq!(send("POST", &format!("{base}/todos"), "write tests").0, 200);
-        assert_eq!(
-            send("GET", &format!("{base}/todos"), ""),
-            (200, r#"[{"id":1,"title":"write tests"}]"#.to_string())
-        );
-    }
+    let (_dev, base) = serve("hello", dir.path());
+    assert_eq!(
+        send("GET", &format!("{base}/"), ""),
+        (200, "Hello from my-hello!".to_string())
+    );
+}
+
+#[test]
+fn kv_cache_stores_and_reads_back() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let (_dev, base) = serve("kv-cache", dir.path());
+    assert_eq!(
+        send("PUT", &format!("{base}/greeting"), "hi"),
+        (200, "cached".to_string())
+    );
+    assert_eq!(
+        send("GET", &format!("{base}/greeting"), ""),
+        (200, "hi".to_string())
+    );
+}
+
+#[test]
+fn d1_inserts_and_lists_through_its_migration() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let (_dev, base) = serve("d1", dir.path());
+    assert_eq!(send("POST", &format!("{base}/todos"), "write tests").0, 200);
+    assert_eq!(
+        send("GET", &format!("{base}/todos"), ""),
+        (200, r#"[{"id":1,"title":"write tests"}]"#.to_string())
+    );
 }
