@@ -7,15 +7,37 @@ use crate::WASM_BINDGEN_VERSION;
 /// The compatibility date new projects start with: the tested workerd's own.
 pub const COMPATIBILITY_DATE: &str = "2026-11-17";
 
-/// A template: its own files, plus the metadata table and usage text merged into the common
-/// Cargo.toml and README.
+/// A template: a single worker crate, or a workspace of workers.
 #[derive(Debug)]
 pub struct Template {
     pub name: &'static str,
     pub description: &'static str,
+    layout: Layout,
+    /// Appended to the generated README: what to try once it runs.
+    usage: &'static str,
+}
+
+#[derive(Debug)]
+enum Layout {
+    /// One crate at the project root.
+    Crate(Crate),
+    /// A workspace: one crate per member folder, named `<project>-<folder>`; `cargo edge dev`
+    /// at the root runs the first (cargo's `default-members`), with the workers it reaches.
+    Workspace(&'static [Member]),
+}
+
+/// A worker crate's own files, and the `[package.metadata.edge]` table merged into its
+/// Cargo.toml.
+#[derive(Debug)]
+struct Crate {
     files: &'static [(&'static str, &'static str)],
     metadata: &'static str,
-    usage: &'static str,
+}
+
+#[derive(Debug)]
+struct Member {
+    dir: &'static str,
+    krate: Crate,
 }
 
 macro_rules! file {
@@ -27,39 +49,140 @@ macro_rules! file {
     };
 }
 
+/// A file of a workspace member, by its path inside the member's folder.
+macro_rules! member_file {
+    ($template:literal, $member:literal, $path:literal) => {
+        (
+            $path,
+            include_str!(concat!(
+                "../../templates/",
+                $template,
+                "/",
+                $member,
+                "/",
+                $path
+            )),
+        )
+    };
+}
+
+macro_rules! text {
+    ($template:literal, $path:literal) => {
+        include_str!(concat!("../../templates/", $template, "/", $path))
+    };
+}
+
 pub const TEMPLATES: &[Template] = &[
     Template {
         name: "hello",
         description: "the smallest worker: one route and a var",
-        files: &[file!("hello", "src/lib.rs")],
-        metadata: include_str!("../../templates/hello/metadata.toml"),
-        usage: include_str!("../../templates/hello/usage.md"),
+        layout: Layout::Crate(Crate {
+            files: &[file!("hello", "src/lib.rs")],
+            metadata: text!("hello", "metadata.toml"),
+        }),
+        usage: text!("hello", "usage.md"),
     },
     Template {
         name: "kv-cache",
         description: "a cache in Workers KV with a TTL",
-        files: &[file!("kv-cache", "src/lib.rs")],
-        metadata: include_str!("../../templates/kv-cache/metadata.toml"),
-        usage: include_str!("../../templates/kv-cache/usage.md"),
+        layout: Layout::Crate(Crate {
+            files: &[file!("kv-cache", "src/lib.rs")],
+            metadata: text!("kv-cache", "metadata.toml"),
+        }),
+        usage: text!("kv-cache", "usage.md"),
     },
     Template {
         name: "d1",
         description: "a JSON API on a D1 database with a migrations folder",
-        files: &[
-            file!("d1", "src/lib.rs"),
-            file!("d1", "migrations/0001_todos.sql"),
-        ],
-        metadata: include_str!("../../templates/d1/metadata.toml"),
-        usage: include_str!("../../templates/d1/usage.md"),
+        layout: Layout::Crate(Crate {
+            files: &[
+                file!("d1", "src/lib.rs"),
+                file!("d1", "migrations/0001_todos.sql"),
+            ],
+            metadata: text!("d1", "metadata.toml"),
+        }),
+        usage: text!("d1", "usage.md"),
+    },
+    Template {
+        name: "queue",
+        description: "uploads to R2 processed in batches by a queue consumer",
+        layout: Layout::Crate(Crate {
+            files: &[file!("queue", "src/lib.rs")],
+            metadata: text!("queue", "metadata.toml"),
+        }),
+        usage: text!("queue", "usage.md"),
+    },
+    Template {
+        name: "event-bus",
+        description: "a producer worker and a consumer worker on one queue (workspace)",
+        layout: Layout::Workspace(&[
+            Member {
+                dir: "producer",
+                krate: Crate {
+                    files: &[member_file!("event-bus", "producer", "src/lib.rs")],
+                    metadata: text!("event-bus", "producer/metadata.toml"),
+                },
+            },
+            Member {
+                dir: "consumer",
+                krate: Crate {
+                    files: &[member_file!("event-bus", "consumer", "src/lib.rs")],
+                    metadata: text!("event-bus", "consumer/metadata.toml"),
+                },
+            },
+        ]),
+        usage: text!("event-bus", "usage.md"),
+    },
+    Template {
+        name: "services",
+        description: "a gateway worker calling an auth worker over a service binding (workspace)",
+        layout: Layout::Workspace(&[
+            Member {
+                dir: "gateway",
+                krate: Crate {
+                    files: &[member_file!("services", "gateway", "src/lib.rs")],
+                    metadata: text!("services", "gateway/metadata.toml"),
+                },
+            },
+            Member {
+                dir: "auth",
+                krate: Crate {
+                    files: &[member_file!("services", "auth", "src/lib.rs")],
+                    metadata: text!("services", "auth/metadata.toml"),
+                },
+            },
+        ]),
+        usage: text!("services", "usage.md"),
+    },
+    Template {
+        name: "full-stack",
+        description: "notes on D1, cached in KV, files and exports in R2, exports built by a queue",
+        layout: Layout::Crate(Crate {
+            files: &[
+                file!("full-stack", "src/lib.rs"),
+                file!("full-stack", "migrations/0001_notes.sql"),
+            ],
+            metadata: text!("full-stack", "metadata.toml"),
+        }),
+        usage: text!("full-stack", "usage.md"),
+    },
+    Template {
+        name: "multi-env",
+        description: "dev, staging and prod with their own vars, routes and KV namespaces",
+        layout: Layout::Crate(Crate {
+            files: &[file!("multi-env", "src/lib.rs")],
+            metadata: text!("multi-env", "metadata.toml"),
+        }),
+        usage: text!("multi-env", "usage.md"),
     },
 ];
 
-const COMMON: &[(&str, &str)] = &[
-    ("Cargo.toml", include_str!("../../templates/common/Cargo.toml.tmpl")),
-    (".gitignore", include_str!("../../templates/common/gitignore")),
-    ("README.md", include_str!("../../templates/common/README.md.tmpl")),
-    (".dev.vars.example", "# Local secret values for `cargo edge dev`: copy to .dev.vars (never committed).\n# API_KEY=...\n"),
-];
+const CRATE_MANIFEST: &str = include_str!("../../templates/common/Cargo.toml.tmpl");
+const WORKSPACE_MANIFEST: &str = include_str!("../../templates/common/workspace.toml.tmpl");
+const MEMBER_MANIFEST: &str = include_str!("../../templates/common/member.toml.tmpl");
+const README: &str = include_str!("../../templates/common/README.md.tmpl");
+pub const GITIGNORE: &str = include_str!("../../templates/common/gitignore");
+pub const DEV_VARS_EXAMPLE: &str = "# Local secret values for `cargo edge dev`: copy to .dev.vars (never committed).\n# API_KEY=...\n";
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum NewError {
@@ -104,6 +227,21 @@ fn valid_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
+impl Template {
+    /// The package `cargo edge dev` runs in a project named `name`.
+    pub fn main_package(&self, name: &str) -> String {
+        match &self.layout {
+            Layout::Crate(_) => name.to_string(),
+            Layout::Workspace(members) => format!("{name}-{}", members[0].dir),
+        }
+    }
+
+    /// Whether the project is a workspace of several workers.
+    pub fn is_workspace(&self) -> bool {
+        matches!(self.layout, Layout::Workspace(_))
+    }
+}
+
 /// Every file of a project named `name` from `template`, rendered, by relative path.
 pub fn render(template: &Template, name: &str) -> Vec<(PathBuf, String)> {
     let fill = |text: &str| {
@@ -112,25 +250,55 @@ pub fn render(template: &Template, name: &str) -> Vec<(PathBuf, String)> {
             .replace("{{compatibility_date}}", COMPATIBILITY_DATE)
             .replace("{{description}}", template.description)
     };
-    let metadata = fill(template.metadata);
-    let usage = fill(template.usage);
-    let mut files: Vec<(PathBuf, String)> = COMMON
-        .iter()
-        .map(|(path, text)| {
-            (
-                PathBuf::from(path),
-                fill(text)
-                    .replace("{{metadata}}", metadata.trim_end())
-                    .replace("{{usage}}", &usage),
-            )
-        })
-        .collect();
-    files.extend(
-        template
-            .files
-            .iter()
-            .map(|(path, text)| (PathBuf::from(path), fill(text))),
-    );
+    let manifest = |skeleton: &str, package: &str, krate: &Crate| {
+        fill(skeleton)
+            .replace("{{package}}", package)
+            .replace("{{metadata}}", fill(krate.metadata).trim_end())
+    };
+    let mut files = vec![
+        (PathBuf::from(".gitignore"), GITIGNORE.to_string()),
+        (
+            PathBuf::from("README.md"),
+            fill(README).replace("{{usage}}", &fill(template.usage)),
+        ),
+    ];
+    let mut add_crate = |dir: &Path, skeleton: &str, package: &str, krate: &Crate| {
+        files.push((dir.join("Cargo.toml"), manifest(skeleton, package, krate)));
+        files.push((dir.join(".dev.vars.example"), DEV_VARS_EXAMPLE.to_string()));
+        files.extend(
+            krate
+                .files
+                .iter()
+                .map(|(path, text)| (dir.join(path), fill(text))),
+        );
+    };
+    match &template.layout {
+        Layout::Crate(krate) => add_crate(Path::new(""), CRATE_MANIFEST, name, krate),
+        Layout::Workspace(members) => {
+            for member in *members {
+                let package = format!("{name}-{}", member.dir);
+                add_crate(
+                    Path::new(member.dir),
+                    MEMBER_MANIFEST,
+                    &package,
+                    &member.krate,
+                );
+            }
+            let list = |dirs: &[&Member]| {
+                dirs.iter()
+                    .map(|m| format!("\"{}\"", m.dir))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let all: Vec<&Member> = members.iter().collect();
+            files.push((
+                PathBuf::from("Cargo.toml"),
+                fill(WORKSPACE_MANIFEST)
+                    .replace("{{members}}", &list(&all))
+                    .replace("{{default_member}}", &list(&all[..1])),
+            ));
+        }
+    }
     files
 }
 
@@ -165,28 +333,42 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_template_renders_a_manifest_the_parser_accepts() {
+    fn every_template_generates_workers_the_manifest_loader_accepts() {
         for template in TEMPLATES {
-            let files = render(template, "my-worker");
-            let (_, cargo) = files
-                .iter()
-                .find(|(p, _)| p == Path::new("Cargo.toml"))
-                .unwrap();
+            let dir = tempfile::tempdir().unwrap();
+            let root = dir.path().join("my-worker");
+            let written = generate(template, "my-worker", &root).unwrap();
+            let mut workers = Vec::new();
+            for path in &written {
+                let text = std::fs::read_to_string(root.join(path)).unwrap();
+                assert!(
+                    !text.contains("{{"),
+                    "{}: unfilled placeholder in {}\n{text}",
+                    template.name,
+                    path.display()
+                );
+                if path.ends_with("Cargo.toml") && text.starts_with("[package]") {
+                    let loaded = crate::manifest::load_worker(&root.join(path), None)
+                        .unwrap_or_else(|e| panic!("{}: {}", template.name, e.render()));
+                    assert!(
+                        loaded.warnings.is_empty(),
+                        "{}: {:?}",
+                        template.name,
+                        loaded.warnings
+                    );
+                    workers.push(loaded.worker.name);
+                }
+            }
             assert!(
-                !cargo.contains("{{"),
-                "{}: unfilled placeholder\n{cargo}",
+                workers.contains(&template.main_package("my-worker")),
+                "{}: {workers:?}",
                 template.name
             );
-            let dir = tempfile::tempdir().unwrap();
-            std::fs::create_dir_all(dir.path().join("migrations")).unwrap();
-            let loaded = crate::manifest::parse_str(cargo, &dir.path().join("Cargo.toml"), None)
-                .unwrap_or_else(|e| panic!("{}: {}", template.name, e.render()));
-            assert_eq!(loaded.worker.name, "my-worker");
-            assert!(
-                loaded.warnings.is_empty(),
-                "{}: {:?}",
-                template.name,
-                loaded.warnings
+            assert_eq!(
+                workers.len() > 1,
+                template.is_workspace(),
+                "{}",
+                template.name
             );
         }
     }

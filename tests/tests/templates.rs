@@ -28,6 +28,11 @@ impl Drop for Dev {
 
 /// Generate `template`, start `cargo edge dev` on it and return the base URL.
 fn serve(template: &str, dir: &std::path::Path) -> (Dev, String) {
+    serve_with(template, dir, &[])
+}
+
+/// [`serve`] with more arguments for `cargo edge dev` (`--env`, ...).
+fn serve_with(template: &str, dir: &std::path::Path, dev_args: &[&str]) -> (Dev, String) {
     let project = dir.join(format!("my-{template}"));
     let output = cargo_edge(&[
         "new",
@@ -59,6 +64,7 @@ fn serve(template: &str, dir: &std::path::Path) -> (Dev, String) {
             "--port",
             &port.to_string(),
         ])
+        .args(dev_args)
         .arg("--manifest-path")
         .arg(project.join("Cargo.toml"))
         .arg("--target-dir")
@@ -92,6 +98,7 @@ fn send(method: &str, url: &str, body: &str) -> (u16, String) {
         .into();
     let mut response = match method {
         "PUT" => agent.put(url).send(body).unwrap(),
+        "DELETE" => agent.delete(url).call().unwrap(),
         "POST" => agent.post(url).send(body).unwrap(),
         _ => agent.get(url).call().unwrap(),
     };
@@ -158,4 +165,238 @@ fn d1_inserts_and_lists_through_its_migration() {
         send("GET", &format!("{base}/todos"), ""),
         (200, r#"[{"id":1,"title":"write tests"}]"#.to_string())
     );
+}
+
+/// GET `url` until it answers 200 (a queue consumer's work shows up a batch later).
+fn eventually(url: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, body) = send("GET", url, "");
+        if status == 200 {
+            return body;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{url} still answers {status}: {body}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+#[test]
+fn queue_consumer_processes_an_upload_into_r2() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let (_dev, base) = serve("queue", dir.path());
+    assert_eq!(
+        send("PUT", &format!("{base}/images/cat.png"), "not really a png"),
+        (202, "queued cat.png".to_string())
+    );
+    let result = json(&eventually(&format!("{base}/results/cat.png")));
+    assert_eq!(result["name"], "cat.png");
+    assert_eq!(result["bytes"], 16);
+    assert_eq!(send("PUT", &format!("{base}/images/empty"), "").0, 400);
+}
+
+#[test]
+fn event_bus_consumer_worker_handles_the_producers_events() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    // Run from the workspace root: cargo's default member (the producer) with its consumer.
+    let (_dev, base) = serve("event-bus", dir.path());
+    let (status, body) = send(
+        "POST",
+        &format!("{base}/events"),
+        r#"{"kind":"signup","email":"ada@example.com"}"#,
+    );
+    assert_eq!(status, 202, "{body}");
+    let id = json(&body)["id"].as_str().unwrap().to_string();
+    let record = json(&eventually(&format!("{base}/events/{id}")));
+    assert_eq!(record["kind"], "signup");
+    assert_eq!(record["email"], "ada@example.com");
+    assert_eq!(
+        send(
+            "POST",
+            &format!("{base}/events"),
+            r#"{"kind":"x","email":"nope"}"#
+        )
+        .0,
+        400
+    );
+}
+
+#[test]
+fn services_gateway_reaches_auth_over_the_binding() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let (_dev, base) = serve("services", dir.path());
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut ok = agent
+        .get(format!("{base}/me"))
+        .header("Authorization", "Bearer demo-token")
+        .call()
+        .unwrap();
+    assert_eq!(ok.status().as_u16(), 200);
+    assert_eq!(
+        json(&ok.body_mut().read_to_string().unwrap()),
+        serde_json::json!({ "hello": "ada" })
+    );
+    let bad = agent
+        .get(format!("{base}/me"))
+        .header("Authorization", "Bearer wrong")
+        .call()
+        .unwrap();
+    assert_eq!(bad.status().as_u16(), 401);
+    assert_eq!(send("GET", &format!("{base}/me"), "").0, 401);
+}
+
+#[test]
+fn full_stack_uses_d1_kv_r2_and_the_queue() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let (_dev, base) = serve("full-stack", dir.path());
+    let (status, body) = send(
+        "POST",
+        &format!("{base}/notes"),
+        r#"{"title":"first","body":"hello"}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(json(&body)["id"], 1);
+    let agent = ureq::agent();
+    let from = |agent: &ureq::Agent| {
+        let response = agent.get(format!("{base}/notes")).call().unwrap();
+        response.headers()["x-served-from"]
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(from(&agent), "d1");
+    assert_eq!(from(&agent), "kv");
+    assert_eq!(
+        eventually(&format!("{base}/notes/1/export")),
+        "# first\n\nhello\n"
+    );
+    assert_eq!(send("PUT", &format!("{base}/files/a.txt"), "abc").0, 201);
+    assert_eq!(
+        send("GET", &format!("{base}/files/a.txt"), ""),
+        (200, "abc".to_string())
+    );
+}
+
+#[test]
+fn multi_env_runs_each_environment_with_its_own_vars() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let (dev, base) = serve_with("multi-env", dir.path(), &["--env", "staging"]);
+    let first = json(&send("GET", &format!("{base}/"), "").1);
+    assert_eq!(first["environment"], "staging");
+    assert_eq!(first["api_url"], "https://api.staging.example.com");
+    assert_eq!(first["visits"], 1);
+    assert_eq!(json(&send("GET", &format!("{base}/"), "").1)["visits"], 2);
+    drop(dev);
+}
+
+/// Run `cargo edge ARGS` in a generated project; the release profile is kept but without LTO
+/// (the same settings, linked in seconds instead of half a minute per crate).
+fn edge_in(project: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let output = Command::new(cargo_edge_bin())
+        .arg("edge")
+        .args(args)
+        .arg("--target-dir")
+        .arg(fixture_target_dir())
+        .current_dir(project)
+        .env("WORKERD", workerd_bin())
+        .env("CARGO_PROFILE_RELEASE_LTO", "false")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16")
+        .env("CARGO_PROFILE_RELEASE_INCREMENTAL", "true")
+        .env_remove("CLOUDFLARE_API_TOKEN")
+        .env_remove("CLOUDFLARE_API_KEY")
+        .env_remove("CLOUDFLARE_ACCOUNT_ID")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+/// Every template `--list` shows, untouched: `cargo edge build` without a warning (the
+/// compiler's or ours), `cargo edge config --format capnp`, and `cargo edge deploy --dry-run`,
+/// for each of its workers.
+#[test]
+fn every_template_builds_renders_and_plans_a_deploy_without_edits() {
+    let _serial = serial();
+    let listed = cargo_edge(&["new", "--list"]);
+    let names: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect();
+    assert!(names.len() >= 8, "{names:?}");
+    let dir = tempfile::tempdir().unwrap();
+    for template in &names {
+        let project = dir.path().join(format!("t-{template}"));
+        let output = cargo_edge(&[
+            "new",
+            &format!("t-{template}"),
+            "--template",
+            template,
+            "--path",
+            project.to_str().unwrap(),
+        ]);
+        assert!(output.status.success(), "{template}");
+        std::fs::copy(
+            root().join("fixtures/Cargo.lock"),
+            project.join("Cargo.lock"),
+        )
+        .unwrap();
+        // A workspace template: each member; a single crate: itself.
+        let packages: Vec<String> = std::fs::read_dir(&project)
+            .unwrap()
+            .filter_map(|e| {
+                let path = e.unwrap().path().join("Cargo.toml");
+                let text = std::fs::read_to_string(&path).ok()?;
+                let name = text.lines().nth(1)?.strip_prefix("name = \"")?;
+                Some(name.trim_end_matches('"').to_string())
+            })
+            .collect();
+        let packages = if packages.is_empty() {
+            vec![format!("t-{template}")]
+        } else {
+            packages
+        };
+        for package in &packages {
+            let (ok, text) = edge_in(&project, &["build", "-p", package]);
+            assert!(ok, "{template}/{package}: build failed\n{text}");
+            assert!(
+                !text.contains("warning"),
+                "{template}/{package}: build warned\n{text}"
+            );
+            let (ok, text) = edge_in(&project, &["config", "--format", "capnp", "-p", package]);
+            assert!(ok, "{template}/{package}: config failed\n{text}");
+            assert!(
+                text.contains("using Workerd = import \"/workerd/workerd.capnp\"")
+                    && text.contains(package.as_str()),
+                "{template}/{package}: not a config\n{text}"
+            );
+            let plan = dir.path().join(format!("plan-{package}"));
+            let (ok, text) = edge_in(
+                &project,
+                &["deploy", "-p", package, "--dry-run", plan.to_str().unwrap()],
+            );
+            assert!(ok, "{template}/{package}: dry run failed\n{text}");
+            assert!(
+                std::fs::read_dir(&plan).unwrap().count() >= 2,
+                "{template}/{package}: no requests written\n{text}"
+            );
+        }
+    }
 }

@@ -14,7 +14,7 @@ use crate::report::{Built, Reporter};
 /// The Cargo.toml of the package the arguments select.
 pub fn manifest_path(manifest: Option<&Path>, package: Option<&str>) -> Result<PathBuf, Failure> {
     if package.is_none() {
-        if let Some(path) = manifest {
+        if let Some(path) = manifest.filter(|path| !is_virtual(path)) {
             return Ok(path.to_path_buf());
         }
     }
@@ -33,11 +33,14 @@ pub fn manifest_path(manifest: Option<&Path>, package: Option<&str>) -> Result<P
     let chosen = match package {
         Some(name) => members.iter().find(|p| p.name.as_str() == name).copied(),
         None => metadata.root_package().or_else(|| {
-            let workers: Vec<_> = members
-                .iter()
-                .filter(|p| p.metadata.get("edge").is_some())
-                .collect();
-            (workers.len() == 1).then(|| *workers[0])
+            // A virtual workspace: its one worker, or the one worker among cargo's
+            // `default-members`.
+            only_worker(&members).or_else(|| {
+                let defaults = metadata.workspace_default_packages();
+                (defaults.len() < members.len())
+                    .then(|| only_worker(&defaults))
+                    .flatten()
+            })
         }),
     };
     chosen
@@ -49,6 +52,26 @@ pub fn manifest_path(manifest: Option<&Path>, package: Option<&str>) -> Result<P
                 format!("pass -p with one of: {}", names.join(", ")),
             )
         })
+}
+
+/// The one package with a `[package.metadata.edge]` table among `packages`, if exactly one has.
+fn only_worker<'a>(
+    packages: &[&'a cargo_metadata::Package],
+) -> Option<&'a cargo_metadata::Package> {
+    let mut workers = packages.iter().filter(|p| p.metadata.get("edge").is_some());
+    match (workers.next(), workers.next()) {
+        (Some(worker), None) => Some(*worker),
+        _ => None,
+    }
+}
+
+/// Whether the Cargo.toml at `path` is a workspace without a package of its own (an unreadable
+/// file is not: the manifest loader reports it).
+fn is_virtual(path: &Path) -> bool {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| text.parse::<toml_edit::DocumentMut>().ok())
+        .is_some_and(|doc| doc.contains_key("workspace") && !doc.contains_key("package"))
 }
 
 /// The reporter the output flags ask for.
@@ -117,7 +140,7 @@ pub fn load_worker(args: &WorkerArgs) -> Result<Worker, Failure> {
 /// The workspace's other workers that `worker` reaches by service binding or Durable Object
 /// (and those they reach), so a local run or config can include them.
 pub fn bound_workers(worker: &Worker, env: Option<&str>) -> Result<Vec<Worker>, Failure> {
-    if referenced(worker).is_empty() {
+    if referenced(worker, &[]).is_empty() && worker.queue_producers.is_empty() {
         return Ok(Vec::new());
     }
     let root = workspace_root(&worker.manifest_path)?;
@@ -125,7 +148,15 @@ pub fn bound_workers(worker: &Worker, env: Option<&str>) -> Result<Vec<Worker>, 
     Ok(reachable(worker, &loaded.project))
 }
 
-fn referenced(worker: &Worker) -> Vec<String> {
+/// The names of the workers `worker` reaches: by service binding, Durable Object class, or as
+/// the consumer of a queue it produces to (among `project`'s workers).
+fn referenced(worker: &Worker, project: &[Worker]) -> Vec<String> {
+    let consumers = worker.queue_producers.values().flat_map(|producer| {
+        project
+            .iter()
+            .filter(|other| other.queue_consumers.contains_key(&producer.queue))
+            .map(|other| other.name.clone())
+    });
     let mut names: Vec<String> = worker
         .services
         .values()
@@ -140,18 +171,19 @@ fn referenced(worker: &Worker) -> Vec<String> {
             .values()
             .filter_map(|d| d.worker.clone()),
     );
+    names.extend(consumers);
     names
 }
 
 fn reachable(main: &Worker, project: &Project) -> Vec<Worker> {
     let mut found: Vec<Worker> = Vec::new();
-    let mut queue = referenced(main);
+    let mut queue = referenced(main, &project.workers);
     while let Some(name) = queue.pop() {
         if name == main.name || found.iter().any(|w| w.name == name) {
             continue;
         }
         if let Some(worker) = project.workers.iter().find(|w| w.name == name) {
-            queue.extend(referenced(worker));
+            queue.extend(referenced(worker, &project.workers));
             found.push(worker.clone());
         }
     }
