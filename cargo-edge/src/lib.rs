@@ -16,6 +16,7 @@ pub mod dev;
 pub mod dotenv;
 pub mod error;
 pub mod import;
+pub mod init;
 pub mod manifest;
 pub mod model;
 pub mod new;

@@ -47,6 +47,15 @@ fn serve_with(template: &str, dir: &std::path::Path, dev_args: &[&str]) -> (Dev,
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    start_dev(&project, &dir.join(format!("{template}.log")), dev_args)
+}
+
+/// `cargo edge dev` on the project at `project`, logging to `log`, once it serves.
+fn start_dev(
+    project: &std::path::Path,
+    log_path: &std::path::Path,
+    dev_args: &[&str],
+) -> (Dev, String) {
     // The fixtures' lock file pins the same versions, so the shared target folder is reused.
     std::fs::copy(
         root().join("fixtures/Cargo.lock"),
@@ -54,7 +63,7 @@ fn serve_with(template: &str, dir: &std::path::Path, dev_args: &[&str]) -> (Dev,
     )
     .unwrap();
     let port = free_port();
-    let log = std::fs::File::create(dir.join(format!("{template}.log"))).unwrap();
+    let log = std::fs::File::create(log_path).unwrap();
     let child = Command::new(cargo_edge_bin())
         .args([
             "edge",
@@ -81,10 +90,11 @@ fn serve_with(template: &str, dir: &std::path::Path, dev_args: &[&str]) -> (Dev,
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
         || edge_tests::get(&format!("{base}/__edge/none")).is_err()
     {
-        let log = std::fs::read_to_string(dir.join(format!("{template}.log"))).unwrap_or_default();
+        let log = std::fs::read_to_string(log_path).unwrap_or_default();
         assert!(
             Instant::now() < deadline,
-            "dev never served {template}:\n{log}"
+            "dev never served {}:\n{log}",
+            project.display()
         );
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -399,4 +409,43 @@ fn every_template_builds_renders_and_plans_a_deploy_without_edits() {
             );
         }
     }
+}
+
+#[test]
+fn init_turns_a_cargo_new_crate_into_a_running_worker() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("existing");
+    let created = Command::new("cargo")
+        .args(["new", "--lib", "--vcs", "none", "--name", "existing"])
+        .arg(&project)
+        .output()
+        .unwrap();
+    assert!(created.status.success(), "{created:?}");
+    let manifest = project.join("Cargo.toml");
+    let mut text = std::fs::read_to_string(&manifest).unwrap();
+    text.insert_str(0, "# Written by hand: keep me.\n");
+    std::fs::write(&manifest, &text).unwrap();
+    let output = Command::new(cargo_edge_bin())
+        .args(["edge", "init"])
+        .current_dir(&project)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{said}");
+    assert!(said.contains("has no #[event(fetch)] handler"), "{said}");
+    assert!(std::fs::read_to_string(&manifest)
+        .unwrap()
+        .starts_with("# Written by hand: keep me.\n[package]\nname = \"existing\""));
+    // The user writes their handler; then the crate builds and runs like a template.
+    std::fs::write(
+        project.join("src/lib.rs"),
+        "use worker::*;\n\n#[event(fetch)]\nasync fn fetch(_req: Request, _env: Env, _ctx: Context) -> Result<Response> {\n    Response::ok(\"initialised\")\n}\n",
+    )
+    .unwrap();
+    let (_dev, base) = start_dev(&project, &dir.path().join("init.log"), &[]);
+    assert_eq!(
+        send("GET", &format!("{base}/"), ""),
+        (200, "initialised".to_string())
+    );
 }

@@ -38,6 +38,9 @@ pub struct EdgeCli {
 pub enum Command {
     /// Create a worker project from a template
     New(NewArgs),
+    /// Make an existing crate a worker: cdylib, the worker dependency, a size-tuned release
+    /// profile and the [package.metadata.edge] table, keeping the rest of Cargo.toml as it is
+    Init(InitArgs),
     /// Compile the worker to wasm and write its bundle (shim, glue, wasm, bundle.json)
     Build(BuildArgs),
     /// Render the worker's configuration: workerd capnp, wrangler.toml/jsonc, upload metadata
@@ -450,6 +453,13 @@ pub struct NewArgs {
     /// Where to create the project (default: ./NAME)
     #[arg(long, value_name = "DIR")]
     pub path: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The crate's Cargo.toml
+    #[arg(long, value_name = "PATH", default_value = "Cargo.toml")]
+    pub manifest_path: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -1,4 +1,5 @@
-use super::args::{BuildArgs, NewArgs};
+use super::args::{BuildArgs, InitArgs, NewArgs};
+use super::context;
 use super::outcome::CommandResult;
 use crate::build::{self, BuildOptions};
 use crate::report::Reporter;
@@ -35,5 +36,34 @@ pub fn new(args: NewArgs) -> CommandResult {
         files.len()
     );
     eprintln!("{:>12} cd {} && cargo edge dev", "Next", dir.display());
+    Ok(())
+}
+
+pub fn init(args: InitArgs) -> CommandResult {
+    let manifest = std::path::absolute(&args.manifest_path).unwrap_or(args.manifest_path);
+    // Cargo reads profiles only from the workspace root's Cargo.toml.
+    let workspace_root = cargo_metadata::MetadataCommand::new()
+        .manifest_path(&manifest)
+        .no_deps()
+        .exec()
+        .ok()
+        .map(|m| m.workspace_root.into_std_path_buf().join("Cargo.toml"))
+        .filter(|root| root.canonicalize().ok() != manifest.canonicalize().ok() && root.exists());
+    let changes = crate::init::init(&manifest, workspace_root.as_deref())?;
+    for done in &changes.done {
+        eprintln!("{:>12} {done}", "Updated");
+    }
+    for note in &changes.notes {
+        eprintln!("{:>12} {note}", "Note");
+    }
+    if changes.done.is_empty() {
+        eprintln!("{:>12} {} is already a worker", "Fine", manifest.display());
+    }
+    let loaded = crate::manifest::load_worker(&manifest, None)?;
+    context::print_warnings(&loaded.warnings);
+    eprintln!(
+        "{:>12} `{}`: cargo edge dev, then cargo edge deploy --dry-run",
+        "Next", loaded.worker.name
+    );
     Ok(())
 }

@@ -58,6 +58,12 @@ impl From<crate::new::NewError> for Failure {
     }
 }
 
+impl From<crate::init::InitError> for Failure {
+    fn from(error: crate::init::InitError) -> Failure {
+        Failure::new(error, exit::CONFIG)
+    }
+}
+
 impl From<crate::import::ImportError> for Failure {
     fn from(error: crate::import::ImportError) -> Failure {
         Failure::new(error, exit::CONFIG)
@@ -109,6 +115,7 @@ pub fn run(cli: EdgeCli) -> ExitCode {
     ) || matches!(&cli.command, Command::Deploy(a) if a.output.message_format == MessageFormat::Json);
     let result = match cli.command {
         Command::New(args) => super::build_cmd::new(args),
+        Command::Init(args) => super::build_cmd::init(args),
         Command::Build(args) => super::build_cmd::build(args),
         Command::Config(args) => super::config_cmd::config(args),
         Command::Dev(args) => super::dev_cmd::dev(args),
