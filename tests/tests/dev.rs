@@ -879,3 +879,53 @@ fn a_manifest_edit_is_applied_on_reload() {
         |status, body| status == 200 && body == "from the manifest",
     );
 }
+
+/// A cron and a KV namespace added to Cargo.toml while `cargo edge dev` runs are served by the
+/// reloaded worker: the cron fires through the trigger endpoint and writes to the new namespace.
+#[test]
+fn a_cron_added_on_reload_fires() {
+    let crate_dir = standalone_hello();
+    let dev = Dev::start(&crate_dir.path().join("Cargo.toml"), &["--no-persist"]);
+    let http = Client::new();
+    let (status, _) = http.call(&dev, "POST", "/__edge/trigger/cron?cron=0+3+*+*+*", "");
+    assert_eq!(status, 404, "no cron is declared yet");
+    let lib = crate_dir.path().join("src/lib.rs");
+    let mut source = std::fs::read_to_string(&lib).unwrap().replace(
+        r#".get("/", |_, _| Response::ok("Hello from Rust on workerd!"))"#,
+        r#".get_async("/", |_, ctx| async move {
+            let last = ctx.kv("CACHE")?.get("last-cron").text().await?;
+            Response::ok(last.unwrap_or_else(|| "never".into()))
+        })"#,
+    );
+    let logging = r#"async fn scheduled(event: ScheduledEvent, _env: Env, _ctx: ScheduleContext) {
+    console_log!("cron {} fired", event.cron());
+}"#;
+    assert!(
+        source.contains(logging),
+        "the hello fixture's cron handler changed"
+    );
+    source = source.replace(
+        logging,
+        r#"async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let kv = env.kv("CACHE").expect("CACHE is bound");
+    kv.put("last-cron", event.cron()).expect("a put").execute().await.expect("stored");
+}"#,
+    );
+    let manifest = crate_dir.path().join("Cargo.toml");
+    let toml = std::fs::read_to_string(&manifest).unwrap().replace(
+        "[workspace]",
+        "crons = [\"0 3 * * *\"]\n\n[package.metadata.edge.kv]\nCACHE = {}\n\n[workspace]",
+    );
+    std::fs::write(&manifest, toml).unwrap();
+    std::fs::write(&lib, source).unwrap();
+    assert!(
+        dev.wait_for_log("Reloaded in", Duration::from_secs(120)),
+        "{}",
+        dev.logs()
+    );
+    assert!(dev.logs().contains("1 cron(s)"), "{}", dev.logs());
+    http.expect(&dev, "GET", "/", "", (200, "never"));
+    let (status, body) = http.call(&dev, "POST", "/__edge/trigger/cron?cron=0+3+*+*+*", "");
+    assert_eq!(status, 200, "{body}\n{}", dev.logs());
+    http.expect(&dev, "GET", "/", "", (200, "0 3 * * *"));
+}

@@ -175,7 +175,8 @@ impl Session {
 
     /// Run until Ctrl-C (or `q` on a terminal).
     pub async fn run(mut self, reporter: &Reporter) -> Result<(), String> {
-        let server = BindingServer::start(self.server_config())
+        let mut triggers_served = self.server_config();
+        let mut server = BindingServer::start(self.server_config())
             .await
             .map_err(|e| e.to_string())?;
         let (trigger_tx, mut triggers) = mpsc::channel::<TriggerCron>(8);
@@ -227,6 +228,26 @@ impl Session {
                 Ok(bundles) => {
                     proxy.restarting(Duration::from_secs(5)).await;
                     running.stop().await;
+                    // New or changed queue consumers and crons: a binding server that runs
+                    // them (same state folder, so queued messages wait for the new consumer).
+                    let wanted = self.server_config();
+                    if (&wanted.consumers, &wanted.crons)
+                        != (&triggers_served.consumers, &triggers_served.crons)
+                    {
+                        server.shutdown().await;
+                        server = BindingServer::start(self.server_config())
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        reporter.status(
+                            "Triggers",
+                            format!(
+                                "now {} queue consumer(s) and {} cron(s)",
+                                wanted.consumers.len(),
+                                wanted.crons.len()
+                            ),
+                        );
+                        triggers_served = wanted;
+                    }
                     running = self.launch(&bundles, &server, &proxy).await?;
                     reporter.status(
                         "Reloaded",
@@ -241,8 +262,9 @@ impl Session {
         Ok(())
     }
 
-    /// Read every worker's `[package.metadata.edge]` again, so a saved Cargo.toml's vars and
-    /// bindings reach the reloaded worker. Queue consumers and crons keep the set they started with.
+    /// Read every worker's `[package.metadata.edge]` again, so a saved Cargo.toml's vars,
+    /// bindings, queue consumers and crons reach the reloaded worker. (The set of workers stays
+    /// the one `cargo edge dev` started with.)
     fn reload_manifests(&mut self) -> Result<(), String> {
         let mut fresh = Vec::with_capacity(self.workers.len());
         for worker in &self.workers {
