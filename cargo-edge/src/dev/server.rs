@@ -4,7 +4,7 @@
 //! Every request must carry `X-Edge-Token: <session token>` (401 otherwise; compared in constant
 //! time) and, for bindings, `X-Edge-Binding: <kind>/<resource>` with kind `kv`, `r2`, `queue` or
 //! `d1`. workerd adds both through the `external` service's `injectRequestHeaders`
-//! ([`super::capnp::external_service`]). The only other route is
+//! (rendered by [`crate::render::capnp`]). The only other route is
 //! `POST /__edge/trigger/cron?cron=<expr>[&worker=<binding>]`, token-protected like the rest,
 //! which fires a configured cron now and answers the dispatcher's `{outcome, noRetry}`.
 

@@ -5,25 +5,66 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use cargo_edge::dev::capnp::{self, BindingKind};
+use cargo_edge::build::Exports;
+use cargo_edge::bundle::{Bundle, ModuleEntry, ModuleType};
+use cargo_edge::dev::capnp as dispatcher;
 use cargo_edge::dev::config_fd::ConfigFd;
 use cargo_edge::dev::{BindingServer, ConsumerSpec, CronSpec, RunningServer, ServerConfig};
-use cargo_edge::render::capnp::quote;
+use cargo_edge::model::{D1Database, KvNamespace, QueueProducer, R2Bucket, Worker};
+use cargo_edge::render::capnp::{self, CapnpOptions, Unit};
 use serde_json::Value;
 
 const DEFAULT_WORKERD: &str =
     "/work/main/.tools/node_modules/@cloudflare/workerd-linux-64/bin/workerd";
 /// Embedded by absolute path: the config lives in an anonymous file, so paths cannot be relative.
-const WORKER_JS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/dev_bindings/worker.js");
+const WORKER_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/dev_bindings");
 
-/// (binding name, kind, resource) of the test worker. KV and KV2 name the same namespace.
-const BINDINGS: [(&str, BindingKind, &str); 5] = [
-    ("KV", BindingKind::Kv, "app-cache"),
-    ("KV2", BindingKind::Kv, "app-cache"),
-    ("DB", BindingKind::D1, "app-db"),
-    ("R2", BindingKind::R2, "app-assets"),
-    ("JOBS", BindingKind::Queue, "jobs"),
-];
+/// The test worker `main` (`worker.js`) and its bindings. KV and KV2 name the same namespace;
+/// DELAYED produces to `jobs` like JOBS, with a 1 s default delivery delay.
+fn test_worker() -> (Worker, Bundle) {
+    let mut worker = Worker::minimal("main", "main", PathBuf::from("Cargo.toml"), "2025-01-01");
+    for name in ["KV", "KV2"] {
+        let namespace = KvNamespace {
+            id: None,
+            title: "app-cache".into(),
+        };
+        worker.kv.insert(name.into(), namespace);
+    }
+    let db = D1Database {
+        id: None,
+        name: "app-db".into(),
+        migrations_dir: None,
+    };
+    worker.d1.insert("DB".into(), db);
+    let bucket = R2Bucket {
+        bucket: "app-assets".into(),
+        jurisdiction: None,
+    };
+    worker.r2.insert("R2".into(), bucket);
+    for (name, delay) in [("JOBS", None), ("DELAYED", Some(1))] {
+        let producer = QueueProducer {
+            queue: "jobs".into(),
+            delivery_delay: delay,
+        };
+        worker.queue_producers.insert(name.into(), producer);
+    }
+    let bundle = Bundle {
+        worker: "main".into(),
+        main_module: "worker.js".into(),
+        modules: vec![ModuleEntry {
+            name: "worker.js".into(),
+            kind: ModuleType::Esm,
+            sha256: String::new(),
+            size: 0,
+        }],
+        content_hash: "test".into(),
+        wasm_bindgen: String::new(),
+        profile: "test".into(),
+        exports: Exports::default(),
+        dir: PathBuf::from(WORKER_DIR),
+    };
+    (worker, bundle)
+}
 
 pub struct Dev {
     pub rt: tokio::runtime::Runtime,
@@ -65,45 +106,38 @@ pub fn poll<T>(timeout: Duration, what: &str, mut f: impl FnMut() -> Option<T>) 
     }
 }
 
+/// The config `cargo edge dev` would render for the test worker, with the dispatcher.
 fn render(addr: SocketAddr, token: &str, port: u16, dispatch_port: u16) -> String {
-    let mut services = Vec::new();
-    let mut bindings = Vec::new();
-    for (name, kind, resource) in BINDINGS {
-        let service = format!("edge-{name}");
-        services.push(capnp::external_service(
-            &service, addr, kind, resource, token,
-        ));
-        bindings.push(capnp::binding(name, kind, &service));
-    }
-    // A second producer of `jobs` whose messages default to a 1 s delivery delay.
-    services.push(capnp::producer_external_service(
-        "edge-DELAYED",
-        addr,
-        "jobs",
-        token,
-        Some(1),
-    ));
-    bindings.push(capnp::binding(
-        "DELAYED",
-        BindingKind::Queue,
-        "edge-DELAYED",
-    ));
-    services.push(capnp::dispatcher_service(
+    let (worker, bundle) = test_worker();
+    let options = CapnpOptions {
+        address: format!("127.0.0.1:{port}"),
+        max_compatibility_date: None,
+        state_dir: None,
+        binding_server: capnp::BindingServer {
+            address: addr.to_string(),
+            token: Some(token.into()),
+        },
+        secrets: capnp::Secrets::FromEnvironment,
+        allow_private_network: true,
+        config_dir: None,
+        extra_services: vec![dispatcher::dispatcher_service(
+            "edge-dispatcher",
+            token,
+            "2025-01-01",
+            &[("USER", "main")],
+        )],
+    };
+    let unit = Unit {
+        worker: &worker,
+        bundle: &bundle,
+    };
+    let config = capnp::render(&[unit], &options).expect("the test worker renders");
+    let socket = dispatcher::dispatcher_socket(
+        "dispatch",
+        &format!("127.0.0.1:{dispatch_port}"),
         "edge-dispatcher",
-        token,
-        "2025-01-01",
-        &[("USER", "main")],
-    ));
-    format!(
-        "using Workerd = import \"/workerd/workerd.capnp\";\n\
-         const config :Workerd.Config = (\n services = [\n  (name = \"main\", worker = (modules = [(name = \"worker.js\", esModule = embed {js})], \
-         compatibilityDate = \"2025-01-01\", bindings = [{bindings}])),\n  {services}\n ],\n \
-         sockets = [(name = \"http\", address = \"127.0.0.1:{port}\", http = (), service = \"main\"), {socket}],\n);\n",
-        js = quote(WORKER_JS),
-        bindings = bindings.join(", "),
-        services = services.join(",\n  "),
-        socket = capnp::dispatcher_socket("dispatch", &format!("127.0.0.1:{dispatch_port}"), "edge-dispatcher"),
-    )
+    );
+    config.replacen("  sockets = [", &format!("  sockets = [{socket}, "), 1)
 }
 
 impl Dev {
