@@ -557,3 +557,66 @@ fn secret_commands_and_remote_d1_migrations() {
     assert_eq!(tables.len(), 1, "{tables:?}");
     fake.d1_query("app-database", "INSERT INTO notes (body) VALUES ('x')");
 }
+
+/// `--workspace` deploys every worker of the fixtures' workspace, each after the workers it
+/// binds to; a second run uploads nothing.
+#[test]
+fn workspace_deploy_puts_bound_workers_first_and_converges() {
+    let fake = FakeCloudflare::start(Options::default());
+    let manifest = root().join("fixtures/Cargo.toml");
+    let target = fixture_target_dir();
+    let args = [
+        "deploy",
+        "--workspace",
+        "--color",
+        "never",
+        "--profile",
+        "fast",
+        "--manifest-path",
+        manifest.to_str().unwrap(),
+        "--target-dir",
+        target.to_str().unwrap(),
+    ];
+    let output = edge(&fake, &args);
+    let text = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(output.status.success(), "{text}");
+    let order = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("Order"))
+        .unwrap_or_else(|| panic!("no order line:\n{text}"));
+    let position = |name: &str| {
+        order
+            .find(&format!("`{name}`"))
+            .unwrap_or_else(|| panic!("{name} not in {order}"))
+    };
+    assert!(
+        position("auth-service") < position("api-gateway"),
+        "{order}"
+    );
+    let uploads: Vec<String> = api_requests(&fake)
+        .into_iter()
+        .filter(|r| {
+            r.starts_with("PUT") && r.contains("/workers/scripts/") && !r.contains("/secrets")
+        })
+        .collect();
+    let uploaded = |name: &str| {
+        uploads
+            .iter()
+            .position(|r| r.ends_with(&format!("/workers/scripts/{name}")))
+            .unwrap_or_else(|| panic!("{name} was not uploaded: {uploads:#?}"))
+    };
+    assert!(uploaded("auth-service") < uploaded("api-gateway"));
+    for name in ["api", "hello", "shop"] {
+        assert!(fake.script(name).is_some(), "{name} missing");
+    }
+    let before = fake.requests().len();
+    let again = edge(&fake, &args);
+    let text = String::from_utf8_lossy(&again.stderr).to_string();
+    assert!(again.status.success(), "{text}");
+    assert_eq!(
+        text.matches("Up to date").count(),
+        6,
+        "every worker is unchanged:\n{text}"
+    );
+    assert!(fake.requests().len() - before <= 12, "{text}");
+}

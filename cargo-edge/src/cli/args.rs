@@ -189,8 +189,11 @@ pub struct DeployArgs {
     #[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u8).range(1..=99))]
     pub canary: Option<u8>,
     /// Set the secrets in this file (`NAME=value` lines) with the deploy
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "workspace")]
     pub secrets_file: Option<PathBuf>,
+    /// Deploy every worker of the workspace, each after the workers it binds to
+    #[arg(long, conflicts_with_all = ["package", "canary"])]
+    pub workspace: bool,
 }
 
 #[derive(Debug, Args)]

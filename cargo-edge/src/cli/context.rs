@@ -190,7 +190,27 @@ fn reachable(main: &Worker, project: &Project) -> Vec<Worker> {
     found
 }
 
-fn workspace_root(manifest: &Path) -> Result<PathBuf, Failure> {
+/// The workspace's workers in deploy order: each after the workers it reaches (service
+/// bindings, Durable Object scripts, consumers of its queues), so a binding never names a
+/// worker Cloudflare does not have yet. A cycle keeps the remaining workers in name order.
+pub fn deploy_order(project: &Project) -> Vec<Worker> {
+    let mut left: Vec<&Worker> = project.workers.iter().collect();
+    let mut ordered: Vec<Worker> = Vec::new();
+    while !left.is_empty() {
+        let ready = left.iter().position(|worker| {
+            referenced(worker, &project.workers).iter().all(|name| {
+                name == &worker.name
+                    || ordered.iter().any(|w| &w.name == name)
+                    || !left.iter().any(|w| &w.name == name)
+            })
+        });
+        ordered.push(left.remove(ready.unwrap_or(0)).clone());
+    }
+    ordered
+}
+
+/// The root folder of the workspace `manifest` belongs to.
+pub fn workspace_root(manifest: &Path) -> Result<PathBuf, Failure> {
     let metadata = cargo_metadata::MetadataCommand::new()
         .manifest_path(manifest)
         .no_deps()

@@ -16,12 +16,11 @@ use crate::model::Worker;
 use crate::report::{MessageFormat, Reporter};
 
 pub fn deploy(args: DeployArgs) -> CommandResult {
-    let json = args.output.message_format == MessageFormat::Json;
     let reporter = context::reporter(&args.output);
+    if args.workspace {
+        return deploy_workspace(&args, &reporter);
+    }
     let worker = context::worker_for(&args.cargo, args.env.as_deref())?;
-    let cargo = args.cargo.to_options(&args.output);
-    let built =
-        context::build_all(&cargo, &[&worker], ProfileChoice::Release, &reporter)?.remove(0);
     let secrets = match &args.secrets_file {
         Some(path) => crate::dotenv::read(path)
             .map_err(|e| plain(e.to_string(), "write one `NAME=value` per line"))?,
@@ -34,7 +33,58 @@ pub fn deploy(args: DeployArgs) -> CommandResult {
         secrets,
         retry: RetryPolicy::default(),
     };
-    let report = run_deploy(&worker, &built.bundle, &options, |step| {
+    deploy_one(&worker, &args, &options, &reporter)
+}
+
+/// `cargo edge deploy --workspace`: every worker, each after those it binds to. The first
+/// failure stops; the workers before it are deployed, and a rerun converges.
+fn deploy_workspace(args: &DeployArgs, reporter: &Reporter) -> CommandResult {
+    let manifest = args
+        .cargo
+        .manifest_path
+        .clone()
+        .unwrap_or_else(|| "Cargo.toml".into());
+    let root = context::workspace_root(&manifest)?;
+    let loaded = crate::manifest::load_project(&root, args.env.as_deref())?;
+    context::print_warnings(&loaded.warnings);
+    let order = context::deploy_order(&loaded.project);
+    if order.is_empty() {
+        return Err(plain(
+            format!("no worker in the workspace at {}", root.display()),
+            "add [package.metadata.edge] to the members that are workers",
+        ));
+    }
+    reporter.status(
+        "Order",
+        order
+            .iter()
+            .map(|w| format!("`{}`", w.name))
+            .collect::<Vec<_>>()
+            .join(", then "),
+    );
+    for worker in &order {
+        let options = DeployOptions {
+            force: args.force,
+            canary: None,
+            dry_run: args.dry_run.as_ref().map(|dir| dir.join(&worker.name)),
+            secrets: Default::default(),
+            retry: RetryPolicy::default(),
+        };
+        deploy_one(worker, args, &options, reporter)?;
+    }
+    Ok(())
+}
+
+fn deploy_one(
+    worker: &Worker,
+    args: &DeployArgs,
+    options: &DeployOptions,
+    reporter: &Reporter,
+) -> CommandResult {
+    let json = args.output.message_format == MessageFormat::Json;
+    let cargo = args.cargo.to_options(&args.output);
+    let built = context::build_all(&cargo, &[worker], ProfileChoice::Release, reporter)?.remove(0);
+    let report = run_deploy(worker, &built.bundle, options, |step| {
         reporter.status("Deploying", step.to_string())
     })?;
     if json {
@@ -44,7 +94,7 @@ pub fn deploy(args: DeployArgs) -> CommandResult {
                 .expect("json")
         );
     } else {
-        print_report(&report, &reporter);
+        print_report(&report, reporter);
     }
     Ok(())
 }
