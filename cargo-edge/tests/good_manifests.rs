@@ -120,7 +120,11 @@ fn workspace_defaults_reach_every_member() {
         api.compatibility_flags.is_empty(),
         "the package overrides the workspace"
     );
-    assert_eq!(api.vars["TEAM"], Var::Text("edge".into()));
+    assert_eq!(
+        api.vars["TEAM"],
+        Var::Text("edge-prod".into()),
+        "the workspace's env.prod"
+    );
     let auth = Service::Worker {
         worker: "auth".into(),
         entrypoint: None,
@@ -129,6 +133,43 @@ fn workspace_defaults_reach_every_member() {
         api.services["AUTH"], auth,
         "prod binds the sibling's prod script"
     );
+}
+
+#[test]
+fn workspace_environments_sit_between_the_member_table_and_its_environment() {
+    let var = |env: Option<&str>, worker: usize, name: &str| {
+        workspace(env).project.workers[worker]
+            .vars
+            .get(name)
+            .cloned()
+    };
+    let text = |s: &str| Some(Var::Text(s.into()));
+    // api: LOG = "debug" in its own table; the workspace's prod says "warn".
+    assert_eq!(var(None, 0, "LOG"), text("debug"));
+    assert_eq!(var(Some("prod"), 0, "LOG"), text("warn"));
+    assert_eq!(var(Some("prod"), 1, "TEAM"), text("edge-prod"));
+    assert_eq!(var(None, 1, "TEAM"), text("edge"));
+    // `canary` exists only in the workspace: every member accepts it.
+    let canary = workspace(Some("canary"));
+    let names: Vec<_> = canary
+        .project
+        .workers
+        .iter()
+        .map(|w| w.name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["api-canary", "auth-service-canary", "processor-canary"]
+    );
+    assert_eq!(
+        canary.project.workers[2].vars["LOG"],
+        Var::Text("trace".into())
+    );
+    // An environment neither declares is still refused, naming both kinds.
+    let error = load_project(&fixture("workspace"), Some("prdo"))
+        .unwrap_err()
+        .render();
+    assert!(error.contains("did you mean `prod`"), "{error}");
 }
 
 #[test]

@@ -284,8 +284,9 @@ pub const PACKAGE_KEYS: &[Key] = worker_keys!(key(
     "Environments, selected with `--env NAME`; each inherits the package table."
 ));
 
-/// Keys of `[workspace.metadata.edge]`: defaults every member inherits.
-pub const WORKSPACE_KEYS: &[Key] = &[
+macro_rules! workspace_keys {
+    ($($extra:expr),*) => {
+        &[
     key("account_id", Shape::Str, "Cloudflare account id."),
     key(
         "compatibility_date",
@@ -314,7 +315,23 @@ pub const WORKSPACE_KEYS: &[Key] = &[
         "Variables every member gets.",
     ),
     key("build", Shape::Table(BUILD), "Build options."),
-];
+            $($extra),*
+        ]
+    };
+}
+
+/// Keys a `[workspace.metadata.edge.env.<NAME>]` table may hold.
+pub const WORKSPACE_ENV_KEYS: &[Key] = workspace_keys!();
+
+/// Keys of `[workspace.metadata.edge]`: defaults every member inherits.
+pub const WORKSPACE_KEYS: &[Key] = workspace_keys!(key(
+    "env",
+    Shape::Map {
+        what: "environment",
+        value: &Shape::Table(WORKSPACE_ENV_KEYS)
+    },
+    "Environment defaults for every member with `--env NAME`: over the member's own table, under its `env.NAME`."
+));
 
 /// The known key names of a table, for did-you-mean.
 pub fn names(keys: &[Key]) -> impl Iterator<Item = &'static str> + '_ {

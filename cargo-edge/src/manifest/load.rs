@@ -197,16 +197,22 @@ pub fn load_package(
     let mut out = Vec::new();
     let (defaults, base) = read_tables(doc, ws, &mut out);
     let shapes_ok = !out.iter().any(Problem::is_error);
-    let envs = base.env.values().map(|e| &e.value);
+    let envs = base
+        .env
+        .values()
+        .chain(defaults.env.values())
+        .map(|e| &e.value);
     for table in [&defaults, &base].into_iter().chain(envs) {
         check_table(table, today, &mut out);
     }
-    let selected = select_env(&base, env, &mut out);
+    let (selected, workspace_env) = select_env(&base, &defaults, env, &mut out);
     let top = selected.map(|e| e.value.clone()).unwrap_or_default();
-    let table = overlay(&overlay(&defaults, &base), &top);
+    let middle = workspace_env.map(|e| e.value.clone()).unwrap_or_default();
+    // Workspace defaults < the package's table < the workspace's environment < the package's.
+    let table = overlay(&overlay(&overlay(&defaults, &base), &middle), &top);
     check_migrations(&table, &mut out);
     check_duplicates(&table, &mut out);
-    let env_ok = env.is_none() || selected.is_some();
+    let env_ok = env.is_none() || selected.is_some() || workspace_env.is_some();
     let cx = Context {
         package: &package,
         manifest_path: &doc.source.path,
@@ -247,17 +253,31 @@ fn read_tables(
     (defaults, base)
 }
 
-/// The `env.<NAME>` table `--env` names; a problem with did-you-mean when there is none.
+type EnvTable<'a> = Option<&'a super::source::Spanned<EdgeTable>>;
+
+/// The package's and the workspace's `env.<NAME>` tables `--env` names (either may be
+/// missing, not both); a problem with did-you-mean when neither has it.
 fn select_env<'a>(
     base: &'a EdgeTable,
+    defaults: &'a EdgeTable,
     env: Option<&str>,
     out: &mut Vec<Problem>,
-) -> Option<&'a super::source::Spanned<EdgeTable>> {
-    let name = env?;
-    if let Some(found) = base.env.get(name) {
-        return Some(found);
+) -> (EnvTable<'a>, EnvTable<'a>) {
+    let Some(name) = env else {
+        return (None, None);
+    };
+    let found = (base.env.get(name), defaults.env.get(name));
+    if found.0.is_some() || found.1.is_some() {
+        return found;
     }
-    let known: Vec<&str> = base.env.keys().map(String::as_str).collect();
+    let mut known: Vec<&str> = base
+        .env
+        .keys()
+        .chain(defaults.env.keys())
+        .map(String::as_str)
+        .collect();
+    known.sort_unstable();
+    known.dedup();
     let help = match (did_you_mean(name, &known), known.is_empty()) {
         (Some(best), _) => format!("did you mean `{best}`? (`--env {best}`)"),
         (None, true) => format!(
@@ -271,5 +291,5 @@ fn select_env<'a>(
             .label("environments are declared under this table's `env`")
             .help(help),
     );
-    None
+    (None, None)
 }
