@@ -61,15 +61,29 @@ fn wrangler_text(worker: &Worker, args: &ConfigArgs) -> Result<String, Failure> 
     })
 }
 
-/// The names of `[package.metadata.edge.env.*]` tables, in file order.
+/// The environments the worker has: its `[package.metadata.edge.env.*]` tables in file order,
+/// then those only its workspace's `[workspace.metadata.edge.env.*]` declares.
 fn declared_envs(manifest: &Path) -> Vec<String> {
+    let mut names = env_tables(manifest, "package");
+    if let Ok(root) = context::workspace_root(manifest) {
+        for name in env_tables(&root.join("Cargo.toml"), "workspace") {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    names
+}
+
+/// The keys of `[<top>.metadata.edge.env]` in the Cargo.toml at `manifest`.
+fn env_tables(manifest: &Path, top: &str) -> Vec<String> {
     let Ok(text) = std::fs::read_to_string(manifest) else {
         return Vec::new();
     };
     let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else {
         return Vec::new();
     };
-    doc.get("package")
+    doc.get(top)
         .and_then(|p| p.get("metadata"))
         .and_then(|m| m.get("edge"))
         .and_then(|e| e.get("env"))
