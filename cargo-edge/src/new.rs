@@ -114,7 +114,7 @@ pub const TEMPLATES: &[Template] = &[
     },
     Template {
         name: "event-bus",
-        description: "a producer worker and a consumer worker on one queue (workspace)",
+        description: "a producer worker and a consumer worker on one queue, in a workspace",
         layout: Layout::Workspace(&[
             Member {
                 dir: "producer",
@@ -135,7 +135,7 @@ pub const TEMPLATES: &[Template] = &[
     },
     Template {
         name: "services",
-        description: "a gateway worker calling an auth worker over a service binding (workspace)",
+        description: "a gateway worker calling an auth worker over a service binding, in a workspace",
         layout: Layout::Workspace(&[
             Member {
                 dir: "gateway",
@@ -249,6 +249,7 @@ pub fn render(template: &Template, name: &str) -> Vec<(PathBuf, String)> {
             .replace("{{wasm_bindgen}}", WASM_BINDGEN_VERSION)
             .replace("{{compatibility_date}}", COMPATIBILITY_DATE)
             .replace("{{description}}", template.description)
+            .replace("{{template}}", template.name)
     };
     let manifest = |skeleton: &str, package: &str, krate: &Crate| {
         fill(skeleton)
