@@ -135,7 +135,8 @@ pub const TEMPLATES: &[Template] = &[
     },
     Template {
         name: "services",
-        description: "a gateway worker calling an auth worker over a service binding, in a workspace",
+        description:
+            "a gateway worker calling an auth worker over a service binding, in a workspace",
         layout: Layout::Workspace(&[
             Member {
                 dir: "gateway",
@@ -195,7 +196,7 @@ pub enum NewError {
     #[error("`{name}` is not a valid package name")]
     #[diagnostic(
         code(edge::new::name),
-        help("start with a letter and use letters, digits, `-` and `_` only")
+        help("start with a lowercase letter and use lowercase letters, digits, `-` and `_` only (it also names the worker on Cloudflare)")
     )]
     BadName { name: String },
     #[error("{path} already exists")]
@@ -220,11 +221,12 @@ pub fn find(name: &str) -> Result<&'static Template, NewError> {
         })
 }
 
+/// A package name that is also a valid Cloudflare worker name.
 fn valid_name(name: &str) -> bool {
-    name.starts_with(|c: char| c.is_ascii_alphabetic())
+    name.starts_with(|c: char| c.is_ascii_lowercase())
         && name
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
 impl Template {

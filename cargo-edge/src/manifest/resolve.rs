@@ -25,6 +25,7 @@ pub struct Context<'a> {
 pub fn resolve(table: &EdgeTable, cx: &Context, out: &mut Vec<Problem>) -> Option<Worker> {
     let date = compatibility_date(table, cx, out)?;
     let name = worker_name(table, cx);
+    check_worker_name(&name, table, cx, out)?;
     let crate_dir = crate_dir(cx.manifest_path);
     let auto = |binding: &str, given: &Option<Text>| given_or_default(&name, binding, given);
     let list = |l: &Option<super::written::TextList>| texts(l.as_ref().map(|l| &l.value));
@@ -88,6 +89,52 @@ fn worker_name(table: &EdgeTable, cx: &Context) -> String {
         Some(env) if !cx.env_sets_name => format!("{base}-{env}"),
         _ => base.to_string(),
     }
+}
+
+/// Cloudflare's rule for script names (wrangler refuses others when it reads a config):
+/// lowercase letters, digits, `-` and `_`, not starting with `-`.
+fn check_worker_name(
+    name: &str,
+    table: &EdgeTable,
+    cx: &Context,
+    out: &mut Vec<Problem>,
+) -> Option<()> {
+    let valid = name
+        .starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if valid {
+        return Some(());
+    }
+    let suggestion: String = name
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect::<String>()
+        .trim_matches('-')
+        .to_string();
+    let message = format!(
+        "`{name}` is not a valid worker name: Cloudflare takes lowercase letters, digits, `-` and `_` only"
+    );
+    let problem = match &table.name {
+        Some(given) => Problem::error("bad_worker_name", &given.loc, message)
+            .label("this name")
+            .help(format!("name = \"{suggestion}\"")),
+        None => Problem::error_near("bad_worker_name", table.loc.as_ref(), message)
+            .label(format!("the worker is named after the package `{}`", cx.package))
+            .help(format!(
+                "give the worker its own name in [package.metadata.edge]:\n\n    name = \"{suggestion}\""
+            )),
+    };
+    out.push(problem);
+    None
 }
 
 /// The name a resource is provisioned by: as given, or `<worker>-<binding, lower, _ → ->`.
