@@ -138,6 +138,82 @@ pub fn init(manifest: &Path, workspace_root: Option<&Path>) -> Result<Changes, I
     Ok(changes)
 }
 
+/// The Cargo.toml of the workspace a new crate at `dir` would fall into: the nearest ancestor
+/// with a `[workspace]` table that does not exclude `dir`.
+pub fn enclosing_workspace(dir: &Path) -> Option<PathBuf> {
+    let dir = std::path::absolute(dir).ok()?;
+    for ancestor in dir.ancestors().skip(1) {
+        let manifest = ancestor.join("Cargo.toml");
+        let Ok(doc) = read(&manifest) else {
+            continue;
+        };
+        let Some(workspace) = doc.get("workspace") else {
+            continue;
+        };
+        let excluded = workspace
+            .get("exclude")
+            .and_then(Item::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.as_str())
+            .any(|e| dir.starts_with(ancestor.join(e)));
+        return (!excluded).then_some(manifest);
+    }
+    None
+}
+
+/// Make the new crate at `dir` a member of the workspace whose root is `root`, as `cargo new`
+/// does: listed in `members` (unless a pattern there already covers it), with the release
+/// profile in the root (cargo ignores a member's profiles, with a warning).
+pub fn join_workspace(dir: &Path, root: &Path) -> Result<Changes, InitError> {
+    let mut changes = Changes::default();
+    let member_manifest = dir.join("Cargo.toml");
+    let mut member = read(&member_manifest)?;
+    if member.remove("profile").is_some() {
+        write(&member_manifest, &member.to_string())?;
+    }
+    let mut doc = read(root)?;
+    let display = root.display().to_string();
+    let root_dir = root.parent().unwrap_or(Path::new("."));
+    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let relative = dir
+        .strip_prefix(std::path::absolute(root_dir).unwrap_or_else(|_| root_dir.to_path_buf()))
+        .unwrap_or(&dir)
+        .to_string_lossy()
+        .replace('\\', "/");
+    let workspace = table(doc.as_table_mut(), "workspace", &display, "workspace")?;
+    let members = workspace
+        .entry("members")
+        .or_insert_with(|| value(Array::new()));
+    let found = members.clone();
+    let members = members
+        .as_array_mut()
+        .ok_or_else(|| shape(&display, "workspace.members", &found, "an array of paths"))?;
+    let covered = members
+        .iter()
+        .filter_map(|m| m.as_str())
+        .any(|pattern| member_pattern_matches(pattern, &relative));
+    if !covered {
+        members.push(relative.as_str());
+        changes.done.push(format!(
+            "added \"{relative}\" to [workspace] members in {display}"
+        ));
+    }
+    add_profile(&mut doc, &display, &mut changes)?;
+    write(root, &doc.to_string())?;
+    Ok(changes)
+}
+
+/// Whether a `members` entry (a path, `*` matching one segment) names `path`.
+fn member_pattern_matches(pattern: &str, path: &str) -> bool {
+    let pattern: Vec<&str> = pattern.trim_end_matches('/').split('/').collect();
+    let path: Vec<&str> = path.split('/').collect();
+    pattern.len() == path.len()
+        && pattern.iter().zip(&path).all(|(p, s)| {
+            *p == *s || *p == "*" || (p.ends_with('*') && s.starts_with(p.trim_end_matches('*')))
+        })
+}
+
 fn read(path: &Path) -> Result<DocumentMut, InitError> {
     let text = std::fs::read_to_string(path).map_err(|e| InitError::Read {
         path: path.display().to_string(),
@@ -471,6 +547,35 @@ opt-level = 3
         assert!(std::fs::read_to_string(&root)
             .unwrap()
             .contains("[profile.release]\nopt-level = \"z\""));
+    }
+
+    #[test]
+    fn a_new_crate_joins_the_enclosing_workspace() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("Cargo.toml");
+        std::fs::write(&root, "# mine\n[workspace]\nmembers = [\"tools/*\"]\n").unwrap();
+        let api = dir.path().join("services/api");
+        std::fs::create_dir_all(&api).unwrap();
+        std::fs::write(
+            api.join("Cargo.toml"),
+            "[package]\nname = \"api\"\n\n[profile.release]\nopt-level = \"z\"\n",
+        )
+        .unwrap();
+        assert_eq!(enclosing_workspace(&api), Some(root.clone()));
+        join_workspace(&api, &root).unwrap();
+        let text = std::fs::read_to_string(&root).unwrap();
+        assert!(
+            text.starts_with("# mine\n[workspace]\nmembers = [\"tools/*\", \"services/api\"]"),
+            "{text}"
+        );
+        assert!(text.contains("[profile.release]"), "{text}");
+        let member = std::fs::read_to_string(api.join("Cargo.toml")).unwrap();
+        assert!(!member.contains("profile"), "{member}");
+        assert!(member_pattern_matches("tools/*", "tools/x"));
+        assert!(!member_pattern_matches("tools/*", "tools/x/y"));
+        // An excluded folder is not in the workspace.
+        std::fs::write(&root, "[workspace]\nexclude = [\"services\"]\n").unwrap();
+        assert_eq!(enclosing_workspace(&api), None);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 use super::args::{BuildArgs, InitArgs, NewArgs};
 use super::context;
-use super::outcome::CommandResult;
+use super::outcome::{plain, CommandResult};
 use crate::build::{self, BuildOptions};
 use crate::report::Reporter;
 
@@ -27,6 +27,18 @@ pub fn new(args: NewArgs) -> CommandResult {
     let name = args.name.unwrap_or_default();
     let template = crate::new::find(&args.template)?;
     let dir = args.path.unwrap_or_else(|| std::path::PathBuf::from(&name));
+    let enclosing = crate::init::enclosing_workspace(&dir);
+    if let (true, Some(root)) = (template.is_workspace(), &enclosing) {
+        return Err(plain(
+            format!(
+                "`{}` is a workspace template, and {} would sit inside the workspace of {}",
+                template.name,
+                dir.display(),
+                root.display()
+            ),
+            "cargo does not nest workspaces: create it outside, or add the folder to that workspace's `exclude`",
+        ));
+    }
     let files = crate::new::generate(template, &name, &dir)?;
     eprintln!(
         "{:>12} `{name}` from template `{}` in {} ({} files)",
@@ -35,6 +47,12 @@ pub fn new(args: NewArgs) -> CommandResult {
         dir.display(),
         files.len()
     );
+    if let Some(root) = enclosing {
+        let changes = crate::init::join_workspace(&dir, &root)?;
+        for done in &changes.done {
+            eprintln!("{:>12} {done}", "Workspace");
+        }
+    }
     eprintln!("{:>12} cd {} && cargo edge dev", "Next", dir.display());
     Ok(())
 }
