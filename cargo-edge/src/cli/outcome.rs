@@ -100,9 +100,12 @@ pub fn main() -> ExitCode {
 
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CARGO_EDGE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        // `edge::activity`: what `cargo edge dev` does on its own (queue batches, crons).
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,edge::activity=info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .without_time()
         .try_init();

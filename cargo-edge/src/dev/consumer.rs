@@ -158,20 +158,33 @@ fn apply(
     let consumer = &spec.consumer;
     let db = queues.db(&consumer.queue)?;
     let fates = fates(batch, result);
+    let (mut acked, mut retried, mut dead) = (0, 0, 0);
     for message in batch {
         let attempts = message.attempts + 1;
         match fates.get(&message.id).copied().unwrap_or(Fate::Ack) {
-            Fate::Ack => queues::remove(&db, &message.id)?,
+            Fate::Ack => {
+                acked += 1;
+                queues::remove(&db, &message.id)?
+            }
             Fate::Retry(_) if attempts > consumer.max_retries => {
+                dead += 1;
                 dead_letter(queues, spec, message)?;
                 queues::remove(&db, &message.id)?;
             }
             Fate::Retry(delay) => {
+                retried += 1;
                 let delay = delay.unwrap_or(u64::from(consumer.retry_delay));
                 queues::retry(&db, &message.id, attempts, now_ms() + delay as i64 * 1000)?;
             }
         }
     }
+    tracing::info!(
+        target: "edge::activity",
+        "queue `{}`: batch of {}, {}: {acked} acked, {retried} to retry, {dead} given up",
+        consumer.queue,
+        batch.len(),
+        result["outcome"].as_str().unwrap_or("no outcome"),
+    );
     Ok(())
 }
 

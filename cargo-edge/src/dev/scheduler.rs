@@ -24,6 +24,7 @@ pub async fn fire(
     let result = dispatcher.post("/scheduled", request).await;
     match &result {
         Ok(r) => tracing::info!(
+            target: "edge::activity",
             "cron `{}`: {}",
             spec.cron,
             r["outcome"].as_str().unwrap_or("?")

@@ -329,6 +329,24 @@ impl Session {
                     format!("{}.{name} ({kind}): {place}", worker.name),
                 );
             }
+            for consumer in worker.queue_consumers.values() {
+                reporter.status(
+                    "Consumer",
+                    format!(
+                        "{} takes queue `{}` in batches of up to {} (or after {} ms), {} retries{}",
+                        worker.name,
+                        consumer.queue,
+                        consumer.max_batch_size,
+                        consumer.max_wait_ms,
+                        consumer.max_retries,
+                        consumer
+                            .dead_letter_queue
+                            .as_ref()
+                            .map(|dlq| format!(", then `{dlq}`"))
+                            .unwrap_or_default()
+                    ),
+                );
+            }
             for cron in &worker.crons {
                 reporter.status(
                     "Cron",
