@@ -221,7 +221,7 @@ fn test(extra: &[String]) -> Result<()> {
     let cargo_edge = build_cargo_edge()?;
     run(cargo()
         .current_dir(root())
-        .args(["test", "--workspace"])
+        .args(["test", "--workspace", "--no-fail-fast"])
         .args(extra)
         .env("WORKERD", &tools.workerd)
         .env("EDGE_WRANGLER_SCHEMA", &tools.wrangler_schema)

@@ -140,12 +140,29 @@ pub fn load_worker(args: &WorkerArgs) -> Result<Worker, Failure> {
 /// The workspace's other workers that `worker` reaches by service binding or Durable Object
 /// (and those they reach), so a local run or config can include them.
 pub fn bound_workers(worker: &Worker, env: Option<&str>) -> Result<Vec<Worker>, Failure> {
-    if referenced(worker, &[]).is_empty() && worker.queue_producers.is_empty() {
+    let bound = !referenced(worker, &[]).is_empty();
+    // Queues it sends to but does not consume itself: another member may consume them.
+    let foreign_queues = worker
+        .queue_producers
+        .values()
+        .any(|p| !worker.queue_consumers.contains_key(&p.queue));
+    if !bound && !foreign_queues {
         return Ok(Vec::new());
     }
     let root = workspace_root(&worker.manifest_path)?;
-    let loaded = manifest::load_project(&root, env)?;
-    Ok(reachable(worker, &loaded.project))
+    match manifest::load_project(&root, env) {
+        Ok(loaded) => Ok(reachable(worker, &loaded.project)),
+        Err(error) if bound => Err(error.into()),
+        // Only looking for consumers: a member that does not load (say, one without this
+        // environment) cannot be one we need to run, so go on without the others.
+        Err(error) => {
+            eprintln!(
+                "{:>12} not looking for consumers of `{}`'s queues among the other workers: {error}",
+                "Warning", worker.name
+            );
+            Ok(Vec::new())
+        }
+    }
 }
 
 /// The names of the workers `worker` reaches: by service binding, Durable Object class, or as
