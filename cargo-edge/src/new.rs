@@ -77,7 +77,10 @@ pub const TEMPLATES: &[Template] = &[
         name: "hello",
         description: "the smallest worker: one route and a var",
         layout: Layout::Crate(Crate {
-            files: &[file!("hello", "src/lib.rs")],
+            files: &[
+                file!("hello", "src/lib.rs"),
+                file!("hello", "tests/workerd/hello.test.js"),
+            ],
             metadata: text!("hello", "metadata.toml"),
         }),
         usage: text!("hello", "usage.md"),

@@ -143,11 +143,16 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 fn hello_answers() {
     let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
-    let (_dev, base) = serve("hello", dir.path());
+    let (dev, base) = serve("hello", dir.path());
     assert_eq!(
         send("GET", &format!("{base}/"), ""),
         (200, "Hello from my-hello!".to_string())
     );
+    drop(dev);
+    // The template's own workerd tests pass under `cargo edge test`.
+    let (ok, text) = edge_in(&dir.path().join("my-hello"), &["test"]);
+    assert!(ok, "{text}");
+    assert!(text.contains("2 passed; 0 failed"), "{text}");
 }
 
 #[test]
