@@ -16,7 +16,13 @@ pub struct Template {
     files: &'static [(&'static str, &'static str)],
     metadata: &'static str,
     usage: &'static str,
+    /// The `worker` dependency line and any crates of the template's own, in place of
+    /// [`WORKER_DEPENDENCY`]; `None` for most templates, so they share one build of `worker`.
+    dependencies: Option<&'static str>,
 }
+
+/// The `worker` crate as most templates use it: the features the fixtures build with.
+const WORKER_DEPENDENCY: &str = r#"worker = { version = "=0.8.7", features = ["d1", "queue"] }"#;
 
 macro_rules! file {
     ($template:literal, $path:literal) => {
@@ -34,6 +40,7 @@ pub const TEMPLATES: &[Template] = &[
         files: &[file!("hello", "src/lib.rs")],
         metadata: include_str!("../../templates/hello/metadata.toml"),
         usage: include_str!("../../templates/hello/usage.md"),
+        dependencies: None,
     },
     Template {
         name: "kv-cache",
@@ -41,6 +48,7 @@ pub const TEMPLATES: &[Template] = &[
         files: &[file!("kv-cache", "src/lib.rs")],
         metadata: include_str!("../../templates/kv-cache/metadata.toml"),
         usage: include_str!("../../templates/kv-cache/usage.md"),
+        dependencies: None,
     },
     Template {
         name: "d1",
@@ -51,6 +59,55 @@ pub const TEMPLATES: &[Template] = &[
         ],
         metadata: include_str!("../../templates/d1/metadata.toml"),
         usage: include_str!("../../templates/d1/usage.md"),
+        dependencies: None,
+    },
+    Template {
+        name: "router",
+        description: "a JSON API on Workers KV: path parameters, validation, JSON errors",
+        files: &[file!("router", "src/lib.rs")],
+        metadata: include_str!("../../templates/router/metadata.toml"),
+        usage: include_str!("../../templates/router/usage.md"),
+        dependencies: None,
+    },
+    Template {
+        name: "axum",
+        description: "an axum Router on Workers: extractors, JSON, state with a KV store",
+        files: &[file!("axum", "src/lib.rs")],
+        metadata: include_str!("../../templates/axum/metadata.toml"),
+        usage: include_str!("../../templates/axum/usage.md"),
+        dependencies: Some(include_str!("../../templates/axum/dependencies.toml")),
+    },
+    Template {
+        name: "r2-assets",
+        description: "files in R2: upload, download with ETag, 304 and ranges, list, delete",
+        files: &[file!("r2-assets", "src/lib.rs")],
+        metadata: include_str!("../../templates/r2-assets/metadata.toml"),
+        usage: include_str!("../../templates/r2-assets/usage.md"),
+        dependencies: None,
+    },
+    Template {
+        name: "durable-object",
+        description: "a counter per name in a Durable Object, windows closed by an alarm",
+        files: &[file!("durable-object", "src/lib.rs")],
+        metadata: include_str!("../../templates/durable-object/metadata.toml"),
+        usage: include_str!("../../templates/durable-object/usage.md"),
+        dependencies: None,
+    },
+    Template {
+        name: "cron",
+        description: "a scheduled worker that records its runs in KV, and a route to read them",
+        files: &[file!("cron", "src/lib.rs")],
+        metadata: include_str!("../../templates/cron/metadata.toml"),
+        usage: include_str!("../../templates/cron/usage.md"),
+        dependencies: None,
+    },
+    Template {
+        name: "proxy",
+        description: "a reverse proxy to an external backend, with X-Forwarded-* and a path prefix",
+        files: &[file!("proxy", "src/lib.rs")],
+        metadata: include_str!("../../templates/proxy/metadata.toml"),
+        usage: include_str!("../../templates/proxy/usage.md"),
+        dependencies: None,
     },
 ];
 
@@ -113,6 +170,7 @@ pub fn render(template: &Template, name: &str) -> Vec<(PathBuf, String)> {
             .replace("{{description}}", template.description)
     };
     let metadata = fill(template.metadata);
+    let dependencies = fill(template.dependencies.unwrap_or(WORKER_DEPENDENCY));
     let usage = fill(template.usage);
     let mut files: Vec<(PathBuf, String)> = COMMON
         .iter()
@@ -120,6 +178,7 @@ pub fn render(template: &Template, name: &str) -> Vec<(PathBuf, String)> {
             (
                 PathBuf::from(path),
                 fill(text)
+                    .replace("{{dependencies}}", dependencies.trim_end())
                     .replace("{{metadata}}", metadata.trim_end())
                     .replace("{{usage}}", &usage),
             )
