@@ -8,8 +8,9 @@
 //! | `PUT /items/:id`      | 201 when created, 200 when replaced            |
 //! | `DELETE /items/:id`   | 204, or 404                                    |
 //!
-//! Every error is JSON too: `{"error": "..."}` with 400 (malformed JSON), 422 (valid JSON,
-//! invalid item), 404 (unknown id or route), 405 (known route, other method) or 500.
+//! Every error is JSON too: `{"error": "..."}` with 400 (malformed JSON, unknown field, wrong
+//! type), 422 (a well-formed item with a bad value), 404 (unknown id or route), 405 (known
+//! route, other method) or 500.
 
 use serde::{Deserialize, Serialize};
 use worker::*;
@@ -39,7 +40,8 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         .get_async("/items/:id", read)
         .put_async("/items/:id", replace)
         .delete_async("/items/:id", remove)
-        // Anything no route above matches, in any method.
+        // Anything no route above matches, in any method (`/*path` does not match `/`).
+        .or_else_any_method("/", |_, _| error(404, "no such route"))
         .or_else_any_method("/*path", |_, _| error(404, "no such route"))
         .run(req, env)
         .await;
