@@ -32,7 +32,13 @@ enum Layout {
 struct Crate {
     files: &'static [(&'static str, &'static str)],
     metadata: &'static str,
+    /// The `worker` dependency line and any crates of the template's own, in place of
+    /// [`WORKER_DEPENDENCY`]; `None` for most templates, so they share one build of `worker`.
+    dependencies: Option<&'static str>,
 }
+
+/// The `worker` crate as most templates use it: the features the fixtures build with.
+const WORKER_DEPENDENCY: &str = r#"worker = { version = "=0.8.7", features = ["d1", "queue"] }"#;
 
 #[derive(Debug)]
 struct Member {
@@ -82,8 +88,29 @@ pub const TEMPLATES: &[Template] = &[
                 file!("hello", "tests/workerd/hello.test.js"),
             ],
             metadata: text!("hello", "metadata.toml"),
+            dependencies: None,
         }),
         usage: text!("hello", "usage.md"),
+    },
+    Template {
+        name: "router",
+        description: "a JSON API on Workers KV: path parameters, validation, JSON errors",
+        layout: Layout::Crate(Crate {
+            files: &[file!("router", "src/lib.rs")],
+            metadata: text!("router", "metadata.toml"),
+            dependencies: None,
+        }),
+        usage: text!("router", "usage.md"),
+    },
+    Template {
+        name: "axum",
+        description: "an axum Router on Workers: extractors, JSON, state with a KV store",
+        layout: Layout::Crate(Crate {
+            files: &[file!("axum", "src/lib.rs")],
+            metadata: text!("axum", "metadata.toml"),
+            dependencies: Some(text!("axum", "dependencies.toml")),
+        }),
+        usage: text!("axum", "usage.md"),
     },
     Template {
         name: "kv-cache",
@@ -91,6 +118,7 @@ pub const TEMPLATES: &[Template] = &[
         layout: Layout::Crate(Crate {
             files: &[file!("kv-cache", "src/lib.rs")],
             metadata: text!("kv-cache", "metadata.toml"),
+            dependencies: None,
         }),
         usage: text!("kv-cache", "usage.md"),
     },
@@ -103,8 +131,19 @@ pub const TEMPLATES: &[Template] = &[
                 file!("d1", "migrations/0001_todos.sql"),
             ],
             metadata: text!("d1", "metadata.toml"),
+            dependencies: None,
         }),
         usage: text!("d1", "usage.md"),
+    },
+    Template {
+        name: "r2-assets",
+        description: "files in R2: upload, download with ETag, 304 and ranges, list, delete",
+        layout: Layout::Crate(Crate {
+            files: &[file!("r2-assets", "src/lib.rs")],
+            metadata: text!("r2-assets", "metadata.toml"),
+            dependencies: None,
+        }),
+        usage: text!("r2-assets", "usage.md"),
     },
     Template {
         name: "queue",
@@ -112,6 +151,7 @@ pub const TEMPLATES: &[Template] = &[
         layout: Layout::Crate(Crate {
             files: &[file!("queue", "src/lib.rs")],
             metadata: text!("queue", "metadata.toml"),
+            dependencies: None,
         }),
         usage: text!("queue", "usage.md"),
     },
@@ -124,6 +164,7 @@ pub const TEMPLATES: &[Template] = &[
                 krate: Crate {
                     files: &[member_file!("event-bus", "producer", "src/lib.rs")],
                     metadata: text!("event-bus", "producer/metadata.toml"),
+                    dependencies: None,
                 },
             },
             Member {
@@ -131,10 +172,21 @@ pub const TEMPLATES: &[Template] = &[
                 krate: Crate {
                     files: &[member_file!("event-bus", "consumer", "src/lib.rs")],
                     metadata: text!("event-bus", "consumer/metadata.toml"),
+                    dependencies: None,
                 },
             },
         ]),
         usage: text!("event-bus", "usage.md"),
+    },
+    Template {
+        name: "durable-object",
+        description: "a counter per name in a Durable Object, windows closed by an alarm",
+        layout: Layout::Crate(Crate {
+            files: &[file!("durable-object", "src/lib.rs")],
+            metadata: text!("durable-object", "metadata.toml"),
+            dependencies: None,
+        }),
+        usage: text!("durable-object", "usage.md"),
     },
     Template {
         name: "services",
@@ -146,6 +198,7 @@ pub const TEMPLATES: &[Template] = &[
                 krate: Crate {
                     files: &[member_file!("services", "gateway", "src/lib.rs")],
                     metadata: text!("services", "gateway/metadata.toml"),
+                    dependencies: None,
                 },
             },
             Member {
@@ -153,10 +206,31 @@ pub const TEMPLATES: &[Template] = &[
                 krate: Crate {
                     files: &[member_file!("services", "auth", "src/lib.rs")],
                     metadata: text!("services", "auth/metadata.toml"),
+                    dependencies: None,
                 },
             },
         ]),
         usage: text!("services", "usage.md"),
+    },
+    Template {
+        name: "cron",
+        description: "a scheduled worker that records its runs in KV, and a route to read them",
+        layout: Layout::Crate(Crate {
+            files: &[file!("cron", "src/lib.rs")],
+            metadata: text!("cron", "metadata.toml"),
+            dependencies: None,
+        }),
+        usage: text!("cron", "usage.md"),
+    },
+    Template {
+        name: "proxy",
+        description: "a reverse proxy to an external backend, with X-Forwarded-* and a path prefix",
+        layout: Layout::Crate(Crate {
+            files: &[file!("proxy", "src/lib.rs")],
+            metadata: text!("proxy", "metadata.toml"),
+            dependencies: None,
+        }),
+        usage: text!("proxy", "usage.md"),
     },
     Template {
         name: "full-stack",
@@ -167,6 +241,7 @@ pub const TEMPLATES: &[Template] = &[
                 file!("full-stack", "migrations/0001_notes.sql"),
             ],
             metadata: text!("full-stack", "metadata.toml"),
+            dependencies: None,
         }),
         usage: text!("full-stack", "usage.md"),
     },
@@ -176,6 +251,7 @@ pub const TEMPLATES: &[Template] = &[
         layout: Layout::Crate(Crate {
             files: &[file!("multi-env", "src/lib.rs")],
             metadata: text!("multi-env", "metadata.toml"),
+            dependencies: None,
         }),
         usage: text!("multi-env", "usage.md"),
     },
@@ -260,6 +336,10 @@ pub fn render(template: &Template, name: &str) -> Vec<(PathBuf, String)> {
         fill(skeleton)
             .replace("{{package}}", package)
             .replace("{{metadata}}", fill(krate.metadata).trim_end())
+            .replace(
+                "{{dependencies}}",
+                fill(krate.dependencies.unwrap_or(WORKER_DEPENDENCY)).trim_end(),
+            )
     };
     let mut files = vec![
         (PathBuf::from(".gitignore"), GITIGNORE.to_string()),

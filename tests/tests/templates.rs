@@ -1,6 +1,7 @@
 //! `cargo edge new`: every template generates a project that builds, runs under
 //! `cargo edge dev`, and answers one request that proves its pattern.
 
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -27,12 +28,13 @@ impl Drop for Dev {
 }
 
 /// Generate `template`, start `cargo edge dev` on it and return the base URL.
-fn serve(template: &str, dir: &std::path::Path) -> (Dev, String) {
-    serve_with(template, dir, &[])
+fn serve(template: &str, dir: &Path) -> (Dev, String) {
+    let project = generate(template, dir);
+    start(template, &project, Duration::from_secs(300))
 }
 
-/// [`serve`] with more arguments for `cargo edge dev` (`--env`, ...).
-fn serve_with(template: &str, dir: &std::path::Path, dev_args: &[&str]) -> (Dev, String) {
+/// `cargo edge new my-<template>` in `dir`, with the fixtures' lock file; returns its folder.
+fn generate(template: &str, dir: &Path) -> PathBuf {
     let project = dir.join(format!("my-{template}"));
     let output = cargo_edge(&[
         "new",
@@ -47,23 +49,39 @@ fn serve_with(template: &str, dir: &std::path::Path, dev_args: &[&str]) -> (Dev,
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    start_dev(&project, &dir.join(format!("{template}.log")), dev_args)
-}
-
-/// `cargo edge dev` on the project at `project`, logging to `log`, once it serves.
-fn start_dev(
-    project: &std::path::Path,
-    log_path: &std::path::Path,
-    dev_args: &[&str],
-) -> (Dev, String) {
     // The fixtures' lock file pins the same versions, so the shared target folder is reused.
     std::fs::copy(
         root().join("fixtures/Cargo.lock"),
         project.join("Cargo.lock"),
     )
     .unwrap();
+    project
+}
+
+/// Rewrite the generated Cargo.toml: `from` must occur in it.
+fn edit_manifest(project: &Path, from: &str, to: &str) {
+    let path = project.join("Cargo.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "no `{from}` in\n{text}");
+    std::fs::write(&path, text.replace(from, to)).unwrap();
+}
+
+/// `cargo edge dev` on a generated project; waits up to `build_time` for it to serve.
+fn start(template: &str, project: &Path, build_time: Duration) -> (Dev, String) {
+    start_with(template, project, build_time, &[])
+}
+
+/// [`start`] with more arguments for `cargo edge dev` (`--env`, ...).
+fn start_with(
+    template: &str,
+    project: &Path,
+    build_time: Duration,
+    dev_args: &[&str],
+) -> (Dev, String) {
+    let dir = project.parent().unwrap();
     let port = free_port();
-    let log = std::fs::File::create(log_path).unwrap();
+    let log_path = dir.join(format!("{template}.log"));
+    let log = std::fs::File::create(&log_path).unwrap();
     let child = Command::new(cargo_edge_bin())
         .args([
             "edge",
@@ -84,51 +102,117 @@ fn start_dev(
         .stderr(log)
         .spawn()
         .unwrap();
-    let dev = Dev(child);
+    let mut dev = Dev(child);
     let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(300);
+    let deadline = Instant::now() + build_time;
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
         || edge_tests::get(&format!("{base}/__edge/none")).is_err()
     {
-        let log = std::fs::read_to_string(log_path).unwrap_or_default();
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
         assert!(
             Instant::now() < deadline,
-            "dev never served {}:\n{log}",
-            project.display()
+            "dev never served {template}:\n{log}"
         );
+        // A failed build ends `cargo edge dev --no-watch`: no need to wait any longer.
+        if let Ok(Some(status)) = dev.0.try_wait() {
+            panic!("dev exited ({status}) for {template}:\n{log}");
+        }
         std::thread::sleep(Duration::from_millis(200));
     }
+    // A generated project compiles without warnings (cargo sums them up per crate).
+    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+    assert!(
+        !log.contains("(lib) generated"),
+        "{template} compiles with warnings:\n{log}"
+    );
     (dev, base)
 }
 
 fn send(method: &str, url: &str, body: &str) -> (u16, String) {
+    let reply = request(method, url, &[], body);
+    (reply.status, reply.body)
+}
+
+/// An answer: status, headers (names in lower case) and body.
+struct Reply {
+    status: u16,
+    headers: ureq::http::HeaderMap,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap())
+            .unwrap_or_else(|| panic!("no {name} header in {:?}", self.headers))
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("{e}: not JSON: {:?}", self.body))
+    }
+}
+
+/// Any method, with headers; an empty body is sent as no body (GET, HEAD and DELETE).
+fn request(method: &str, url: &str, headers: &[(&str, &str)], body: &str) -> Reply {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
+        // Redirects are answers to check, not to follow.
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
         .build()
         .into();
-    let mut response = match method {
-        "PUT" => agent.put(url).send(body).unwrap(),
-        "DELETE" => agent.delete(url).call().unwrap(),
-        "POST" => agent.post(url).send(body).unwrap(),
-        _ => agent.get(url).call().unwrap(),
-    };
-    (
-        response.status().as_u16(),
-        response.body_mut().read_to_string().unwrap(),
-    )
+    let mut builder = ureq::http::Request::builder().method(method).uri(url);
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    let mut response = if body.is_empty() && !matches!(method, "POST" | "PUT") {
+        agent.run(builder.body(()).unwrap())
+    } else {
+        agent.run(builder.body(body.to_string()).unwrap())
+    }
+    .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+    Reply {
+        status: response.status().as_u16(),
+        headers: response.headers().clone(),
+        body: response.body_mut().read_to_string().unwrap_or_default(),
+    }
 }
 
 #[test]
 fn every_template_is_listed_with_a_description() {
     let output = cargo_edge(&["new", "--list"]);
     let text = String::from_utf8_lossy(&output.stdout);
-    for name in ["hello", "kv-cache", "d1"] {
+    for name in [
+        "hello",
+        "kv-cache",
+        "d1",
+        "router",
+        "axum",
+        "r2-assets",
+        "durable-object",
+        "cron",
+        "proxy",
+        "queue",
+        "event-bus",
+        "services",
+        "full-stack",
+        "multi-env",
+    ] {
         assert!(
             text.lines()
-                .any(|l| l.starts_with(name) && l.len() > name.len() + 10),
+                .any(|l| l.split_whitespace().next() == Some(name) && l.len() > name.len() + 10),
             "{name} missing from:\n{text}"
         );
     }
+    // The descriptions line up, whatever the length of the names.
+    let columns: std::collections::BTreeSet<usize> = text
+        .lines()
+        .map(|l| l.len() - l.split_once(' ').unwrap().1.trim_start().len())
+        .collect();
+    assert_eq!(columns.len(), 1, "{text}");
 }
 
 /// One template at a time: each builds in the shared target folder, which cargo locks anyway,
@@ -179,6 +263,400 @@ fn d1_inserts_and_lists_through_its_migration() {
     assert_eq!(
         send("GET", &format!("{base}/todos"), ""),
         (200, r#"[{"id":1,"title":"write tests"}]"#.to_string())
+    );
+}
+
+#[test]
+fn router_answers_json_with_path_params_and_error_statuses() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let (_dev, base) = serve("router", dir.path());
+    let items = format!("{base}/items");
+
+    let created = request("POST", &items, &[], r#"{"name": " apple ", "quantity": 3}"#);
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(created.header("location"), format!("/items/{id}"));
+    let read = request("GET", &format!("{items}/{id}"), &[], "");
+    assert_eq!(read.status, 200);
+    assert_eq!(
+        read.json(),
+        serde_json::json!({"id": id, "name": "apple", "quantity": 3})
+    );
+
+    // PUT creates under the id in the path, then replaces.
+    assert_eq!(
+        send("PUT", &format!("{items}/pear"), r#"{"name": "pear"}"#).0,
+        201
+    );
+    assert_eq!(
+        send("PUT", &format!("{items}/pear"), r#"{"name": "nashi"}"#).0,
+        200
+    );
+    let all = request("GET", &items, &[], "").json();
+    let mut names: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["name"].as_str().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["apple", "nashi"]);
+
+    let malformed = request("POST", &items, &[], "not json");
+    assert_eq!(malformed.status, 400);
+    assert!(malformed.json()["error"].is_string(), "{}", malformed.body);
+    assert_eq!(
+        request("POST", &items, &[], r#"{"name": "  "}"#).status,
+        422
+    );
+    assert_eq!(request("POST", &items, &[], r#"{"nom": "x"}"#).status, 400);
+
+    assert_eq!(
+        request("DELETE", &format!("{items}/pear"), &[], "").status,
+        204
+    );
+    let gone = request("GET", &format!("{items}/pear"), &[], "");
+    assert_eq!(
+        (gone.status, gone.json()),
+        (404, serde_json::json!({"error": "no item `pear`"}))
+    );
+    assert_eq!(
+        request("DELETE", &format!("{items}/pear"), &[], "").status,
+        404
+    );
+    for path in ["/nowhere", "/"] {
+        let nowhere = request("GET", &format!("{base}{path}"), &[], "");
+        assert_eq!(
+            (nowhere.status, nowhere.json()),
+            (404, serde_json::json!({"error": "no such route"})),
+            "{path}"
+        );
+    }
+    let patch = request("PATCH", &format!("{items}/{id}"), &[], "{}");
+    assert_eq!(
+        (patch.status, patch.json()["error"].as_str()),
+        (405, Some("method not allowed"))
+    );
+}
+
+#[test]
+fn r2_assets_uploads_and_serves_with_etag_conditionals_and_ranges() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let (_dev, base) = serve("r2-assets", dir.path());
+    let file = format!("{base}/files/docs/hello.txt");
+    let text = [("content-type", "text/plain; charset=utf-8")];
+
+    let uploaded = request("PUT", &file, &text, "hello, R2");
+    assert_eq!(uploaded.status, 201, "{}", uploaded.body);
+    assert_eq!(uploaded.json()["size"], 9);
+    let etag = uploaded.header("etag").to_string();
+    assert!(etag.starts_with('"'), "{etag}");
+
+    let got = request("GET", &file, &[], "");
+    assert_eq!((got.status, got.body.as_str()), (200, "hello, R2"));
+    assert_eq!(got.header("content-type"), "text/plain; charset=utf-8");
+    assert_eq!(got.header("etag"), etag);
+
+    let cached = request("GET", &file, &[("if-none-match", &etag)], "");
+    assert_eq!((cached.status, cached.body.as_str()), (304, ""));
+    let stale = request("GET", &file, &[("if-none-match", "\"other\"")], "");
+    assert_eq!(stale.status, 200);
+
+    let part = request("GET", &file, &[("range", "bytes=0-4")], "");
+    assert_eq!((part.status, part.body.as_str()), (206, "hello"));
+    assert_eq!(part.header("content-range"), "bytes 0-4/9");
+    let tail = request("GET", &file, &[("range", "bytes=-2")], "");
+    assert_eq!((tail.status, tail.body.as_str()), (206, "R2"));
+    assert_eq!(tail.header("content-range"), "bytes 7-8/9");
+
+    let head = request("HEAD", &file, &[], "");
+    assert_eq!((head.status, head.body.as_str()), (200, ""));
+    assert_eq!(head.header("etag"), etag);
+    assert_eq!(head.header("content-type"), "text/plain; charset=utf-8");
+
+    let json = [("content-type", "application/json")];
+    assert_eq!(
+        request("PUT", &format!("{base}/files/docs/a.json"), &json, "{}").status,
+        201
+    );
+    assert_eq!(
+        request("PUT", &format!("{base}/files/top.txt"), &text, "x").status,
+        201
+    );
+    let listed = request("GET", &format!("{base}/files?prefix=docs/"), &[], "").json();
+    let keys: Vec<&str> = listed["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["docs/a.json", "docs/hello.txt"]);
+
+    assert_eq!(request("DELETE", &file, &[], "").status, 204);
+    assert_eq!(request("GET", &file, &[], "").status, 404);
+}
+
+#[test]
+fn durable_object_keeps_counts_per_name_and_its_alarm_closes_the_window() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let project = generate("durable-object", dir.path());
+    edit_manifest(
+        &project,
+        r#"WINDOW_SECONDS = "60""#,
+        r#"WINDOW_SECONDS = "2""#,
+    );
+    let (_dev, base) = start("durable-object", &project, Duration::from_secs(300));
+    let alice = format!("{base}/counter/alice");
+
+    for expected in 1..=3 {
+        let hit = request("POST", &alice, &[], "");
+        assert_eq!(hit.status, 200, "{}", hit.body);
+        assert_eq!(hit.json()["count"], expected, "{}", hit.body);
+        assert!(hit.json()["window_closes_at"].is_i64(), "{}", hit.body);
+    }
+    // Another name is another object.
+    let bob = request("GET", &format!("{base}/counter/bob"), &[], "").json();
+    assert_eq!(
+        (bob["count"].as_u64(), bob["last_window"].is_null()),
+        (Some(0), true)
+    );
+    assert_eq!(request("GET", &alice, &[], "").json()["count"], 3);
+
+    // The alarm fires about two seconds after the first hit and closes the window.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let state = request("GET", &alice, &[], "").json();
+        if state["last_window"]["count"] == 3 {
+            assert_eq!(state["count"], 0, "{state}");
+            assert!(state["window_closes_at"].is_null(), "{state}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the alarm never fired: {state}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let next = request("POST", &alice, &[], "").json();
+    assert_eq!(
+        (
+            next["count"].as_u64(),
+            next["last_window"]["count"].as_u64()
+        ),
+        (Some(1), Some(3))
+    );
+}
+
+#[test]
+fn cron_records_each_triggered_run() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let (_dev, base) = serve("cron", dir.path());
+    let runs = format!("{base}/runs");
+    assert_eq!(send("GET", &runs, ""), (200, "[]".to_string()));
+
+    let fired = request(
+        "POST",
+        &format!("{base}/__edge/trigger/cron?cron=*/5+*+*+*+*"),
+        &[],
+        "",
+    );
+    assert_eq!(fired.status, 200, "{}", fired.body);
+    let fired = request(
+        "POST",
+        &format!("{base}/__edge/trigger/cron?cron=0+3+*+*+mon"),
+        &[],
+        "",
+    );
+    assert_eq!(fired.status, 200, "{}", fired.body);
+
+    let recorded = request("GET", &runs, &[], "").json();
+    let crons: Vec<&str> = recorded
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|run| run["cron"].as_str().unwrap())
+        .collect();
+    assert_eq!(crons, ["0 3 * * mon", "*/5 * * * *"], "{recorded}");
+    assert!(
+        recorded[0]["ran_at"].as_u64().unwrap() > 1_600_000_000_000,
+        "{recorded}"
+    );
+}
+
+/// A backend that answers `saw METHOD TARGET BODY` (or a redirect to `/new` for `/old`) and
+/// hands each request it got, head and body, to the test.
+fn backend() -> (u16, std::sync::mpsc::Receiver<String>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (seen, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let (head, body) = read_request(&mut stream);
+            let mut line = head.lines().next().unwrap_or_default().split(' ');
+            let (method, target) = (
+                line.next().unwrap_or_default(),
+                line.next().unwrap_or_default(),
+            );
+            let answer = if target == "/old" {
+                "HTTP/1.1 302 Found\r\nlocation: /new\r\ncontent-length: 0\r\n\
+                 connection: close\r\n\r\n"
+                    .to_string()
+            } else {
+                let text = format!("saw {method} {target} {body}");
+                format!(
+                    "HTTP/1.1 200 OK\r\nserver: tiny/1.0\r\nx-powered-by: tests\r\n\
+                     content-type: text/plain\r\ncontent-length: {}\r\n\
+                     connection: close\r\n\r\n{text}",
+                    text.len()
+                )
+            };
+            let _ = std::io::Write::write_all(&mut stream, answer.as_bytes());
+            let _ = seen.send(format!("{head}\r\n\r\n{body}"));
+        }
+    });
+    (port, received)
+}
+
+/// One HTTP/1.1 request: its head and its body, sent with a
+/// `content-length` or chunked.
+fn read_request(stream: &mut std::net::TcpStream) -> (String, String) {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let complete = |bytes: &[u8]| -> Option<(String, String)> {
+        let end = bytes.windows(4).position(|w| w == b"\r\n\r\n")?;
+        let head = String::from_utf8_lossy(&bytes[..end]).into_owned();
+        let lower = head.to_lowercase();
+        let rest = &bytes[end + 4..];
+        if lower.contains("transfer-encoding: chunked") {
+            let mut body = Vec::new();
+            let mut at = 0;
+            loop {
+                let line_end = at + rest[at..].windows(2).position(|w| w == b"\r\n")?;
+                let size = usize::from_str_radix(
+                    std::str::from_utf8(&rest[at..line_end]).ok()?.trim(),
+                    16,
+                )
+                .ok()?;
+                if size == 0 {
+                    return Some((head, String::from_utf8_lossy(&body).into_owned()));
+                }
+                body.extend_from_slice(rest.get(line_end + 2..line_end + 2 + size)?);
+                at = line_end + 2 + size + 2;
+            }
+        }
+        let length: usize = lower
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .map_or(0, |v| v.trim().parse().unwrap());
+        let body = rest.get(..length)?;
+        Some((head, String::from_utf8_lossy(body).into_owned()))
+    };
+    loop {
+        if let Some(request) = complete(&bytes) {
+            return request;
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return (String::from_utf8_lossy(&bytes).into_owned(), String::new()),
+            Ok(n) => bytes.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+#[test]
+fn proxy_forwards_to_its_backend_with_forwarded_headers() {
+    let _serial = serial();
+    let (port, received) = backend();
+    let dir = tempfile::tempdir().unwrap();
+    let project = generate("proxy", dir.path());
+    edit_manifest(
+        &project,
+        "http://127.0.0.1:8080",
+        &format!("http://127.0.0.1:{port}"),
+    );
+    let (_dev, base) = start("proxy", &project, Duration::from_secs(300));
+
+    let answer = request(
+        "POST",
+        &format!("{base}/api/echo?x=1"),
+        &[("x-custom", "kept"), ("connection", "keep-alive")],
+        "ping",
+    );
+    assert_eq!(
+        (answer.status, answer.body.as_str()),
+        (200, "saw POST /echo?x=1 ping")
+    );
+    assert_eq!(answer.header("via"), "1.1 my-proxy");
+    assert_eq!(answer.header("content-type"), "text/plain");
+    assert!(
+        answer.headers.get("x-powered-by").is_none(),
+        "{:?}",
+        answer.headers
+    );
+    assert!(
+        answer.headers.get("server").is_none(),
+        "{:?}",
+        answer.headers
+    );
+    let seen = received
+        .recv_timeout(Duration::from_secs(10))
+        .unwrap()
+        .to_lowercase();
+    for header in [
+        "x-custom: kept",
+        "x-forwarded-host: 127.0.0.1",
+        "x-forwarded-proto: http",
+        "x-forwarded-prefix: /api",
+    ] {
+        assert!(seen.contains(header), "no `{header}` in:\n{seen}");
+    }
+
+    // A redirect on the backend points under the prefix here.
+    let moved = request("GET", &format!("{base}/api/old"), &[], "");
+    assert_eq!((moved.status, moved.header("location")), (302, "/api/new"));
+    received.recv_timeout(Duration::from_secs(10)).unwrap();
+
+    // Outside the prefix: answered by the proxy, never forwarded.
+    assert_eq!(
+        request("GET", &format!("{base}/apiary"), &[], "").status,
+        404
+    );
+    assert!(received.recv_timeout(Duration::from_millis(500)).is_err());
+}
+
+#[test]
+fn axum_routes_with_extractors_state_and_json_errors() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let project = generate("axum", dir.path());
+    // Its own `worker` features compile `worker` once more, with axum: a longer first build.
+    let (_dev, base) = start("axum", &project, Duration::from_secs(900));
+    assert_eq!(
+        send("GET", &format!("{base}/"), ""),
+        (200, "Hello from my-axum, served by axum!".to_string())
+    );
+    let note = format!("{base}/notes/todo");
+    let json = [("content-type", "application/json")];
+    let stored = request("PUT", &note, &json, r#"{"text": "buy milk"}"#);
+    assert_eq!(stored.status, 200, "{}", stored.body);
+    let expected = serde_json::json!({"id": "todo", "text": "buy milk"});
+    assert_eq!(stored.json(), expected);
+    let read = request("GET", &note, &[], "");
+    assert_eq!((read.status, read.json()), (200, expected));
+
+    let missing = request("GET", &format!("{base}/notes/nope"), &[], "");
+    assert_eq!(
+        (missing.status, missing.json()),
+        (404, serde_json::json!({"error": "no note `nope`"}))
+    );
+    assert_eq!(request("PUT", &note, &json, "not json").status, 400);
+    assert_eq!(request("PUT", &note, &json, r#"{"txt": "x"}"#).status, 422);
+    assert_eq!(request("PUT", &note, &[], r#"{"text": "x"}"#).status, 415);
+    let nowhere = request("GET", &format!("{base}/nowhere"), &[], "");
+    assert_eq!(
+        (nowhere.status, nowhere.json()),
+        (404, serde_json::json!({"error": "no such route"}))
     );
 }
 
@@ -309,7 +787,13 @@ fn full_stack_uses_d1_kv_r2_and_the_queue() {
 fn multi_env_runs_each_environment_with_its_own_vars() {
     let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
-    let (dev, base) = serve_with("multi-env", dir.path(), &["--env", "staging"]);
+    let project = generate("multi-env", dir.path());
+    let (dev, base) = start_with(
+        "multi-env",
+        &project,
+        Duration::from_secs(300),
+        &["--env", "staging"],
+    );
     let first = json(&send("GET", &format!("{base}/"), "").1);
     assert_eq!(first["environment"], "staging");
     assert_eq!(first["api_url"], "https://api.staging.example.com");
@@ -320,7 +804,7 @@ fn multi_env_runs_each_environment_with_its_own_vars() {
 
 /// Run `cargo edge ARGS` in a generated project; the release profile is kept but without LTO
 /// (the same settings, linked in seconds instead of half a minute per crate).
-fn edge_in(project: &std::path::Path, args: &[&str]) -> (bool, String) {
+fn edge_in(project: &Path, args: &[&str]) -> (bool, String) {
     let output = Command::new(cargo_edge_bin())
         .arg("edge")
         .args(args)
@@ -448,7 +932,12 @@ fn init_turns_a_cargo_new_crate_into_a_running_worker() {
         "use worker::*;\n\n#[event(fetch)]\nasync fn fetch(_req: Request, _env: Env, _ctx: Context) -> Result<Response> {\n    Response::ok(\"initialised\")\n}\n",
     )
     .unwrap();
-    let (_dev, base) = start_dev(&project, &dir.path().join("init.log"), &[]);
+    std::fs::copy(
+        root().join("fixtures/Cargo.lock"),
+        project.join("Cargo.lock"),
+    )
+    .unwrap();
+    let (_dev, base) = start("init", &project, Duration::from_secs(300));
     assert_eq!(
         send("GET", &format!("{base}/"), ""),
         (200, "initialised".to_string())

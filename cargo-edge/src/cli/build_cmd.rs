@@ -19,8 +19,10 @@ pub fn build(args: BuildArgs) -> CommandResult {
 /// `cargo edge new NAME [--template T]`, or `--list`.
 pub fn new(args: NewArgs) -> CommandResult {
     if args.list {
-        for template in crate::new::TEMPLATES {
-            println!("{:<12} {}", template.name, template.description);
+        let templates = crate::new::TEMPLATES;
+        let width = templates.iter().map(|t| t.name.len()).max().unwrap_or(0);
+        for template in templates {
+            println!("{:<width$}  {}", template.name, template.description);
         }
         return Ok(());
     }
