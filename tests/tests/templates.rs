@@ -248,10 +248,18 @@ fn kv_cache_stores_and_reads_back() {
         send("PUT", &format!("{base}/greeting"), "hi"),
         (200, "cached".to_string())
     );
-    assert_eq!(
-        send("GET", &format!("{base}/greeting"), ""),
-        (200, "hi".to_string())
-    );
+    let hit = request("GET", &format!("{base}/greeting"), &[], "");
+    assert_eq!((hit.status, hit.body.as_str()), (200, "hi"));
+    assert_eq!(hit.header("x-cache"), "hit");
+    send("GET", &format!("{base}/greeting"), "");
+    // The hits are counted after each response (`wait_until`): both show up shortly.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while send("GET", &format!("{base}/greeting/hits"), "").1 != "2" {
+        assert!(Instant::now() < deadline, "the two hits were not counted");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let miss = request("GET", &format!("{base}/nothing"), &[], "");
+    assert_eq!((miss.status, miss.header("x-cache")), (404, "miss"));
 }
 
 #[test]
