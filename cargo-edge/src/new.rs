@@ -114,7 +114,7 @@ pub const TEMPLATES: &[Template] = &[
     },
     Template {
         name: "kv-cache",
-        description: "a cache in Workers KV with a TTL",
+        description: "a cache in Workers KV with a TTL, hits counted in the background",
         layout: Layout::Crate(Crate {
             files: &[file!("kv-cache", "src/lib.rs")],
             metadata: text!("kv-cache", "metadata.toml"),
