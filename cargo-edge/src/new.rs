@@ -81,7 +81,7 @@ macro_rules! text {
 pub const TEMPLATES: &[Template] = &[
     Template {
         name: "hello",
-        description: "the smallest worker: one route and a var",
+        description: "the smallest worker: one route, a var, and workerd tests for cargo edge test",
         layout: Layout::Crate(Crate {
             files: &[
                 file!("hello", "src/lib.rs"),
