@@ -93,7 +93,12 @@ pub type CommandResult = Result<(), Failure>;
 
 /// Parse the process arguments, run the command and turn the outcome into an exit code.
 pub fn main() -> ExitCode {
-    let CargoCli::Edge(cli) = CargoCli::parse();
+    // Cargo runs `cargo-edge edge ARGS`; run directly, `cargo-edge ARGS` means the same.
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_none_or(|first| first != "edge") {
+        args.insert(1.min(args.len()), "edge".into());
+    }
+    let CargoCli::Edge(cli) = CargoCli::parse_from(args);
     init_tracing();
     run(cli)
 }
