@@ -95,10 +95,9 @@ pub fn wrangler_project(bench: &Bench, fixture: &Fixture) -> Result<PathBuf> {
     let mut build = toml::Table::new();
     build.insert("command".into(), command.into());
     build.insert("cwd".into(), fixture.dir().display().to_string().into());
-    build.insert(
-        "watch_dir".into(),
-        fixture.dir().join("src").display().to_string().into(),
-    );
+    // wrangler joins watch_dir onto the config's folder, so it must be relative to it.
+    let watch_dir = format!("../../../../fixtures/{}/src", fixture.name);
+    build.insert("watch_dir".into(), watch_dir.into());
     config.insert("build".into(), build.into());
     std::fs::write(dir.join("wrangler.toml"), toml::to_string(&config)?)?;
     Ok(dir)

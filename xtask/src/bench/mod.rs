@@ -79,9 +79,9 @@ pub fn bench(args: &[String]) -> Result<()> {
             }
         } else {
             Runs {
-                clean: 3,
-                builds: 5,
-                dev: 3,
+                clean: 2,
+                builds: 3,
+                dev: 2,
             }
         },
     };
