@@ -47,8 +47,9 @@ pub fn bench(args: &[String]) -> Result<()> {
             "--quick" => quick = true,
             "--only" => only = args.next().cloned(),
             "--fixture" => fixture_name = args.next().cloned(),
+            "--report-only" => return report_only(),
             other => bail!(
-                "unknown bench option `{other}` (try --install-peers, --quick, --only build|dev|deploy, --fixture NAME)"
+                "unknown bench option `{other}` (try --install-peers, --quick, --only build|dev|deploy, --fixture NAME, --report-only)"
             ),
         }
     }
@@ -132,6 +133,15 @@ pub fn bench(args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Write RESULTS.md again from results.json (after editing bench/notes.md), measuring nothing.
+fn report_only() -> Result<()> {
+    let out = root().join("bench");
+    let results: Value = serde_json::from_str(&std::fs::read_to_string(out.join("results.json"))?)?;
+    std::fs::write(out.join("RESULTS.md"), report::markdown(&results))?;
+    eprintln!("bench: wrote bench/RESULTS.md from bench/results.json");
+    Ok(())
+}
+
 fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
@@ -171,7 +181,11 @@ fn machine(load_before: String) -> Value {
 fn versions(bench: &Bench) -> Value {
     let p = &bench.peers;
     json!({
-        "cargo-edge": peers::version(&bench.cargo_edge, &["--version"]),
+        "cargo-edge": format!(
+            "{} ({})",
+            peers::version(&bench.cargo_edge, &["edge", "--version"]),
+            peers::version(&PathBuf::from("git"), &["rev-parse", "--short", "HEAD"])
+        ),
         "rustc": peers::version(&PathBuf::from("rustc"), &["--version"]),
         "worker-build": peers::version(&p.worker_build, &["--version"]),
         "wasm-bindgen": peers::version(&p.wasm_bindgen, &["--version"]),

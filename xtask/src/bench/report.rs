@@ -275,13 +275,11 @@ fn deploy(out: &mut String, r: &Value) {
         for kind in ["first", "noop", "change"] {
             for tool in ["cargo-edge", "wrangler"] {
                 let x = &d[tool][kind];
-                if let Some(error) = d[tool]["error"].as_str() {
+                if d[tool]["error"].is_string() {
                     if kind == "first" {
-                        let first_line = error.lines().next().unwrap_or("");
                         let _ = writeln!(
                             out,
-                            "| all | {tool} | failed: {} | | | |",
-                            first_line.replace('|', "/")
+                            "| all | {tool} | failed against the stand-in (error in results.json) | | | |"
                         );
                     }
                     continue;
