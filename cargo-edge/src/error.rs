@@ -121,6 +121,17 @@ pub enum Error {
         embedded: &'static str,
     },
 
+    #[error("wasm-opt `{path}` (from {source_name}) failed: {reason}")]
+    #[diagnostic(
+        code(edge::build::wasm_opt),
+        help("pass a current binaryen with `--wasm-opt PATH` (npm's `binaryen` package has one), or build without it with `--no-wasm-opt`")
+    )]
+    WasmOpt {
+        path: String,
+        source_name: &'static str,
+        reason: String,
+    },
+
     #[error("{action} `{path}`")]
     #[diagnostic(code(edge::io))]
     Io {

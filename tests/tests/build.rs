@@ -212,3 +212,79 @@ fn a_missing_wasm_target_is_told_how_to_install_it() {
         "{stderr}"
     );
 }
+
+/// A stand-in `wasm-opt` in a temporary folder: `script` is its shell body.
+fn fake_wasm_opt(script: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wasm-opt");
+    std::fs::write(&path, format!("#!/bin/sh\n{script}\n")).unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    (dir, path)
+}
+
+#[test]
+fn a_named_wasm_opt_runs_over_release_builds_with_explicit_features() {
+    // Copies its input to `-o` and records how it was called.
+    let (dir, wasm_opt) = fake_wasm_opt(
+        "echo \"$@\" > \"$(dirname \"$0\")/called\"\nin=$1; shift; [ \"$1\" = -o ] && cp \"$in\" \"$2\"",
+    );
+    let bundle = build_fixture_uncached("hello", &["--wasm-opt", wasm_opt.to_str().unwrap()])
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    let called = std::fs::read_to_string(dir.path().join("called")).expect("wasm-opt was run");
+    assert!(called.contains("-Oz"), "{called}");
+    assert!(called.contains("--enable-bulk-memory"), "{called}");
+    assert_eq!(bundle.content_hash, build_fixture("hello").content_hash);
+}
+
+#[test]
+fn a_failing_named_wasm_opt_fails_the_build_and_says_why() {
+    let (_dir, wasm_opt) =
+        fake_wasm_opt("echo '[parse exception: invalid code after misc prefix: 17]' >&2; exit 1");
+    let error = build_fixture_uncached("hello", &["--wasm-opt", wasm_opt.to_str().unwrap()])
+        .expect_err("a named wasm-opt that fails fails the build");
+    let text = format!("{error:#}");
+    assert!(text.contains("edge::build::wasm_opt"), "{text}");
+    assert!(text.contains("invalid code after misc prefix"), "{text}");
+    assert!(text.contains("older than the wasm features"), "{text}");
+    assert!(text.contains("--no-wasm-opt"), "{text}");
+}
+
+#[test]
+fn a_failing_wasm_opt_found_on_path_only_warns_and_the_module_is_kept() {
+    let (dir, _) = fake_wasm_opt("echo 'wasm-opt: out of cheese' >&2; exit 3");
+    let path = std::env::join_paths(
+        std::iter::once(dir.path().to_path_buf())
+            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap();
+    let manifest = edge_tests::fixture_manifest("hello");
+    let target = edge_tests::fixture_target_dir();
+    let output = std::process::Command::new(edge_tests::cargo_edge_bin())
+        .args(["edge", "build", "--color", "never", "--manifest-path"])
+        .arg(&manifest)
+        .arg("--target-dir")
+        .arg(&target)
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("warning"), "{stderr}");
+    assert!(stderr.contains("out of cheese"), "{stderr}");
+    assert!(stderr.contains("kept without wasm-opt"), "{stderr}");
+    let rebuilt = cargo_edge::bundle::Bundle::load(&target.join("edge/hello")).unwrap();
+    assert_eq!(rebuilt.content_hash, build_fixture("hello").content_hash);
+
+    // `--no-wasm-opt` does not even look.
+    let quiet = cargo_edge(&[
+        "build",
+        "--color",
+        "never",
+        "--no-wasm-opt",
+        "--manifest-path",
+        manifest.to_str().unwrap(),
+        "--target-dir",
+        target.to_str().unwrap(),
+    ]);
+    assert!(!String::from_utf8_lossy(&quiet.stderr).contains("wasm-opt"));
+}

@@ -1,10 +1,12 @@
-//! Project tasks: `cargo xtask setup | demo | test`.
+//! Project tasks: `cargo xtask setup | demo | test | bench`.
 //!
 //! Everything a fresh machine needs beyond the Rust toolchain and Node/npm is installed here:
 //! the wasm32 target (rustup) and the pinned workerd (npm, into the git-ignored `.tools/`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
+
+mod bench;
 
 use anyhow::{bail, Context, Result};
 use cargo_edge::{workerd, WORKERD_NPM_VERSION};
@@ -14,7 +16,9 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   setup   install what is missing: the wasm32 target and the pinned workerd (into .tools/)
   demo    set up, build cargo-edge, and serve fixtures/full-stack with `cargo edge dev` on http://127.0.0.1:8787
-  test    set up, then run every test (what CI runs)";
+  test    set up, then run every test (what CI runs)
+  bench   measure against worker-build and wrangler into bench/RESULTS.md (never run by CI)
+          [--install-peers] install them into .bench-peers/ first; [--quick] fewer runs, hello only";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -22,6 +26,7 @@ fn main() -> ExitCode {
         Some("setup") => setup().map(|_| ()),
         Some("demo") => demo(),
         Some("test") => test(&args[1..]),
+        Some("bench") => bench::bench(&args[1..]),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -188,6 +193,19 @@ fn build_cargo_edge() -> Result<PathBuf> {
         "cargo-edge",
     ]))?;
     Ok(root().join("target/debug/cargo-edge"))
+}
+
+/// cargo-edge as users install it: a release build.
+fn build_cargo_edge_release() -> Result<PathBuf> {
+    run(cargo().current_dir(root()).args([
+        "build",
+        "--release",
+        "--package",
+        "cargo-edge",
+        "--bin",
+        "cargo-edge",
+    ]))?;
+    Ok(root().join("target/release/cargo-edge"))
 }
 
 fn demo() -> Result<()> {

@@ -9,8 +9,9 @@ mod options;
 mod preflight;
 mod run;
 mod shim;
+mod wasm_opt;
 
 pub use exports::Exports;
-pub use options::{BuildOptions, CargoOptions, ProfileChoice};
+pub use options::{BuildOptions, CargoOptions, ProfileChoice, WasmOptChoice, DEV_PROFILE};
 pub use preflight::{preflight, WorkerCrate};
 pub use run::run;

@@ -1,5 +1,21 @@
 use std::path::PathBuf;
 
+/// The profile `cargo edge dev` builds with unless told otherwise: release without LTO.
+pub const DEV_PROFILE: &str = "edge-dev";
+
+/// Whether production builds run `wasm-opt` over the module, and which one.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum WasmOptChoice {
+    /// The first found on `PATH`, at `/usr/bin/wasm-opt`, or in a `node_modules` above the crate;
+    /// none found means no optimisation, and a failure keeps the module as it was (with a warning).
+    #[default]
+    Auto,
+    /// `--wasm-opt PATH`: this one, and a failure fails the build.
+    Path(PathBuf),
+    /// `--no-wasm-opt`.
+    Off,
+}
+
 /// Which cargo profile to build with.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum ProfileChoice {
@@ -31,9 +47,10 @@ impl ProfileChoice {
         }
     }
 
-    /// Whether the output is for production: strip what only debugging needs.
+    /// Whether the output is for production: strip what only debugging needs and run wasm-opt.
+    /// `cargo edge dev`'s own profile is not: it keeps the name section for readable backtraces.
     pub fn is_production(&self) -> bool {
-        !matches!(self.name(), "dev" | "test")
+        !matches!(self.name(), "dev" | "test" | DEV_PROFILE)
     }
 }
 
@@ -54,6 +71,9 @@ pub struct CargoOptions {
     pub color: String,
     /// `--config KEY=VALUE` overrides for cargo (the dev profile is defined this way).
     pub config: Vec<String>,
+    /// Not a cargo flag: the wasm-opt choice rides along so every build (build, dev reloads,
+    /// deploy) honours it.
+    pub wasm_opt: WasmOptChoice,
 }
 
 impl CargoOptions {

@@ -1,11 +1,32 @@
 use std::time::Instant;
 
 use super::options::BuildOptions;
-use super::{bindgen, cargo, preflight, shim};
+use super::{bindgen, cargo, preflight, shim, wasm_opt};
 use crate::bundle::{BundleSource, ModuleSource, ModuleType};
 use crate::error::Result;
 use crate::report::{Built, Reporter};
 use crate::WASM_BINDGEN_VERSION;
+
+/// `wasm-opt` over the module. A binary the user named must work; one that was only found is
+/// allowed to fail, with a warning, and the module is kept as it was.
+fn optimize(found: &wasm_opt::WasmOpt, wasm: Vec<u8>, reporter: &Reporter) -> Result<Vec<u8>> {
+    let stage = reporter.stage(
+        "optimizing",
+        format!("with {} (from {})", found.path.display(), found.source),
+    );
+    let result = wasm_opt::optimize(found, &wasm);
+    stage.finish();
+    match result {
+        Ok(optimized) => Ok(optimized),
+        Err(error) if !found.explicit() => {
+            reporter.warn(format!(
+                "{error}; the module is kept without wasm-opt (`--no-wasm-opt` skips it, `--wasm-opt PATH` picks another)"
+            ));
+            Ok(wasm)
+        }
+        Err(error) => Err(error),
+    }
+}
 
 /// Build the worker crate the options select and write its bundle to
 /// `<target-dir>/edge/<worker-name>/`.
@@ -29,8 +50,17 @@ pub fn run(options: &BuildOptions, reporter: &Reporter) -> Result<Built> {
             wasm_path.display()
         ),
     );
-    let generated = bindgen::generate(&wasm_path, production)?;
+    let mut generated = bindgen::generate(&wasm_path, production)?;
     stage.finish();
+    if production {
+        let project_dir = krate
+            .manifest_path
+            .parent()
+            .unwrap_or(&krate.workspace_root);
+        if let Some(found) = wasm_opt::locate(&cargo_options.wasm_opt, project_dir) {
+            generated.wasm = optimize(&found, generated.wasm, reporter)?;
+        }
+    }
 
     let stage = reporter.stage("bundling", format!("worker `{}`", krate.worker_name));
     let mut modules = vec![

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::builder::styling::{AnsiColor, Effects, Styles};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::build::{CargoOptions, ProfileChoice};
+use crate::build::{CargoOptions, ProfileChoice, WasmOptChoice};
 use crate::report::MessageFormat;
 
 /// Cargo's own help colours, so `cargo edge --help` reads like `cargo --help`.
@@ -564,6 +564,13 @@ pub struct CargoArgs {
     /// Run without accessing the network
     #[arg(long, help_heading = "Manifest Options")]
     pub offline: bool,
+
+    /// Run this wasm-opt over production builds (default: one found on PATH, /usr/bin or node_modules)
+    #[arg(long, value_name = "PATH", help_heading = "Optimization")]
+    pub wasm_opt: Option<PathBuf>,
+    /// Never run wasm-opt
+    #[arg(long, conflicts_with = "wasm_opt", help_heading = "Optimization")]
+    pub no_wasm_opt: bool,
 }
 
 #[derive(Debug, Args, Default)]
@@ -625,6 +632,8 @@ impl CargoArgs {
             manifest_path,
             locked,
             offline,
+            wasm_opt,
+            no_wasm_opt,
         } = self;
         let profile = match (profile, dev) {
             (Some(name), _) => ProfileChoice::Named(name.clone()),
@@ -645,6 +654,11 @@ impl CargoArgs {
             quiet: output.quiet,
             color: output.color.as_cargo_arg().to_string(),
             config: Vec::new(),
+            wasm_opt: match (wasm_opt, no_wasm_opt) {
+                (_, true) => WasmOptChoice::Off,
+                (Some(path), false) => WasmOptChoice::Path(path.clone()),
+                (None, false) => WasmOptChoice::Auto,
+            },
         }
     }
 }
@@ -701,6 +715,16 @@ mod tests {
         assert_eq!(options.features, vec!["a,b", "c"]);
         assert_eq!(options.verbose, 2);
         assert_eq!(options.color, "never");
+        assert_eq!(options.wasm_opt, WasmOptChoice::Auto);
+        let wasm_opt = |line: &str| build_options(line).wasm_opt;
+        assert_eq!(
+            wasm_opt("cargo edge build --wasm-opt /opt/wasm-opt"),
+            WasmOptChoice::Path("/opt/wasm-opt".into())
+        );
+        assert_eq!(
+            wasm_opt("cargo edge build --no-wasm-opt"),
+            WasmOptChoice::Off
+        );
     }
 
     #[test]
@@ -710,6 +734,7 @@ mod tests {
             "cargo edge build --release --profile x",
             "cargo edge build -q -v",
             "cargo edge build --message-format xml",
+            "cargo edge build --wasm-opt w --no-wasm-opt",
         ] {
             assert!(parse(line).is_err(), "{line} should not parse");
         }

@@ -14,7 +14,7 @@ use crate::workerd::{self, Search};
 /// The profile dev builds use unless `--release` or `--profile` says otherwise: release
 /// settings without LTO, with incremental builds, defined on the command line so users need
 /// not write it.
-pub const DEV_PROFILE: &str = "edge-dev";
+pub use crate::build::DEV_PROFILE;
 
 pub fn dev(args: DevArgs) -> CommandResult {
     let reporter = context::reporter(&args.output);

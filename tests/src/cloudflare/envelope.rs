@@ -50,6 +50,8 @@ pub const KV_NOT_FOUND: u32 = 10013;
 pub const D1_EXISTS: u32 = 7502;
 /// Verified from D1 behaviour: SQL errors and unknown databases.
 pub const D1_ERROR: u32 = 7500;
+/// From R2's documented error codes (`NoSuchBucket`): a bucket that does not exist.
+pub const R2_NOT_FOUND: u32 = 10006;
 /// Guessed: the R2 bucket already exists.
 pub const R2_EXISTS: u32 = 10004;
 /// Guessed from third-party fakes: "Queue name already taken".

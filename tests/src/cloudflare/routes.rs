@@ -97,6 +97,7 @@ fn resources() -> Router<Shared> {
             "/accounts/{a}/r2/buckets",
             get(storage::list_r2).post(storage::create_r2),
         )
+        .route("/accounts/{a}/r2/buckets/{name}", get(storage::get_r2))
         .route("/accounts/{a}/d1/database", get(d1::list).post(d1::create))
         .route("/accounts/{a}/d1/database/{uuid}", get(d1::get))
         .route("/accounts/{a}/d1/database/{uuid}/query", post(d1::query))

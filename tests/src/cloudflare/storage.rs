@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::envelope::{
-    json_body, ok, paged, ApiError, ApiResult, KV_EXISTS, KV_NOT_FOUND, R2_EXISTS,
+    json_body, ok, paged, ApiError, ApiResult, KV_EXISTS, KV_NOT_FOUND, R2_EXISTS, R2_NOT_FOUND,
 };
 use super::state::{lock, now, KvNamespace, R2Bucket, Shared};
 
@@ -136,6 +136,22 @@ fn bucket_json(bucket: &R2Bucket) -> Value {
 }
 
 /// `GET /accounts/{a}/r2/buckets`: `result.buckets[]`.
+/// `GET /accounts/{a}/r2/buckets/{name}` (wrangler asks before it provisions a bucket).
+pub async fn get_r2(
+    State(shared): State<Shared>,
+    Path((account_id, name)): Path<(String, String)>,
+) -> ApiResult {
+    let mut state = lock(&shared);
+    let account = state.account(&account_id)?;
+    match account.r2.iter().find(|b| b.name == name) {
+        Some(bucket) => ok(bucket_json(bucket)),
+        None => Err(ApiError::not_found(
+            R2_NOT_FOUND,
+            "The specified bucket does not exist.",
+        )),
+    }
+}
+
 pub async fn list_r2(State(shared): State<Shared>, Path(account_id): Path<String>) -> ApiResult {
     let mut state = lock(&shared);
     let account = state.account(&account_id)?;

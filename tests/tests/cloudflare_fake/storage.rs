@@ -107,6 +107,18 @@ fn r2_buckets_and_queues_are_created_once() {
         client.get(&buckets).unwrap().result()["buckets"][0]["name"],
         "assets"
     );
+    // One bucket by name, as wrangler asks before provisioning.
+    assert_eq!(
+        client.get(&format!("{buckets}/assets")).unwrap().result()["name"],
+        "assets"
+    );
+    assert_eq!(
+        client
+            .get(&format!("{buckets}/missing"))
+            .unwrap()
+            .error_code(),
+        Some(10006)
+    );
 
     let queues = format!("{account}/queues");
     let queue = create(&client, &queues, json!({"queue_name": "jobs"}));
