@@ -300,12 +300,10 @@ pub fn find(name: &str) -> Result<&'static Template, NewError> {
         })
 }
 
-/// A package name that is also a valid Cloudflare worker name.
+/// A package name (starting with a letter) that is also a valid Cloudflare worker name.
 fn valid_name(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        && crate::manifest::resolve::is_valid_worker_name(name)
 }
 
 impl Template {

@@ -680,23 +680,21 @@ fn axum_routes_with_extractors_state_and_json_errors() {
 }
 
 /// GET `url` until it answers 200 (a queue consumer's work shows up a batch later).
-fn eventually(url: &str) -> String {
+fn eventually(url: &str) -> Reply {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let (status, body) = send("GET", url, "");
-        if status == 200 {
-            return body;
+        let reply = request("GET", url, &[], "");
+        if reply.status == 200 {
+            return reply;
         }
         assert!(
             Instant::now() < deadline,
-            "{url} still answers {status}: {body}"
+            "{url} still answers {}: {}",
+            reply.status,
+            reply.body
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-}
-
-fn json(text: &str) -> serde_json::Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
 }
 
 #[test]
@@ -708,7 +706,7 @@ fn queue_consumer_processes_an_upload_into_r2() {
         send("PUT", &format!("{base}/images/cat.png"), "not really a png"),
         (202, "queued cat.png".to_string())
     );
-    let result = json(&eventually(&format!("{base}/results/cat.png")));
+    let result = eventually(&format!("{base}/results/cat.png")).json();
     assert_eq!(result["name"], "cat.png");
     assert_eq!(result["bytes"], 16);
     assert_eq!(send("PUT", &format!("{base}/images/empty"), "").0, 400);
@@ -720,14 +718,15 @@ fn event_bus_consumer_worker_handles_the_producers_events() {
     let dir = tempfile::tempdir().unwrap();
     // Run from the workspace root: cargo's default member (the producer) with its consumer.
     let (_dev, base) = serve("event-bus", dir.path());
-    let (status, body) = send(
+    let accepted = request(
         "POST",
         &format!("{base}/events"),
+        &[],
         r#"{"kind":"signup","email":"ada@example.com"}"#,
     );
-    assert_eq!(status, 202, "{body}");
-    let id = json(&body)["id"].as_str().unwrap().to_string();
-    let record = json(&eventually(&format!("{base}/events/{id}")));
+    assert_eq!(accepted.status, 202, "{}", accepted.body);
+    let id = accepted.json()["id"].as_str().unwrap().to_string();
+    let record = eventually(&format!("{base}/events/{id}")).json();
     assert_eq!(record["kind"], "signup");
     assert_eq!(record["email"], "ada@example.com");
     assert_eq!(
@@ -746,26 +745,12 @@ fn services_gateway_reaches_auth_over_the_binding() {
     let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let (_dev, base) = serve("services", dir.path());
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let mut ok = agent
-        .get(format!("{base}/me"))
-        .header("Authorization", "Bearer demo-token")
-        .call()
-        .unwrap();
-    assert_eq!(ok.status().as_u16(), 200);
-    assert_eq!(
-        json(&ok.body_mut().read_to_string().unwrap()),
-        serde_json::json!({ "hello": "ada" })
-    );
-    let bad = agent
-        .get(format!("{base}/me"))
-        .header("Authorization", "Bearer wrong")
-        .call()
-        .unwrap();
-    assert_eq!(bad.status().as_u16(), 401);
+    let me = format!("{base}/me");
+    let ok = request("GET", &me, &[("Authorization", "Bearer demo-token")], "");
+    assert_eq!(ok.status, 200);
+    assert_eq!(ok.json(), serde_json::json!({ "hello": "ada" }));
+    let bad = request("GET", &me, &[("Authorization", "Bearer wrong")], "");
+    assert_eq!(bad.status, 401);
     assert_eq!(send("GET", &format!("{base}/me"), "").0, 401);
 }
 
@@ -774,25 +759,22 @@ fn full_stack_uses_d1_kv_r2_and_the_queue() {
     let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let (_dev, base) = serve("full-stack", dir.path());
-    let (status, body) = send(
+    let created = request(
         "POST",
         &format!("{base}/notes"),
+        &[],
         r#"{"title":"first","body":"hello"}"#,
     );
-    assert_eq!(status, 201, "{body}");
-    assert_eq!(json(&body)["id"], 1);
-    let agent = ureq::agent();
-    let from = |agent: &ureq::Agent| {
-        let response = agent.get(format!("{base}/notes")).call().unwrap();
-        response.headers()["x-served-from"]
-            .to_str()
-            .unwrap()
-            .to_string()
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.json()["id"], 1);
+    let from = || {
+        let reply = request("GET", &format!("{base}/notes"), &[], "");
+        reply.header("x-served-from").to_string()
     };
-    assert_eq!(from(&agent), "d1");
-    assert_eq!(from(&agent), "kv");
+    assert_eq!(from(), "d1");
+    assert_eq!(from(), "kv");
     assert_eq!(
-        eventually(&format!("{base}/notes/1/export")),
+        eventually(&format!("{base}/notes/1/export")).body,
         "# first\n\nhello\n"
     );
     assert_eq!(send("PUT", &format!("{base}/files/a.txt"), "abc").0, 201);
@@ -807,18 +789,18 @@ fn multi_env_runs_each_environment_with_its_own_vars() {
     let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let project = generate("multi-env", dir.path());
-    let (dev, base) = start_with(
+    let (_dev, base) = start_with(
         "multi-env",
         &project,
         Duration::from_secs(300),
         &["--env", "staging"],
     );
-    let first = json(&send("GET", &format!("{base}/"), "").1);
+    let root = format!("{base}/");
+    let first = request("GET", &root, &[], "").json();
     assert_eq!(first["environment"], "staging");
     assert_eq!(first["api_url"], "https://api.staging.example.com");
     assert_eq!(first["visits"], 1);
-    assert_eq!(json(&send("GET", &format!("{base}/"), "").1)["visits"], 2);
-    drop(dev);
+    assert_eq!(request("GET", &root, &[], "").json()["visits"], 2);
 }
 
 /// Run `cargo edge ARGS` in a generated project; the release profile is kept but without LTO

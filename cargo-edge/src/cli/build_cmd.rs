@@ -62,12 +62,9 @@ pub fn new(args: NewArgs) -> CommandResult {
 pub fn init(args: InitArgs) -> CommandResult {
     let manifest = std::path::absolute(&args.manifest_path).unwrap_or(args.manifest_path);
     // Cargo reads profiles only from the workspace root's Cargo.toml.
-    let workspace_root = cargo_metadata::MetadataCommand::new()
-        .manifest_path(&manifest)
-        .no_deps()
-        .exec()
+    let workspace_root = context::workspace_root(&manifest)
         .ok()
-        .map(|m| m.workspace_root.into_std_path_buf().join("Cargo.toml"))
+        .map(|root| root.join("Cargo.toml"))
         .filter(|root| root.canonicalize().ok() != manifest.canonicalize().ok() && root.exists());
     let changes = crate::init::init(&manifest, workspace_root.as_deref())?;
     for done in &changes.done {

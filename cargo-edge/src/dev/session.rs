@@ -176,7 +176,7 @@ impl Session {
     /// Run until Ctrl-C (or `q` on a terminal).
     pub async fn run(mut self, reporter: &Reporter) -> Result<(), String> {
         let mut triggers_served = self.server_config();
-        let mut server = BindingServer::start(self.server_config())
+        let mut server = BindingServer::start(triggers_served.clone())
             .await
             .map_err(|e| e.to_string())?;
         let (trigger_tx, mut triggers) = mpsc::channel::<TriggerCron>(8);
@@ -235,7 +235,7 @@ impl Session {
                         != (&triggers_served.consumers, &triggers_served.crons)
                     {
                         server.shutdown().await;
-                        server = BindingServer::start(self.server_config())
+                        server = BindingServer::start(wanted.clone())
                             .await
                             .map_err(|e| e.to_string())?;
                         reporter.status(

@@ -91,20 +91,24 @@ fn worker_name(table: &EdgeTable, cx: &Context) -> String {
     }
 }
 
-/// Cloudflare's rule for script names (wrangler refuses others when it reads a config):
-/// lowercase letters, digits, `-` and `_`, not starting with `-`.
+/// Whether Cloudflare takes `name` as a script name: lowercase letters, digits, `-` and `_`,
+/// not starting with `-`.
+pub fn is_valid_worker_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+/// Report a worker name Cloudflare would refuse (wrangler refuses it when it reads a config),
+/// with a valid one to use instead.
 fn check_worker_name(
     name: &str,
     table: &EdgeTable,
     cx: &Context,
     out: &mut Vec<Problem>,
 ) -> Option<()> {
-    let valid = name
-        .starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-    if valid {
+    if is_valid_worker_name(name) {
         return Some(());
     }
     let suggestion: String = name
