@@ -144,6 +144,10 @@ fn section(config: &Value, prefix: &str, skipped: &mut Vec<String>) -> Map<Strin
         return out;
     };
     for (key, value) in config {
+        let mut by_binding = |list: &Value, name_key: &str, fields: &[(&str, &str)]| {
+            let at = format!("{prefix}{key}");
+            by_binding(list, name_key, fields, &at, skipped)
+        };
         match key.as_str() {
             "name"
             | "compatibility_date"
@@ -198,6 +202,10 @@ fn section(config: &Value, prefix: &str, skipped: &mut Vec<String>) -> Map<Strin
                 .map_or((), |_| ()),
             "durable_objects" => {
                 let bindings = value.get("bindings").cloned().unwrap_or(Value::Null);
+                let at = format!("{prefix}durable_objects.bindings");
+                let by_binding = |list: &Value, name_key: &str, fields: &[(&str, &str)]| {
+                    self::by_binding(list, name_key, fields, &at, skipped)
+                };
                 out.insert(
                     "durable_objects".into(),
                     by_binding(
@@ -207,9 +215,10 @@ fn section(config: &Value, prefix: &str, skipped: &mut Vec<String>) -> Map<Strin
                     ),
                 );
             }
-            "queues" => queues(value, &mut out),
+            "queues" => queues(value, &format!("{prefix}queues"), skipped, &mut out),
             "env" | "migrations" if prefix.is_empty() => {}
             other if DERIVED.contains(&other) => {}
+            other if kinds::convert(other, value, prefix, skipped, &mut out) => {}
             other => skipped.push(format!("{prefix}{other}")),
         }
     }
@@ -236,17 +245,28 @@ fn routes(value: &Value, out: &mut Map<String, Value>) {
     }
 }
 
-/// `[{binding = "X", a = 1}]` → `{ X = { a' = 1 } }` with keys renamed by `fields`.
-fn by_binding(list: &Value, key: &str, fields: &[(&str, &str)]) -> Value {
+/// `[{binding = "X", a = 1}]` → `{ X = { a' = 1 } }` with keys renamed by `fields`. Every
+/// other sub-field is reported in `skipped` as `<at>[X].<field>`.
+fn by_binding(
+    list: &Value,
+    key: &str,
+    fields: &[(&str, &str)],
+    at: &str,
+    skipped: &mut Vec<String>,
+) -> Value {
     let mut out = Map::new();
     for item in list.as_array().into_iter().flatten() {
         let Some(name) = item.get(key).and_then(Value::as_str) else {
             continue;
         };
         let mut entry = Map::new();
-        for (from, to) in fields {
-            if let Some(value) = item.get(*from) {
-                entry.insert((*to).to_string(), value.clone());
+        for (field, value) in item.as_object().into_iter().flatten() {
+            match fields.iter().find(|(from, _)| from == field) {
+                Some((_, to)) => {
+                    entry.insert((*to).to_string(), value.clone());
+                }
+                None if field == key => {}
+                None => skipped.push(format!("{at}[{name}].{field}")),
             }
         }
         out.insert(name.to_string(), Value::Object(entry));
@@ -254,7 +274,7 @@ fn by_binding(list: &Value, key: &str, fields: &[(&str, &str)]) -> Value {
     Value::Object(out)
 }
 
-fn queues(value: &Value, out: &mut Map<String, Value>) {
+fn queues(value: &Value, at: &str, skipped: &mut Vec<String>, out: &mut Map<String, Value>) {
     let mut queues = Map::new();
     if let Some(producers) = value.get("producers") {
         queues.insert(
@@ -263,6 +283,8 @@ fn queues(value: &Value, out: &mut Map<String, Value>) {
                 producers,
                 "binding",
                 &[("queue", "queue"), ("delivery_delay", "delivery_delay")],
+                &format!("{at}.producers"),
+                skipped,
             ),
         );
     }
@@ -277,22 +299,23 @@ fn queues(value: &Value, out: &mut Map<String, Value>) {
             continue;
         };
         let mut entry = Map::new();
-        for key in [
-            "max_batch_size",
-            "max_retries",
-            "dead_letter_queue",
-            "max_concurrency",
-            "retry_delay",
-        ] {
-            if let Some(value) = consumer.get(key) {
-                entry.insert(key.into(), value.clone());
+        for (key, value) in consumer.as_object().into_iter().flatten() {
+            match key.as_str() {
+                "queue" => {}
+                "max_batch_size" | "max_retries" | "dead_letter_queue" | "max_concurrency"
+                | "retry_delay" => {
+                    entry.insert(key.clone(), value.clone());
+                }
+                "max_batch_timeout" => {
+                    if let Some(seconds) = value.as_f64() {
+                        entry.insert(
+                            "max_wait_ms".into(),
+                            json!((seconds * 1000.0).round() as u64),
+                        );
+                    }
+                }
+                other => skipped.push(format!("{at}.consumers[{queue}].{other}")),
             }
-        }
-        if let Some(seconds) = consumer.get("max_batch_timeout").and_then(Value::as_f64) {
-            entry.insert(
-                "max_wait_ms".into(),
-                json!((seconds * 1000.0).round() as u64),
-            );
         }
         consumers.insert(queue.to_string(), Value::Object(entry));
     }
@@ -337,6 +360,9 @@ pub fn write_into(
     metadata["edge"] = edge["edge"].clone();
     Ok(doc.to_string())
 }
+
+#[path = "import_kinds.rs"]
+mod kinds;
 
 #[cfg(test)]
 #[path = "import_tests.rs"]

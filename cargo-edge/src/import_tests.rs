@@ -106,3 +106,29 @@ fn jsonc_comments_and_trailing_commas_are_accepted() {
     assert_eq!(value["name"], "a//b");
     assert_eq!(value["vars"]["X"], "1");
 }
+
+#[test]
+fn every_sub_field_not_carried_over_is_reported() {
+    let wrangler = json!({
+        "kv_namespaces": [{"binding": "CACHE", "id": "c", "preview_id": "p", "remote": true}],
+        "d1_databases": [{"binding": "DB", "database_name": "db", "migrations_table": "m"}],
+        "services": [{"binding": "AUTH", "service": "auth", "props": {"a": 1}}],
+        "queues": {"consumers": [{"queue": "jobs", "visibility_timeout_ms": 1000}]},
+        "durable_objects": {"bindings": [{"name": "R", "class_name": "Room", "environment": "x"}]},
+        "env": {"prod": {"r2_buckets": [{"binding": "B", "bucket_name": "b", "preview_bucket_name": "p"}]}}
+    });
+    let imported = convert(&wrangler);
+    assert_eq!(
+        imported.skipped,
+        [
+            "d1_databases[DB].migrations_table",
+            "durable_objects.bindings[R].environment",
+            "kv_namespaces[CACHE].preview_id",
+            "kv_namespaces[CACHE].remote",
+            "queues.consumers[jobs].visibility_timeout_ms",
+            "services[AUTH].props",
+            "env.prod.r2_buckets[B].preview_bucket_name",
+        ]
+    );
+    assert_eq!(imported.table["kv"]["CACHE"], json!({"id": "c"}));
+}

@@ -17,12 +17,14 @@ pub mod dotenv;
 pub mod error;
 pub mod import;
 pub mod init;
+pub mod kinds;
 pub mod manifest;
 pub mod model;
 pub mod new;
 pub mod package;
 pub mod render;
 pub mod report;
+pub mod settings;
 pub mod workerd;
 
 /// The wasm-bindgen version this binary embeds (`wasm-bindgen-cli-support`). A crate must lock

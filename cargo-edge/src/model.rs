@@ -49,6 +49,38 @@ pub struct Worker {
     pub build: BuildSettings,
     /// Name of the plain-text binding that carries the content hash ([`CONTENT_HASH_BINDING`]).
     pub content_hash_binding: String,
+    /// Bindings of the kinds described in [`crate::kinds`], keyed by binding name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub kind_bindings: BTreeMap<String, KindBinding>,
+    /// `unsafe.bindings`: raw upload binding objects, passed through.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unsafe_bindings: Vec<serde_json::Value>,
+    /// Binding types a deploy keeps from the live worker (besides secrets).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub keep_bindings: Vec<String>,
+    /// The settings in [`crate::settings`] the worker sets, by key, in the API's shape.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub settings: BTreeMap<String, serde_json::Value>,
+}
+
+/// One binding of a kind in [`crate::kinds`]: the kind's table key and the binding's fields
+/// (defaults applied).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KindBinding {
+    pub kind: &'static str,
+    pub fields: serde_json::Map<String, serde_json::Value>,
+}
+
+impl KindBinding {
+    /// The kind's description.
+    pub fn kind(&self) -> &'static crate::kinds::Kind {
+        crate::kinds::kind(self.kind).expect("a KindBinding is made from a known kind")
+    }
+
+    /// A string field.
+    pub fn str(&self, field: &str) -> Option<&str> {
+        self.fields.get(field).and_then(serde_json::Value::as_str)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -208,6 +240,10 @@ impl Worker {
                 ..BuildSettings::default()
             },
             content_hash_binding: CONTENT_HASH_BINDING.into(),
+            kind_bindings: BTreeMap::new(),
+            unsafe_bindings: Vec::new(),
+            keep_bindings: Vec::new(),
+            settings: BTreeMap::new(),
         }
     }
 
@@ -230,6 +266,7 @@ impl Worker {
                 .keys()
                 .map(|k| (k.as_str(), "durable_objects")),
         );
+        names.extend(self.kind_bindings.iter().map(|(k, b)| (k.as_str(), b.kind)));
         names
     }
 

@@ -173,6 +173,7 @@ impl Workerd {
             secrets: Secrets::FromEnvironment,
             allow_private_network: true,
             config_dir: Some(dir.path().to_path_buf()),
+            local: Default::default(),
             extra_services: vec![],
         };
         for unit in units {

@@ -9,7 +9,7 @@ use crate::build::{CargoOptions, ProfileChoice};
 use crate::manifest;
 use crate::model::Worker;
 use crate::render::{capnp, upload, wrangler};
-use crate::report::Reporter;
+use crate::report::{Built, Reporter};
 
 pub fn config(args: ConfigArgs) -> CommandResult {
     let worker = context::load_worker(&args.worker)?;
@@ -49,10 +49,17 @@ fn wrangler_text(worker: &Worker, args: &ConfigArgs) -> Result<String, Failure> 
         .and_then(Path::parent)
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(crate_dir);
+    // The content-hash var is the hash of the bundle wrangler's build command makes: the same
+    // build, with the same profile.
+    let built = build(&[&base], args)?;
     let config = wrangler::config(
         &base,
         &envs,
-        &main,
+        &wrangler::Built {
+            main_module: &main,
+            content_hash: &built[0].bundle.content_hash,
+            profile: args.profile.as_deref(),
+        },
         &std::path::absolute(config_dir).unwrap_or_default(),
     );
     Ok(match args.format {
@@ -92,13 +99,8 @@ fn env_tables(manifest: &Path, top: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Renderings that carry the bundle's content hash: the worker (and the workers it binds)
-/// are built first.
-fn bundled_text(worker: &Worker, args: &ConfigArgs) -> Result<String, Failure> {
-    let mut workers = vec![worker.clone()];
-    if args.format == ConfigFormat::Capnp {
-        workers.extend(context::bound_workers(worker, args.worker.env.as_deref())?);
-    }
+/// Build the workers quietly with the profile the arguments name (default: release).
+fn build(workers: &[&Worker], args: &ConfigArgs) -> Result<Vec<Built>, Failure> {
     let profile = args
         .profile
         .clone()
@@ -111,8 +113,18 @@ fn bundled_text(worker: &Worker, args: &ConfigArgs) -> Result<String, Failure> {
         profile: profile.clone(),
         ..CargoOptions::default()
     };
+    context::build_all(&cargo, workers, profile, &Reporter::silent())
+}
+
+/// Renderings that carry the bundle's content hash: the worker (and the workers it binds)
+/// are built first.
+fn bundled_text(worker: &Worker, args: &ConfigArgs) -> Result<String, Failure> {
+    let mut workers = vec![worker.clone()];
+    if args.format == ConfigFormat::Capnp {
+        workers.extend(context::bound_workers(worker, args.worker.env.as_deref())?);
+    }
     let refs: Vec<&Worker> = workers.iter().collect();
-    let built = context::build_all(&cargo, &refs, profile, &Reporter::silent())?;
+    let built = build(&refs, args)?;
     if args.format == ConfigFormat::UploadJson {
         let rendered = upload::render(
             worker,
@@ -170,6 +182,7 @@ fn bundled_text(worker: &Worker, args: &ConfigArgs) -> Result<String, Failure> {
         secrets: capnp::Secrets::FromEnvironment,
         allow_private_network: false,
         config_dir,
+        local: Default::default(),
         extra_services: Vec::new(),
     };
     capnp::render(&units, &options).map_err(|e| {

@@ -118,6 +118,7 @@ pub fn standalone_options(
         secrets: capnp::Secrets::FromEnvironment,
         allow_private_network: true,
         config_dir: Some(config_dir.to_path_buf()),
+        local: Default::default(),
         extra_services,
     }
 }

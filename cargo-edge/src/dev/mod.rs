@@ -12,6 +12,7 @@
 //!   anonymous in-memory file, so it never touches the disk;
 //! - [`consumer`] and [`scheduler`] deliver queue batches and cron events through the dispatcher.
 
+pub mod analytics;
 pub mod capnp;
 #[cfg(unix)]
 pub mod config_fd;
@@ -19,9 +20,11 @@ pub mod consumer;
 pub mod cron;
 pub mod d1;
 pub mod dispatch;
+pub mod email;
 pub mod error;
 pub mod http;
 pub mod kv;
+pub mod local;
 pub mod migrations;
 pub mod proxy;
 pub mod queues;

@@ -257,6 +257,8 @@ async fn serve(State(state): State<Arc<AppState>>, request: Request) -> Response
         "r2" => super::r2::handle(&worker.stores, &resource, &call),
         "d1" => super::d1::handle(&worker.stores, &resource, &call),
         "queue" => super::queues::handle(&worker.queues, &resource, &call),
+        "analytics" => super::analytics::handle(&worker.stores, &resource, &call),
+        "email" => super::email::handle(worker.stores.root(), &resource, &call),
         other => http::with_reason(
             StatusCode::BAD_REQUEST,
             &format!("Unknown binding kind `{other}`"),

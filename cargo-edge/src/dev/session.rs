@@ -109,6 +109,7 @@ impl Session {
             secrets: Secrets::FromEnvironment,
             allow_private_network: true,
             config_dir: None,
+            local: super::local::values(&self.workers)?,
             extra_services: vec![super::capnp::dispatcher_service(
                 "edge-dispatcher",
                 &server.token,

@@ -15,6 +15,9 @@ pub fn check(item: &Item, shape: &Shape, loc: &Loc, out: &mut Vec<Problem>) {
         Shape::Str => expect(item.as_str().is_some(), "a string", item, loc, out),
         Shape::Bool => expect(item.as_bool().is_some(), "a boolean", item, loc, out),
         Shape::Int { min, max } => check_int(item, *min, *max, loc, out),
+        Shape::OneOf(allowed) => check_one_of(item, allowed, loc, out),
+        Shape::Number { min, max } => check_number(item, *min, *max, loc, out),
+        Shape::Word(words) => check_word(item, words, loc, out),
         Shape::Date => {
             let date = matches!(item.as_value(), Some(Value::Datetime(_)));
             expect(
@@ -114,6 +117,61 @@ fn check_int(item: &Item, min: i64, max: i64, loc: &Loc, out: &mut Vec<Problem>)
             )
             .label(format!("must be between {min} and {max}"))
             .help(format!("Cloudflare accepts {min} to {max} here")),
+        );
+    }
+}
+
+fn check_one_of(item: &Item, allowed: &[i64], loc: &Loc, out: &mut Vec<Problem>) {
+    let Some(n) = item.as_integer() else {
+        return wrong_type("an integer", item, loc, out);
+    };
+    if !allowed.contains(&n) {
+        let list: Vec<String> = allowed.iter().map(i64::to_string).collect();
+        out.push(
+            Problem::error(
+                "out_of_range",
+                loc,
+                format!("`{}` is {n}, not one of {}", loc.key, list.join(", ")),
+            )
+            .label(format!("must be one of {}", list.join(", ")))
+            .help(format!("Cloudflare accepts only {} here", list.join(" or "))),
+        );
+    }
+}
+
+fn check_number(item: &Item, min: f64, max: f64, loc: &Loc, out: &mut Vec<Problem>) {
+    let n = match item.as_value() {
+        Some(Value::Float(f)) => *f.value(),
+        Some(Value::Integer(i)) => *i.value() as f64,
+        _ => return wrong_type("a number", item, loc, out),
+    };
+    if !(min..=max).contains(&n) {
+        out.push(
+            Problem::error(
+                "out_of_range",
+                loc,
+                format!("`{}` is {n}, outside the allowed range {min}..={max}", loc.key),
+            )
+            .label(format!("must be between {min} and {max}"))
+            .help(format!("Cloudflare accepts {min} to {max} here")),
+        );
+    }
+}
+
+fn check_word(item: &Item, words: &[&str], loc: &Loc, out: &mut Vec<Problem>) {
+    let Some(word) = item.as_str() else {
+        return wrong_type("a string", item, loc, out);
+    };
+    if !words.contains(&word) {
+        let quoted: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
+        out.push(
+            Problem::error(
+                "unknown_value",
+                loc,
+                format!("`{}` is \"{word}\", not one of {}", loc.key, quoted.join(", ")),
+            )
+            .label("unknown value")
+            .help(format!("write {}", quoted.join(" or "))),
         );
     }
 }

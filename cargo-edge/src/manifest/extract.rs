@@ -5,6 +5,7 @@ use toml_edit::{Item, TableLike};
 
 use super::read::{elements, to_json, At};
 use super::source::{Loc, Spanned};
+use crate::{kinds, settings};
 use super::written::{
     Bindings, BuildW, ConsumerW, DurableObjectW, EdgeTable, KvW, MigrationW, ProducerW, RenamedW,
     RouteW, ServiceW, D1W, R2W,
@@ -43,8 +44,30 @@ pub fn edge_table(table: &dyn TableLike, loc: &Loc) -> EdgeTable {
         build: at
             .table("build")
             .map_or_else(BuildW::default, |(t, l)| build(At::new(t, &l))),
+        kinds: kinds::KINDS
+            .iter()
+            .map(|kind| (kind.table, bindings(&at, kind.table, as_json)))
+            .filter(|(_, bindings)| !bindings.is_empty())
+            .collect(),
+        unsafe_bindings: at.table("unsafe").and_then(|(t, l)| {
+            list(&At::new(t, &l), "bindings", |item, _| Some(to_json(item)))
+        }),
+        keep_bindings: at.strings("keep_bindings"),
+        settings: settings::NAMES
+            .iter()
+            .filter_map(|name| {
+                let (item, loc) = at.item(name)?;
+                Some((*name, Spanned::new(to_json(item), loc)))
+            })
+            .collect(),
         env: bindings(&at, "env", edge_table),
     }
+}
+
+/// A binding table as JSON (a kind's fields are checked against its keys already).
+fn as_json(table: &dyn TableLike, _: &Loc) -> serde_json::Value {
+    let entries = table.iter().map(|(k, item)| (k.to_string(), to_json(item)));
+    serde_json::Value::Object(entries.collect())
 }
 
 /// Each entry of the table `name` read with `read`, keyed by name, located at its key.

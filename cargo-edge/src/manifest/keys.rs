@@ -2,6 +2,8 @@
 //! unknown keys and the published JSON schema are all derived from these lists, so they cannot
 //! drift apart.
 
+use crate::{kinds, settings};
+
 /// The shape of a value in the metadata table.
 #[derive(Debug)]
 pub enum Shape {
@@ -12,6 +14,15 @@ pub enum Shape {
         min: i64,
         max: i64,
     },
+    /// An integer, one of these.
+    OneOf(&'static [i64]),
+    /// A number (integer or float) within `min..=max`.
+    Number {
+        min: f64,
+        max: f64,
+    },
+    /// A string, one of these.
+    Word(&'static [&'static str]),
     /// A `YYYY-MM-DD` date, as a string or a bare TOML date.
     Date,
     /// Any TOML value (a `vars` entry).
@@ -37,7 +48,7 @@ pub struct Key {
     pub doc: &'static str,
 }
 
-const fn key(name: &'static str, shape: Shape, doc: &'static str) -> Key {
+pub const fn key(name: &'static str, shape: Shape, doc: &'static str) -> Key {
     Key {
         name,
         shape,
@@ -46,7 +57,7 @@ const fn key(name: &'static str, shape: Shape, doc: &'static str) -> Key {
     }
 }
 
-const fn required(name: &'static str, shape: Shape, doc: &'static str) -> Key {
+pub const fn required(name: &'static str, shape: Shape, doc: &'static str) -> Key {
     Key {
         name,
         shape,
@@ -236,6 +247,12 @@ const BUILD: &[Key] = &[
     ),
 ];
 
+const UNSAFE: &[Key] = &[key(
+    "bindings",
+    Shape::List(&Shape::Any),
+    "Raw binding objects (`{ name, type, … }` in the upload API's shape), uploaded as they are.",
+)];
+
 const fn bindings(value: &'static Shape) -> Shape {
     Shape::Map {
         what: "binding",
@@ -266,6 +283,21 @@ macro_rules! worker_keys {
             key("durable_objects", bindings(&Shape::Table(DURABLE_OBJECT)), "Durable Object namespace bindings."),
             key("migrations", Shape::List(&Shape::Table(MIGRATION)), "Durable Object migrations, in order."),
             key("build", Shape::Table(BUILD), "Build options."),
+            key("hyperdrive", bindings(&Shape::Table(kinds::HYPERDRIVE)), "Hyperdrive bindings: a PostgreSQL database through Cloudflare's pooler."),
+            key("ai", bindings(&Shape::Table(&[])), "The Workers AI binding (`AI = {}`); it runs only on Cloudflare."),
+            key("analytics_engine", bindings(&Shape::Table(kinds::ANALYTICS_ENGINE)), "Analytics Engine dataset bindings."),
+            key("rate_limits", bindings(&Shape::Table(kinds::RATE_LIMIT)), "Rate limiting bindings."),
+            key("secrets_store", bindings(&Shape::Table(kinds::SECRETS_STORE)), "Secrets Store secret bindings."),
+            key("send_email", bindings(&Shape::Table(kinds::SEND_EMAIL)), "Email sending bindings."),
+            key("version_metadata", bindings(&Shape::Table(&[])), "The version metadata binding (`VERSION = {}`): the running version's id, tag and timestamp."),
+            key("dispatch_namespaces", bindings(&Shape::Table(kinds::DISPATCH_NAMESPACE)), "Dispatch namespace bindings (Workers for Platforms)."),
+            key("unsafe", Shape::Table(UNSAFE), "Escape hatch: bindings cargo-edge does not model, passed through as written."),
+            key("keep_bindings", STR_LIST, "Binding types managed elsewhere (the dashboard, say) that a deploy keeps instead of removing, e.g. `[\"plain_text\"]`."),
+            key("observability", Shape::Table(settings::OBSERVABILITY), "Workers observability: logs, traces, sampling."),
+            key("placement", Shape::Table(settings::PLACEMENT), "Where the worker runs: `{ mode = \"smart\" }`."),
+            key("limits", Shape::Table(settings::LIMITS), "Per-invocation limits: `cpu_ms`, `subrequests`."),
+            key("logpush", Shape::Bool, "Send the worker's trace events to Logpush."),
+            key("tail_consumers", Shape::List(&Shape::Table(settings::TAIL_CONSUMER)), "Workers that receive this worker's events (`{ service = \"…\" }`)."),
             $($extra),*
         ]
     };

@@ -16,6 +16,7 @@ pub mod document;
 pub mod error;
 pub mod extract;
 pub mod keys;
+pub mod kinds;
 pub mod load;
 pub mod migrations;
 pub mod overlay;

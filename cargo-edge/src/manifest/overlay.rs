@@ -30,6 +30,10 @@ pub fn overlay(base: &EdgeTable, top: &EdgeTable) -> EdgeTable {
         durable_objects: merge(&base.durable_objects, &top.durable_objects),
         migrations: pick(&top.migrations, &base.migrations),
         build: build(&base.build, &top.build),
+        kinds: kinds(&base.kinds, &top.kinds),
+        unsafe_bindings: pick(&top.unsafe_bindings, &base.unsafe_bindings),
+        keep_bindings: pick(&top.keep_bindings, &base.keep_bindings),
+        settings: merge_keys(&base.settings, &top.settings),
         env: BTreeMap::new(),
     }
 }
@@ -41,6 +45,29 @@ fn pick<T: Clone>(top: &Option<T>, base: &Option<T>) -> Option<T> {
 fn merge<T: Clone>(base: &BTreeMap<String, T>, top: &BTreeMap<String, T>) -> BTreeMap<String, T> {
     let mut merged = base.clone();
     merged.extend(top.iter().map(|(k, v)| (k.clone(), v.clone())));
+    merged
+}
+
+/// Each kind's bindings merge by binding name, as the other binding tables do.
+fn kinds<T: Clone>(
+    base: &BTreeMap<&'static str, BTreeMap<String, T>>,
+    top: &BTreeMap<&'static str, BTreeMap<String, T>>,
+) -> BTreeMap<&'static str, BTreeMap<String, T>> {
+    let mut merged = base.clone();
+    for (kind, bindings) in top {
+        let base = base.get(kind).cloned().unwrap_or_default();
+        merged.insert(kind, merge(&base, bindings));
+    }
+    merged
+}
+
+/// A setting the environment sets replaces the inherited one whole.
+fn merge_keys<T: Clone>(
+    base: &BTreeMap<&'static str, T>,
+    top: &BTreeMap<&'static str, T>,
+) -> BTreeMap<&'static str, T> {
+    let mut merged = base.clone();
+    merged.extend(top.iter().map(|(k, v)| (*k, v.clone())));
     merged
 }
 

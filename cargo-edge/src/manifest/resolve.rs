@@ -77,6 +77,17 @@ pub fn resolve(table: &EdgeTable, cx: &Context, out: &mut Vec<Problem>) -> Optio
         build: build(table),
         content_hash_binding: text(&table.content_hash_binding)
             .unwrap_or_else(|| model::CONTENT_HASH_BINDING.to_string()),
+        kind_bindings: super::kinds::resolve(table, &name, |w, b| {
+            given_or_default(w, b, &None)
+        }),
+        unsafe_bindings: table
+            .unsafe_bindings
+            .iter()
+            .flat_map(|l| &l.value)
+            .map(|b| b.value.clone())
+            .collect(),
+        keep_bindings: list(&table.keep_bindings),
+        settings: super::kinds::settings(table),
         name,
     };
     Some(worker)

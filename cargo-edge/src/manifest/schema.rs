@@ -63,6 +63,9 @@ fn shape(shape: &Shape) -> Value {
         Shape::Str => json!({ "type": "string" }),
         Shape::Bool => json!({ "type": "boolean" }),
         Shape::Int { min, max } => json!({ "type": "integer", "minimum": min, "maximum": max }),
+        Shape::OneOf(allowed) => json!({ "type": "integer", "enum": allowed }),
+        Shape::Number { min, max } => json!({ "type": "number", "minimum": min, "maximum": max }),
+        Shape::Word(words) => json!({ "type": "string", "enum": words }),
         Shape::Date => {
             json!({ "type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$" })
         }

@@ -43,6 +43,7 @@ pub fn check_table(table: &EdgeTable, today: Date, out: &mut Vec<Problem>) {
     }
     check_services(table, out);
     check_queue_names(table, out);
+    super::kinds::check(table, out);
 }
 
 fn check_date(date: &Text, today: Date, out: &mut Vec<Problem>) {
@@ -92,6 +93,9 @@ pub fn binding_names(table: &EdgeTable) -> Vec<(&str, &'static str, &Loc)> {
     names.extend(keyed(&table.producers, "queues.producers"));
     names.extend(keyed(&table.services, "services"));
     names.extend(keyed(&table.durable_objects, "durable_objects"));
+    for (kind, bindings) in &table.kinds {
+        names.extend(keyed(bindings, *kind));
+    }
     if let Some(hash) = &table.content_hash_binding {
         names.push((hash.value.as_str(), "content_hash_binding", &hash.loc));
     }

@@ -36,6 +36,14 @@ pub struct EdgeTable {
     pub durable_objects: Bindings<DurableObjectW>,
     pub migrations: Option<Spanned<Vec<Spanned<MigrationW>>>>,
     pub build: BuildW,
+    /// Bindings of the kinds in [`crate::kinds`]: by kind (its table key), then binding name,
+    /// each table as written (JSON).
+    pub kinds: BTreeMap<&'static str, Bindings<serde_json::Value>>,
+    /// `unsafe.bindings`: raw upload binding objects.
+    pub unsafe_bindings: Option<Spanned<Vec<Spanned<serde_json::Value>>>>,
+    pub keep_bindings: Option<TextList>,
+    /// The settings in [`crate::settings`], by key, as written (JSON).
+    pub settings: BTreeMap<&'static str, Spanned<serde_json::Value>>,
     /// Environments, keyed by name (only in a package table).
     pub env: Bindings<EdgeTable>,
 }

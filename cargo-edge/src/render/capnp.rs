@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
+pub use super::capnp_kinds::LocalValues;
 use crate::bundle::{Bundle, ModuleType};
 use crate::model::{Service, Var, Worker};
 
@@ -55,6 +56,8 @@ pub struct CapnpOptions {
     pub config_dir: Option<PathBuf>,
     /// Extra services, as capnp struct literals (the dev dispatcher worker, say).
     pub extra_services: Vec<String>,
+    /// Local values of Cloudflare-side bindings (dev only; such a config stays in memory).
+    pub local: LocalValues,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -71,6 +74,12 @@ pub enum RenderError {
         binding: String,
         url: String,
     },
+    #[error("`{worker}`'s Hyperdrive binding `{binding}` has no local database: set `local_connection_string = \"postgres://user:password@127.0.0.1:5432/database\"` in `hyperdrive.{binding}`, or CARGO_EDGE_HYPERDRIVE_LOCAL_CONNECTION_STRING_{binding}")]
+    NoLocalConnection { worker: String, binding: String },
+    #[error("Hyperdrive binding `{binding}`: the local connection string is not `postgres://user[:password]@host[:port]/database`")]
+    BadConnectionString { binding: String },
+    #[error("{path}: {message}; it holds local Secrets Store values as `secret_name = \"value\"` lines")]
+    SecretsStoreFile { path: String, message: String },
 }
 
 /// Quote a string as a capnp text literal.
@@ -94,16 +103,16 @@ pub fn quote(text: &str) -> String {
 
 /// The services the workers' bindings need, keyed by service name so shared ones appear once.
 #[derive(Default)]
-struct Services(BTreeMap<String, String>);
+pub(super) struct Services(BTreeMap<String, String>);
 
 impl Services {
-    fn add(&mut self, name: String, body: String) -> String {
+    pub(super) fn add(&mut self, name: String, body: String) -> String {
         self.0.entry(name.clone()).or_insert(body);
         name
     }
 
     /// An `external` service for a Cloudflare-only resource of `kind`.
-    fn resource(&mut self, kind: &str, resource: &str, server: &BindingServer) -> String {
+    pub(super) fn resource(&mut self, kind: &str, resource: &str, server: &BindingServer) -> String {
         self.resource_with(kind, resource, server, None)
     }
 
@@ -148,7 +157,7 @@ pub fn render(units: &[Unit], options: &CapnpOptions) -> Result<String, RenderEr
     for (index, unit) in units.iter().enumerate() {
         workers.push_str(&render_worker(index, unit, units, options, &mut services)?);
     }
-    if options.allow_private_network {
+    if units.iter().any(|u| private_network(u.worker, options)) {
         services.add(
             "edge-internet".into(),
             "network = (allow = [\"public\", \"private\", \"local\"], tlsOptions = (trustBrowserCas = true))".into(),
@@ -171,6 +180,14 @@ pub fn render(units: &[Unit], options: &CapnpOptions) -> Result<String, RenderEr
         let _ = writeln!(out, "    {extra},");
     }
     out.push_str("  ],\n");
+    let workers: Vec<&Worker> = units.iter().map(|u| u.worker).collect();
+    if super::capnp_kinds::needs_module(&workers) {
+        let _ = writeln!(
+            out,
+            "  extensions = [{}],",
+            super::capnp_kinds::extension()
+        );
+    }
     if let Some(main) = units.first() {
         let _ = writeln!(
             out,
@@ -227,7 +244,7 @@ fn render_worker(
     }
     out.push_str("  ],\n");
     out.push_str(&durable_object_storage(worker, options, services));
-    if options.allow_private_network {
+    if private_network(worker, options) {
         out.push_str("  globalOutbound = \"edge-internet\",\n");
     }
     out.push_str(");\n");
@@ -308,8 +325,27 @@ fn bindings(
     for (name, service) in &worker.services {
         out.push(named(
             name,
-            service_binding(worker, name, service, units, services)?,
+            service_binding(worker, name, service, units)?,
         ));
+    }
+    for (name, binding) in &worker.kind_bindings {
+        let others = units
+            .iter()
+            .map(|u| u.worker.name.clone())
+            .filter(|n| n != &worker.name)
+            .collect();
+        let body = {
+            let mut cx = super::capnp_kinds::Cx {
+                worker,
+                bundle,
+                server,
+                local: &options.local,
+                others,
+                services: &mut *services,
+            };
+            super::capnp_kinds::binding(name, binding, &mut cx)?
+        };
+        out.push(named(name, body));
     }
     for (name, object) in &worker.durable_objects {
         out.push(named(
@@ -332,7 +368,6 @@ fn service_binding(
     binding: &str,
     service: &Service,
     units: &[Unit],
-    services: &mut Services,
 ) -> Result<String, RenderError> {
     match service {
         Service::Worker {
@@ -356,37 +391,40 @@ fn service_binding(
             })
         }
         Service::External { url } => {
-            let bad = || RenderError::BadUrl {
-                worker: worker.name.clone(),
-                binding: binding.into(),
-                url: url.clone(),
-            };
-            let (scheme, rest) = url.split_once("://").ok_or_else(bad)?;
-            let host = rest
-                .split('/')
-                .next()
-                .filter(|h| !h.is_empty())
-                .ok_or_else(bad)?;
-            let (protocol, default_port) = match scheme {
-                "http" => ("http = ()", 80),
-                "https" => ("https = ()", 443),
-                _ => return Err(bad()),
-            };
-            let address = if host
-                .rsplit_once(':')
-                .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
-            {
-                host.to_string()
-            } else {
-                format!("{host}:{default_port}")
-            };
-            let name = services.add(
-                format!("edge-external:{}:{binding}", worker.name),
-                format!("external = (address = {}, {protocol})", quote(&address)),
-            );
-            Ok(format!("service = {}", quote(&name)))
+            // Cloudflare has no binding for an outside URL: the worker gets the URL as plain
+            // text (as deployed) and fetches it; the network service below lets it reach
+            // private and loopback addresses.
+            check_url(worker, binding, url)?;
+            Ok(format!("text = {}", quote(url)))
         }
     }
+}
+
+/// An external backend's URL must be `http://` or `https://` with a host.
+fn check_url(worker: &Worker, binding: &str, url: &str) -> Result<(), RenderError> {
+    let host = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .and_then(|rest| rest.split('/').next())
+        .filter(|h| !h.is_empty());
+    match host {
+        Some(_) => Ok(()),
+        None => Err(RenderError::BadUrl {
+            worker: worker.name.clone(),
+            binding: binding.into(),
+            url: url.into(),
+        }),
+    }
+}
+
+/// Whether the worker's global fetch must reach private and loopback addresses: always in dev,
+/// and wherever the worker names an external backend (which is usually on a private network).
+fn private_network(worker: &Worker, options: &CapnpOptions) -> bool {
+    options.allow_private_network
+        || worker
+            .services
+            .values()
+            .any(|s| matches!(s, Service::External { .. }))
 }
 
 fn durable_object_storage(

@@ -15,6 +15,7 @@ fn options() -> CapnpOptions {
         secrets: Secrets::FromEnvironment,
         allow_private_network: true,
         config_dir: Some(PathBuf::from("/work/target/edge")),
+        local: Default::default(),
         extra_services: vec![],
     }
 }

@@ -142,7 +142,42 @@ pub fn worker() -> Worker {
             ..Default::default()
         },
         content_hash_binding: CONTENT_HASH_BINDING.into(),
+        kind_bindings: kind_bindings(),
+        unsafe_bindings: vec![serde_json::json!({"type": "mtls_certificate", "name": "CERT", "certificate_id": "c1"})],
+        keep_bindings: vec!["plain_text".into()],
+        settings: [
+            ("observability", serde_json::json!({"enabled": true, "logs": {"enabled": true}})),
+            ("placement", serde_json::json!({"mode": "smart"})),
+            ("limits", serde_json::json!({"cpu_ms": 50})),
+            ("logpush", serde_json::json!(true)),
+            ("tail_consumers", serde_json::json!([{"service": "logs"}])),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect(),
     }
+}
+
+/// One binding of every kind in `crate::kinds`.
+fn kind_bindings() -> BTreeMap<String, KindBinding> {
+    let binding = |kind: &'static str, fields: serde_json::Value| KindBinding {
+        kind,
+        fields: fields.as_object().cloned().unwrap_or_default(),
+    };
+    use serde_json::json;
+    [
+        ("AI", binding("ai", json!({}))),
+        ("CLICKS", binding("analytics_engine", json!({"dataset": "api-prod-clicks"}))),
+        ("DB_POOL", binding("hyperdrive", json!({"id": "hd1", "local_connection_string": "postgres://u:p@127.0.0.1:5432/app"}))),
+        ("LIMITER", binding("rate_limits", json!({"namespace_id": "1001", "limit": 10, "period": 60}))),
+        ("MAILER", binding("send_email", json!({"allowed_destination_addresses": ["ops@example.com"]}))),
+        ("STRIPE_KEY", binding("secrets_store", json!({"store_id": "s1", "secret_name": "stripe"}))),
+        ("TENANTS", binding("dispatch_namespaces", json!({"namespace": "customers", "outbound": "egress"}))),
+        ("VERSION", binding("version_metadata", json!({}))),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
 }
 
 /// A second worker the first binds by service.
@@ -175,6 +210,10 @@ pub fn auth_worker() -> Worker {
         routes: vec![],
         domains: vec![],
         crons: vec![],
+        kind_bindings: BTreeMap::new(),
+        unsafe_bindings: vec![],
+        keep_bindings: vec![],
+        settings: BTreeMap::new(),
         ..worker()
     }
 }

@@ -48,11 +48,15 @@ pub fn module(worker: &Worker) -> String {
         .keys()
         .for_each(|name| add(name, "queue producer", "worker::Queue", "queue"));
     for (name, service) in &worker.services {
-        let kind = match service {
-            Service::Worker { .. } => "service binding",
-            Service::External { .. } => "external backend (a service binding locally)",
-        };
-        add(name, kind, "worker::Fetcher", "service");
+        match service {
+            Service::Worker { .. } => add(name, "service binding", "worker::Fetcher", "service"),
+            Service::External { .. } => add(
+                name,
+                "external backend: its URL as plain text, in dev and deployed (fetch it with `Fetch::Url`)",
+                "worker::Var",
+                "var",
+            ),
+        }
     }
     worker.durable_objects.keys().for_each(|name| {
         add(
@@ -62,6 +66,11 @@ pub fn module(worker: &Worker) -> String {
             "durable_object",
         )
     });
+    for (name, binding) in &worker.kind_bindings {
+        let kind = binding.kind();
+        let (ty, call) = kind.accessor;
+        accessors.push((name.clone(), kind.what, ty.to_string(), call.to_string()));
+    }
     accessors.sort_by(|a, b| a.0.cmp(&b.0));
 
     let mut out = format!(

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use crate::bundle::Bundle;
+use crate::kinds;
 use crate::model::{Migration, Service, Var, Worker};
 
 /// Ids of resources the worker names but does not pin, found or created at deploy time.
@@ -55,14 +56,25 @@ pub fn render(
     ids: &ResourceIds,
     applied_tag: Option<&str>,
 ) -> Result<UploadMetadata, UploadError> {
-    let (bindings, warnings) = bindings(worker, bundle, ids);
+    let (mut bindings, warnings) = bindings(worker, bundle, ids);
+    bindings.extend(kind_bindings(worker));
+    bindings.extend(worker.unsafe_bindings.iter().cloned());
+    let mut keep = vec!["secret_text".to_string(), "secret_key".to_string()];
+    for kept in &worker.keep_bindings {
+        if !keep.contains(kept) {
+            keep.push(kept.clone());
+        }
+    }
     let mut metadata = json!({
         "main_module": bundle.main_module,
         "compatibility_date": worker.compatibility_date,
         "compatibility_flags": worker.compatibility_flags,
         "bindings": bindings,
-        "keep_bindings": ["secret_text", "secret_key"],
+        "keep_bindings": keep,
     });
+    for (setting, value) in &worker.settings {
+        metadata[setting] = value.clone();
+    }
     if let Some(migrations) = migrations(&worker.migrations, applied_tag)? {
         metadata["migrations"] = migrations;
     }
@@ -85,7 +97,7 @@ fn bindings(worker: &Worker, bundle: &Bundle, ids: &ResourceIds) -> (Vec<Value>,
     }
     for (name, db) in &worker.d1 {
         let id = db.id.clone().unwrap_or_else(|| ids.d1(&db.name));
-        out.push(json!({"type": "d1", "name": name, "id": id}));
+        out.push(json!({"type": "d1", "name": name, "database_id": id}));
     }
     for (name, r2) in &worker.r2 {
         let mut binding = json!({"type": "r2_bucket", "name": name, "bucket_name": r2.bucket});
@@ -113,10 +125,8 @@ fn bindings(worker: &Worker, bundle: &Bundle, ids: &ResourceIds) -> (Vec<Value>,
                 }
                 out.push(binding);
             }
+            // An external backend is its URL as plain text, in dev too.
             Service::External { url } => {
-                warnings.push(format!(
-                    "`{name}` is an external backend ({url}): Cloudflare has no binding for that, so it is uploaded as the plain-text URL; fetch it with `Fetch::Url`"
-                ));
                 out.push(json!({"type": "plain_text", "name": name, "text": url}));
             }
         }
@@ -130,6 +140,21 @@ fn bindings(worker: &Worker, bundle: &Bundle, ids: &ResourceIds) -> (Vec<Value>,
         out.push(binding);
     }
     (out, warnings)
+}
+
+/// The bindings of the kinds in `crate::kinds`: each in its kind's upload shape.
+fn kind_bindings(worker: &Worker) -> Vec<Value> {
+    worker
+        .kind_bindings
+        .iter()
+        .map(|(name, binding)| {
+            let kind = binding.kind();
+            let mut object = kinds::place(&binding.fields, kind.upload);
+            object.insert("type".into(), json!(kind.upload_type));
+            object.insert("name".into(), json!(name));
+            Value::Object(object)
+        })
+        .collect()
 }
 
 /// The migration steps after `applied_tag`, or `None` when there are none to send.
@@ -201,11 +226,7 @@ mod tests {
         };
         let upload = render(&worker, &sample::bundle("api-prod"), &ids, None).unwrap();
         insta::assert_json_snapshot!(upload.metadata);
-        assert_eq!(
-            upload.warnings.len(),
-            1,
-            "the external backend is explained"
-        );
+        assert!(upload.warnings.is_empty(), "{:?}", upload.warnings);
         assert!(
             !upload.metadata.to_string().contains("API_KEY"),
             "secrets are never in the metadata"

@@ -120,6 +120,7 @@ fn render(addr: SocketAddr, token: &str, port: u16, dispatch_port: u16) -> Strin
         secrets: capnp::Secrets::FromEnvironment,
         allow_private_network: true,
         config_dir: None,
+        local: Default::default(),
         extra_services: vec![dispatcher::dispatcher_service(
             "edge-dispatcher",
             token,

@@ -2,9 +2,9 @@
 //! method, query, headers and body, plus `X-Forwarded-*`; the answer comes back with the
 //! backend's internal headers stripped. Anything else is a 404 from the proxy itself.
 //!
-//! `BACKEND` is an external URL in Cargo.toml. `cargo edge dev` binds it as a service (a
-//! `Fetcher`); on Cloudflare, which has no such binding, it arrives as a plain-text var holding
-//! the URL. [`Backend`] hides the difference.
+//! `BACKEND` is an external URL in Cargo.toml: Cloudflare has no binding for that, so the worker
+//! gets the URL as a plain-text var, under `cargo edge dev` as on Cloudflare. [`Backend`] also
+//! takes a service binding, should you point `BACKEND` at another worker instead.
 
 use worker::*;
 
@@ -110,9 +110,9 @@ fn public_response(upstream: Response) -> Result<Response> {
 
 /// Where `BACKEND` points, in either of its two forms.
 enum Backend {
-    /// Under `cargo edge dev`: a service binding, which decides the address itself.
+    /// `services.BACKEND = { worker = … }`: a service binding, which decides the address itself.
     Service(Fetcher),
-    /// On Cloudflare: the URL, as a var.
+    /// `services.BACKEND = { url = … }`: the URL, as a var.
     Url(Url),
 }
 

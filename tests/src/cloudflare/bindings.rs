@@ -18,7 +18,7 @@ fn shape(kind: &str) -> Option<(&'static [&'static str], &'static [&'static str]
         "plain_text" | "secret_text" => (&["text"], &[]),
         "json" => (&["json"], &[]),
         "kv_namespace" => (&["namespace_id"], &[]),
-        "d1" => (&["id"], &[]),
+        "d1" => (&["database_id"], &[]),
         "r2_bucket" => (&["bucket_name"], &["jurisdiction"]),
         "queue" => (&["queue_name"], &["delivery_delay"]),
         "service" => (&["service"], &["environment", "entrypoint"]),
@@ -171,9 +171,9 @@ fn check_target(
                 format!("KV namespace '{}' is not valid.", field("namespace_id")),
             ))
         }
-        "d1" if !account.d1.iter().any(|d| d.uuid == field("id")) => Err(ApiError::bad(
+        "d1" if !account.d1.iter().any(|d| d.uuid == field("database_id")) => Err(ApiError::bad(
             VALIDATION,
-            format!("D1 database '{}' does not exist.", field("id")),
+            format!("D1 database '{}' does not exist.", field("database_id")),
         )),
         "r2_bucket" if !account.r2.iter().any(|b| b.name == field("bucket_name")) => {
             Err(ApiError::bad(

@@ -1,0 +1,174 @@
+// Local stand-ins for Cloudflare-only bindings, used by `cargo edge dev` (an internal module of a
+// workerd extension). Each export is a wrapped-binding entrypoint: workerd calls it once with
+// the binding's inner bindings and binds what it returns. Class names are the ones Cloudflare's
+// runtime uses: the `worker` crate checks them.
+import { waitUntil } from "cloudflare:workers";
+
+class Ai {
+  #binding;
+  constructor(binding) {
+    this.#binding = binding;
+  }
+  async run(model) {
+    throw new Error(
+      `AI binding \`${this.#binding}\`: Workers AI runs only on Cloudflare; cargo edge dev has no local model for \`${model}\`. Deploy the worker (or a preview) to call it.`,
+    );
+  }
+}
+
+export function ai(env) {
+  return new Ai(env.binding);
+}
+
+// Fixed windows per key, as Cloudflare counts them (per location: here, the one process).
+class Ratelimit {
+  #limit;
+  #period;
+  #windows = new Map();
+  constructor(limit, period) {
+    this.#limit = limit;
+    this.#period = period;
+  }
+  async limit(options) {
+    const key = String(options?.key ?? "");
+    const window = Math.floor(Date.now() / (this.#period * 1000));
+    const seen = this.#windows.get(key);
+    const count = seen && seen.window === window ? seen.count + 1 : 1;
+    this.#windows.set(key, { window, count });
+    return { success: count <= this.#limit };
+  }
+}
+
+export function ratelimit(env) {
+  return new Ratelimit(Number(env.limit), Number(env.period));
+}
+
+// A Secrets Store secret: `get()` resolves to the local value, or fails naming where to put it.
+class Fetcher {
+  #value;
+  #binding;
+  #secret;
+  constructor(binding, secret, value) {
+    this.#binding = binding;
+    this.#secret = secret;
+    this.#value = value;
+  }
+  async get() {
+    if (this.#value === undefined) {
+      throw new Error(
+        `Secrets Store binding \`${this.#binding}\`: secret \`${this.#secret}\` has no local value; add \`${this.#secret} = "..."\` to .secrets-store.toml next to Cargo.toml`,
+      );
+    }
+    return this.#value;
+  }
+}
+
+export function secret(env) {
+  return new Fetcher(env.binding, env.secret, env.value);
+}
+
+// Analytics Engine: each data point is recorded by the binding server (SQLite under the state
+// folder); the write is not awaited by the caller, so it is kept alive with waitUntil.
+class AnalyticsEngineDataset {
+  #fetcher;
+  constructor(fetcher) {
+    this.#fetcher = fetcher;
+  }
+  writeDataPoint(point) {
+    const body = JSON.stringify({
+      indexes: point?.indexes ?? [],
+      blobs: (point?.blobs ?? []).map((b) => (b === null ? null : String(b))),
+      doubles: point?.doubles ?? [],
+    });
+    waitUntil(this.#fetcher.fetch("http://analytics/write", { method: "POST", body }));
+  }
+}
+
+export function analytics(env) {
+  return new AnalyticsEngineDataset(env.fetcher);
+}
+
+// send_email: the message is checked against the allow-lists (as Cloudflare does) and handed
+// to the binding server, which writes it as an .eml file and prints one line.
+class SendEmail {
+  #fetcher;
+  #rules;
+  constructor(fetcher, rules) {
+    this.#fetcher = fetcher;
+    this.#rules = rules;
+  }
+  async send(message) {
+    const { from, to, raw } = await envelope(message);
+    for (const recipient of to) {
+      check(this.#rules, "destination", recipient);
+    }
+    check(this.#rules, "sender", from);
+    const response = await this.#fetcher.fetch("http://email/send", {
+      method: "POST",
+      headers: { "X-Edge-From": from, "X-Edge-To": to.join(",") },
+      body: raw,
+    });
+    if (!response.ok) {
+      throw new Error(`send_email: ${await response.text()}`);
+    }
+    return { messageId: await response.text() };
+  }
+}
+
+function check(rules, which, address) {
+  const bare = address.replace(/^.*<([^>]*)>.*$/, "$1").trim().toLowerCase();
+  const allowed =
+    which === "destination"
+      ? rules.destination_address
+        ? [rules.destination_address]
+        : rules.allowed_destination_addresses
+      : rules.allowed_sender_addresses;
+  if (allowed && !allowed.some((a) => a.toLowerCase() === bare)) {
+    const direction = which === "sender" ? "from" : "to";
+    throw new Error(`email ${direction} ${bare} not allowed`);
+  }
+}
+
+// An EmailMessage (cloudflare:email) carries raw MIME; a message built with the `worker` crate's
+// builder is composed here.
+async function envelope(message) {
+  if (message && message.raw !== undefined && typeof message.subject !== "string") {
+    const raw = await new Response(message.raw).text();
+    return { from: message.from, to: [message.to], raw };
+  }
+  const address = (a) => (typeof a === "string" ? a : a.name ? `${a.name} <${a.email}>` : a.email);
+  const list = (v) => (v === undefined ? [] : Array.isArray(v) ? v.map(address) : [address(v)]);
+  const from = address(message.from);
+  const to = list(message.to);
+  const lines = [`From: ${from}`, `To: ${to.join(", ")}`, `Subject: ${message.subject}`];
+  if (message.cc) lines.push(`Cc: ${list(message.cc).join(", ")}`);
+  if (message.replyTo) lines.push(`Reply-To: ${address(message.replyTo)}`);
+  for (const [name, value] of Object.entries(message.headers ?? {})) lines.push(`${name}: ${value}`);
+  lines.push("MIME-Version: 1.0");
+  const body = message.html ?? message.text ?? "";
+  lines.push(`Content-Type: text/${message.html ? "html" : "plain"}; charset=utf-8`, "", body);
+  return { from, to: to.concat(list(message.cc), list(message.bcc)), raw: lines.join("\r\n") };
+}
+
+export function sendEmail(env) {
+  return new SendEmail(env.fetcher, JSON.parse(env.rules));
+}
+
+// A dispatch namespace: `get(name)` is the workspace's worker of that name.
+class DynamicDispatcher {
+  #workers;
+  constructor(workers) {
+    this.#workers = workers;
+  }
+  get(name) {
+    const worker = this.#workers[name];
+    if (worker === undefined) {
+      throw new Error("Worker not found.");
+    }
+    return worker;
+  }
+}
+
+export function dispatcher(env) {
+  return new DynamicDispatcher(env);
+}
