@@ -203,7 +203,7 @@ fn section(config: &Value, prefix: &str, skipped: &mut Vec<String>) -> Map<Strin
             "durable_objects" => {
                 let bindings = value.get("bindings").cloned().unwrap_or(Value::Null);
                 let at = format!("{prefix}durable_objects.bindings");
-                let by_binding = |list: &Value, name_key: &str, fields: &[(&str, &str)]| {
+                let mut by_binding = |list: &Value, name_key: &str, fields: &[(&str, &str)]| {
                     self::by_binding(list, name_key, fields, &at, skipped)
                 };
                 out.insert(

@@ -71,7 +71,8 @@ fn every_binding_kind_and_environment_is_carried_over() {
         table["env"]["prod"].get("name").is_none(),
         "the default env name is implied"
     );
-    assert_eq!(imported.skipped, ["tail_consumers"]);
+    assert_eq!(table["tail_consumers"], json!([{"service": "logs"}]));
+    assert!(imported.skipped.is_empty(), "{:?}", imported.skipped);
 }
 
 #[test]

@@ -65,6 +65,8 @@ pub enum Command {
     R2(R2Args),
     /// Fire a trigger of a running `cargo edge dev`
     Trigger(TriggerArgs),
+    /// Read the Analytics Engine data points `cargo edge dev` recorded (--local)
+    Analytics(super::analytics_cmd::AnalyticsArgs),
     /// `workerd compile` the worker into one self-contained executable
     Compile(CompileArgs),
     /// Write a Dockerfile or a systemd socket + service unit pair around the compiled worker

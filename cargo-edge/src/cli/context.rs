@@ -189,6 +189,19 @@ fn referenced(worker: &Worker, project: &[Worker]) -> Vec<String> {
             .values()
             .filter_map(|d| d.worker.clone()),
     );
+    // A dispatch namespace resolves to the workspace's workers in dev: they all run beside it.
+    if worker
+        .kind_bindings
+        .values()
+        .any(|b| b.kind == "dispatch_namespaces")
+    {
+        names.extend(
+            project
+                .iter()
+                .filter(|other| other.name != worker.name)
+                .map(|other| other.name.clone()),
+        );
+    }
     names.extend(consumers);
     names
 }

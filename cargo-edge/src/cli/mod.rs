@@ -1,6 +1,7 @@
 //! The command line: argument definitions, and one small file per command that turns
 //! arguments into a call to a library module and its result into output and an exit code.
 
+mod analytics_cmd;
 mod args;
 mod build_cmd;
 mod config_cmd;
@@ -13,5 +14,6 @@ mod package_cmd;
 mod selfhost_cmd;
 mod test_cmd;
 
+pub use analytics_cmd::AnalyticsArgs;
 pub use args::*;
 pub use outcome::{main, run};

@@ -136,6 +136,7 @@ pub fn run(cli: EdgeCli) -> ExitCode {
         Command::Kv(args) => super::local_cmd::kv(args),
         Command::R2(args) => super::local_cmd::r2(args),
         Command::Trigger(args) => super::dev_cmd::trigger(args),
+        Command::Analytics(args) => super::analytics_cmd::analytics(args),
         Command::Package(args) => super::package_cmd::package(args),
         Command::Types(args) => super::package_cmd::types(args),
         Command::Import(args) => super::package_cmd::import(args),

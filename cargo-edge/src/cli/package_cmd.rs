@@ -21,7 +21,12 @@ pub fn package(args: PackageArgs) -> CommandResult {
     .map_err(|e| plain(e.to_string(), "check [[package.metadata.edge.migrations]]"))?
     .metadata;
     let main = built.bundle.dir.join(&built.bundle.main_module);
-    let config = wrangler::config(&worker, &[], &main, &built.bundle.dir);
+    let rendered_for = wrangler::Built {
+        main_module: &main,
+        content_hash: &built.bundle.content_hash,
+        profile: None,
+    };
+    let config = wrangler::config(&worker, &[], &rendered_for, &built.bundle.dir);
     let extras = vec![
         (
             "upload-metadata.json".to_string(),

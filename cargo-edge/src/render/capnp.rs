@@ -180,8 +180,8 @@ pub fn render(units: &[Unit], options: &CapnpOptions) -> Result<String, RenderEr
         let _ = writeln!(out, "    {extra},");
     }
     out.push_str("  ],\n");
-    let workers: Vec<&Worker> = units.iter().map(|u| u.worker).collect();
-    if super::capnp_kinds::needs_module(&workers) {
+    let all: Vec<&Worker> = units.iter().map(|u| u.worker).collect();
+    if super::capnp_kinds::needs_module(&all) {
         let _ = writeln!(
             out,
             "  extensions = [{}],",

@@ -46,7 +46,7 @@ pub(super) struct Cx<'a> {
 }
 
 /// The capnp binding body (after `name = …,`) for `name`.
-pub fn binding(name: &str, binding: &KindBinding, cx: &mut Cx) -> Result<String, RenderError> {
+pub(super) fn binding(name: &str, binding: &KindBinding, cx: &mut Cx) -> Result<String, RenderError> {
     let text = |key: &str, value: &str| format!("(name = {}, text = {})", quote(key), quote(value));
     let wrapped = |entrypoint: &str, inner: Vec<String>| {
         format!(
@@ -129,7 +129,7 @@ fn version_metadata(bundle: &Bundle) -> String {
         .first()
         .and_then(|m| std::fs::metadata(bundle.module_path(m)).ok())
         .and_then(|m| m.modified().ok())
-        .unwrap_or_else(std::time::SystemTime::now);
+        .unwrap_or(std::time::UNIX_EPOCH);
     serde_json::json!({"id": id, "tag": "", "timestamp": rfc3339(written)}).to_string()
 }
 

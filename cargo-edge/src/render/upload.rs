@@ -56,7 +56,18 @@ pub fn render(
     ids: &ResourceIds,
     applied_tag: Option<&str>,
 ) -> Result<UploadMetadata, UploadError> {
-    let (mut bindings, warnings) = bindings(worker, bundle, ids);
+    let mut bindings = bindings(worker, bundle, ids);
+    let warnings = worker
+        .unsafe_bindings
+        .iter()
+        .map(|b| {
+            format!(
+                "`{}` (type `{}`) comes from unsafe.bindings and is uploaded as written, unchecked",
+                b["name"].as_str().unwrap_or_default(),
+                b["type"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
     bindings.extend(kind_bindings(worker));
     bindings.extend(worker.unsafe_bindings.iter().cloned());
     let mut keep = vec!["secret_text".to_string(), "secret_key".to_string()];
@@ -81,9 +92,8 @@ pub fn render(
     Ok(UploadMetadata { metadata, warnings })
 }
 
-fn bindings(worker: &Worker, bundle: &Bundle, ids: &ResourceIds) -> (Vec<Value>, Vec<String>) {
+fn bindings(worker: &Worker, bundle: &Bundle, ids: &ResourceIds) -> Vec<Value> {
     let mut out = Vec::new();
-    let mut warnings = Vec::new();
     for (name, var) in &worker.vars {
         out.push(match var {
             Var::Text(text) => json!({"type": "plain_text", "name": name, "text": text}),
@@ -139,7 +149,7 @@ fn bindings(worker: &Worker, bundle: &Bundle, ids: &ResourceIds) -> (Vec<Value>,
         }
         out.push(binding);
     }
-    (out, warnings)
+    out
 }
 
 /// The bindings of the kinds in `crate::kinds`: each in its kind's upload shape.
@@ -226,7 +236,10 @@ mod tests {
         };
         let upload = render(&worker, &sample::bundle("api-prod"), &ids, None).unwrap();
         insta::assert_json_snapshot!(upload.metadata);
-        assert!(upload.warnings.is_empty(), "{:?}", upload.warnings);
+        assert_eq!(
+            upload.warnings,
+            ["`CERT` (type `mtls_certificate`) comes from unsafe.bindings and is uploaded as written, unchecked"]
+        );
         assert!(
             !upload.metadata.to_string().contains("API_KEY"),
             "secrets are never in the metadata"

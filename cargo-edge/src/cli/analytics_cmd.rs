@@ -1,0 +1,59 @@
+//! `cargo edge analytics BINDING --local`: the Analytics Engine data points `cargo edge dev`
+//! recorded, one JSON object per line (columns named as Analytics Engine's SQL API names them).
+
+use clap::Args;
+
+use super::args::LocalArgs;
+use super::context;
+use super::local_cmd::state_dir;
+use super::outcome::{plain, CommandResult};
+use crate::dev;
+
+#[derive(Debug, Args)]
+pub struct AnalyticsArgs {
+    /// The Analytics Engine binding (a key of [package.metadata.edge.analytics_engine])
+    pub binding: String,
+    /// Only the last N points
+    #[arg(long, value_name = "N")]
+    pub last: Option<usize>,
+    #[command(flatten)]
+    pub local: LocalArgs,
+}
+
+pub fn analytics(args: AnalyticsArgs) -> CommandResult {
+    if !args.local.local {
+        return Err(plain(
+            "`cargo edge analytics` reads local data points only",
+            "add --local (the points `cargo edge dev` recorded); Cloudflare's are in its SQL API",
+        ));
+    }
+    let worker = context::load_worker(&args.local.worker)?;
+    let dataset = worker
+        .kind_bindings
+        .get(&args.binding)
+        .filter(|b| b.kind == "analytics_engine")
+        .and_then(|b| b.str("dataset"))
+        .ok_or_else(|| {
+            let known: Vec<&String> = worker
+                .kind_bindings
+                .iter()
+                .filter(|(_, b)| b.kind == "analytics_engine")
+                .map(|(name, _)| name)
+                .collect();
+            plain(
+                format!(
+                    "`{}` has no Analytics Engine binding named `{}`",
+                    worker.name, args.binding
+                ),
+                format!("Analytics Engine bindings in [package.metadata.edge.analytics_engine]: {known:?}"),
+            )
+        })?;
+    let state = state_dir(&worker, args.local.persist_to.as_deref());
+    let points = dev::analytics::read(&state, dataset)
+        .map_err(|e| plain(e, "check the local state folder (`.edge/state`)"))?;
+    let skip = args.last.map_or(0, |n| points.len().saturating_sub(n));
+    for point in &points[skip..] {
+        println!("{point}");
+    }
+    Ok(())
+}
