@@ -198,6 +198,7 @@ fn wrong_type(expected: &str, item: &Item, loc: &Loc, out: &mut Vec<Problem>) {
 fn unknown_key(name: &str, keys: &[Key], loc: &Loc) -> Problem {
     let known: Vec<&str> = keys.iter().map(|k| k.name).collect();
     let help = match did_you_mean(name, &known) {
+        _ if known.is_empty() => "this table takes no keys: leave it empty, `{}`".to_string(),
         Some(best) => format!("did you mean `{best}`?"),
         None => format!("known keys here: {}", known.join(", ")),
     };
