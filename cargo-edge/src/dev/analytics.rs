@@ -4,7 +4,6 @@
 
 use axum::http::StatusCode;
 use axum::response::Response;
-use rusqlite::Connection;
 use serde_json::{json, Value};
 
 use super::http::{internal, text, Call};
@@ -69,7 +68,9 @@ pub fn read(state_dir: &std::path::Path, dataset: &str) -> Result<Vec<Value>, St
         return Ok(Vec::new());
     }
     let fail = |e: rusqlite::Error| format!("{}: {e}", path.display());
-    let conn = Connection::open(&path).map_err(fail)?;
+    // The schema too: a reader can come between the file's creation and its first table.
+    let conn = super::store::open_file(&path, SCHEMA, Durability::Normal)
+        .map_err(|e| e.to_string())?;
     let mut statement = conn
         .prepare("SELECT timestamp, point FROM points ORDER BY id")
         .map_err(fail)?;

@@ -2,7 +2,7 @@
 // workerd extension). Each export is a wrapped-binding entrypoint: workerd calls it once with
 // the binding's inner bindings and binds what it returns. Class names are the ones Cloudflare's
 // runtime uses: the `worker` crate checks them.
-import { waitUntil } from "cloudflare:workers";
+import workers from "cloudflare-internal:workers";
 
 class Ai {
   #binding;
@@ -80,7 +80,7 @@ class AnalyticsEngineDataset {
       blobs: (point?.blobs ?? []).map((b) => (b === null ? null : String(b))),
       doubles: point?.doubles ?? [],
     });
-    waitUntil(this.#fetcher.fetch("http://analytics/write", { method: "POST", body }));
+    workers.waitUntil(this.#fetcher.fetch("http://analytics/write", { method: "POST", body }));
   }
 }
 

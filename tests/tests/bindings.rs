@@ -1,0 +1,177 @@
+//! The `bindings` fixture (every binding kind cargo-edge describes as data) under
+//! `cargo edge dev` on real workerd: one route per binding, each answer checked.
+
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use edge_tests::{cargo_edge_bin, fixture_manifest, fixture_target_dir, free_port, workerd_bin};
+
+/// A running `cargo edge dev` of the fixture, stopped (process group and all) when dropped.
+struct Dev {
+    child: Child,
+    port: u16,
+    logs: tempfile::TempDir,
+}
+
+impl Dev {
+    fn start(state: &Path, crate_dir: &Path) -> Dev {
+        let logs = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let child = Command::new(cargo_edge_bin())
+            .args(["edge", "dev", "--no-watch", "--profile", "fast"])
+            .arg("--manifest-path")
+            .arg(crate_dir.join("Cargo.toml"))
+            .arg("--port")
+            .arg(port.to_string())
+            .arg("--target-dir")
+            .arg(fixture_target_dir())
+            .arg("--workerd")
+            .arg(workerd_bin())
+            .arg("--persist-to")
+            .arg(state)
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(logs.path().join("out.log")).unwrap())
+            .stderr(std::fs::File::create(logs.path().join("err.log")).unwrap())
+            .process_group(0)
+            .spawn()
+            .expect("cargo-edge starts");
+        let dev = Dev { child, port, logs };
+        let deadline = Instant::now() + Duration::from_secs(240);
+        while Instant::now() < deadline {
+            if get(&dev, "/version").0 == 200 {
+                return dev;
+            }
+            assert!(!dev.logs().contains("Uncaught"), "{}", dev.logs());
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!("dev did not serve /version:\n{}", dev.logs());
+    }
+
+    fn logs(&self) -> String {
+        let read = |f: &str| std::fs::read_to_string(self.logs.path().join(f)).unwrap_or_default();
+        format!("{}\n{}", read("out.log"), read("err.log"))
+    }
+}
+
+impl Drop for Dev {
+    fn drop(&mut self) {
+        // SIGTERM to the whole group cargo-edge leads (workerd and cargo included).
+        let group = format!("-{}", self.child.id());
+        let signal = |name: &str| {
+            let _ = Command::new("kill").args([name, "--", &group]).status();
+        };
+        signal("-TERM");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if self.child.try_wait().ok().flatten().is_some() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        signal("-KILL");
+        let _ = self.child.wait();
+    }
+}
+
+fn get(dev: &Dev, path: &str) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(20)))
+        .build()
+        .into();
+    match agent.get(&format!("http://127.0.0.1:{}{path}", dev.port)).call() {
+        Ok(mut r) => (
+            r.status().as_u16(),
+            r.body_mut().read_to_string().unwrap_or_default(),
+        ),
+        Err(_) => (0, String::new()),
+    }
+}
+
+#[test]
+fn every_binding_kind_answers_under_dev_on_real_workerd() {
+    let manifest = fixture_manifest("bindings");
+    let crate_dir = manifest.parent().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    // A local Secrets Store value, read from the file the README names.
+    let secrets = crate_dir.join(".secrets-store.toml");
+    std::fs::write(&secrets, "stripe = \"sk_test_123\"\n").unwrap();
+    let dev = Dev::start(state.path(), crate_dir);
+    let logs = || dev.logs();
+
+    // version_metadata: the build's id (the content hash as a UUID) and a timestamp.
+    let (status, body) = get(&dev, "/version");
+    let version: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(version["id"].as_str().unwrap().len(), 36, "{body}");
+    assert!(version["timestamp"].as_str().unwrap().ends_with('Z'), "{body}");
+
+    // ai: a clear error naming the binding, promptly.
+    let started = Instant::now();
+    let (status, body) = get(&dev, "/ai");
+    assert_eq!(status, 500, "{body}");
+    assert!(
+        body.contains("AI binding `AI`") && body.contains("runs only on Cloudflare"),
+        "{body}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+
+    // rate limit: 3 per 60 s per key, other keys unaffected.
+    let answers: Vec<u16> = (0..4).map(|_| get(&dev, "/limit?key=alice").0).collect();
+    assert_eq!(answers, [200, 200, 200, 429], "{}", logs());
+    assert_eq!(get(&dev, "/limit?key=bob").0, 200);
+
+    // secrets store: the local value (never in a generated file).
+    assert_eq!(get(&dev, "/secret"), (200, "11 characters".into()));
+
+    // analytics engine: the point is recorded and `cargo edge analytics` reads it back.
+    assert_eq!(get(&dev, "/analytics?blob=clicked"), (200, "written".into()));
+    let mut points = String::new();
+    for _ in 0..50 {
+        let output = Command::new(cargo_edge_bin())
+            .args(["edge", "analytics", "CLICKS", "--local", "--persist-to"])
+            .arg(state.path())
+            .arg("--manifest-path")
+            .arg(&manifest)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        points = String::from_utf8_lossy(&output.stdout).into_owned();
+        if !points.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let point: serde_json::Value = serde_json::from_str(points.trim()).unwrap();
+    assert_eq!(point["blob1"], "clicked", "{points}");
+    assert_eq!(point["index1"], "fixture");
+    assert_eq!(point["double1"], 1.5);
+
+    // send_email: an allowed message is an .eml file and one printed line; the allow-lists
+    // refuse other recipients and senders as Cloudflare does.
+    let (status, id) = get(&dev, "/email?from=app@example.com&to=ops@example.com");
+    assert_eq!(status, 200, "{id}\n{}", logs());
+    let dir = state.path().join("email/bindings/MAILER");
+    let files: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
+    assert_eq!(files.len(), 1);
+    let eml = std::fs::read_to_string(files[0].path()).unwrap();
+    assert!(eml.contains("To: ops@example.com") && eml.contains("It works."), "{eml}");
+    assert!(logs().contains("[email] MAILER: app@example.com -> ops@example.com"));
+    let (status, body) = get(&dev, "/email?from=app@example.com&to=eve@example.com");
+    assert_eq!(status, 500);
+    assert!(body.contains("email to eve@example.com not allowed"), "{body}");
+    let (status, body) = get(&dev, "/email?from=eve@example.com&to=ops@example.com");
+    assert_eq!(status, 500);
+    assert!(body.contains("email from eve@example.com not allowed"), "{body}");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+
+    // hyperdrive: workerd's own binding, configured from the local connection string.
+    let (status, body) = get(&dev, "/hyperdrive");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.starts_with("edge@") && body.ends_with("/edge"), "{body}");
+
+    drop(dev);
+    std::fs::remove_file(&secrets).unwrap();
+}
