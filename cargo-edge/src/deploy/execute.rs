@@ -174,9 +174,13 @@ impl Executor<'_> {
                 }
             })?;
         let mut metadata = rendered.metadata;
+        // A version upload (--canary) carries neither migrations nor the script's settings.
         if !with_migrations {
             if let Value::Object(map) = &mut metadata {
                 map.remove("migrations");
+                for setting in crate::settings::NAMES {
+                    map.remove(*setting);
+                }
             }
         }
         Ok(metadata)

@@ -27,6 +27,18 @@ fn shape(kind: &str) -> Option<(&'static [&'static str], &'static [&'static str]
         "hyperdrive" => (&["id"], &[]),
         "vectorize" => (&["index_name"], &[]),
         "version_metadata" | "ai" | "inherit" => (&[], &[]),
+        "ratelimit" => (&["namespace_id", "simple"], &[]),
+        "secrets_store_secret" => (&["store_id", "secret_name"], &[]),
+        "send_email" => (
+            &[],
+            &[
+                "destination_address",
+                "allowed_destination_addresses",
+                "allowed_sender_addresses",
+            ],
+        ),
+        "dispatch_namespace" => (&["namespace"], &["outbound"]),
+        "mtls_certificate" => (&["certificate_id"], &[]),
         "secret_key" => (
             &["algorithm", "format", "usages"],
             &["key_base64", "key_jwk"],
@@ -152,6 +164,7 @@ fn check_shape(object: &Map<String, Value>) -> Result<(&str, &str), ApiError> {
             )));
         }
     }
+    super::shapes::check_binding(name, kind, object)?;
     Ok((name, kind))
 }
 

@@ -30,6 +30,7 @@ mod script;
 mod scripts;
 mod secrets;
 mod server;
+mod shapes;
 mod state;
 mod storage;
 mod triggers;

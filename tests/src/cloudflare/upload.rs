@@ -97,6 +97,7 @@ fn parse_metadata(bytes: &[u8]) -> Result<Value, ApiError> {
             "Unexpected metadata field `{key}`"
         )));
     }
+    super::shapes::check_settings(object)?;
     Ok(value)
 }
 

@@ -31,6 +31,14 @@ pub async fn upload(
             "Migrations are not supported with version uploads: upload the script with its migrations instead",
         ));
     }
+    // VersionCreateParams.Metadata has no script-level settings.
+    for setting in ["observability", "placement", "limits", "logpush", "tail_consumers", "tags"] {
+        if !upload.metadata[setting].is_null() {
+            return Err(ApiError::invalid(format!(
+                "Unexpected metadata field `{setting}`: it is a script setting, not part of a version"
+            )));
+        }
+    }
     let mut state = lock(&shared);
     let version_id = state.uuid("version");
     let account = state.account(&account_id)?;
