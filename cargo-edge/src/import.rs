@@ -149,13 +149,27 @@ fn section(config: &Value, prefix: &str, skipped: &mut Vec<String>) -> Map<Strin
             by_binding(list, name_key, fields, &at, skipped)
         };
         match key.as_str() {
-            "name"
-            | "compatibility_date"
-            | "compatibility_flags"
-            | "account_id"
-            | "workers_dev"
-            | "vars" => {
+            "name" | "compatibility_date" | "compatibility_flags" | "account_id"
+            | "workers_dev" => {
                 out.insert(key.clone(), value.clone());
+            }
+            // The content-hash var is cargo-edge's own (its rendering of wrangler adds it).
+            "vars" => {
+                let mut vars = value.clone();
+                if let Some(vars) = vars.as_object_mut() {
+                    vars.remove(crate::model::CONTENT_HASH_BINDING);
+                }
+                out.insert(key.clone(), vars);
+            }
+            "secrets" => {
+                for (field, inner) in value.as_object().into_iter().flatten() {
+                    match field.as_str() {
+                        "required" => {
+                            out.insert("secrets".into(), inner.clone());
+                        }
+                        other => skipped.push(format!("{prefix}secrets.{other}")),
+                    }
+                }
             }
             "routes" | "route" => routes(value, &mut out),
             "triggers" => {

@@ -225,6 +225,7 @@ fn wrangler_renderings_validate_against_wranglers_schema() {
         "auth",
         "proxy",
         "hello",
+        "bindings",
     ] {
         let text = render(
             fixture,
@@ -279,6 +280,7 @@ fn wrangler_toml_of_every_fixture_matches_its_snapshot() {
         "auth",
         "proxy",
         "hello",
+        "bindings",
     ] {
         let manifest = fixture_manifest(fixture);
         let target = fixture_target_dir();

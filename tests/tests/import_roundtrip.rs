@@ -1,0 +1,55 @@
+//! `cargo edge import` of the wrangler config cargo-edge renders for the `bindings` fixture
+//! (every binding kind and setting, an environment) gives back the same worker.
+
+use cargo_edge::manifest::load_worker;
+use edge_tests::{cargo_edge, fixture_manifest, fixture_target_dir};
+
+#[test]
+fn the_bindings_fixture_round_trips_through_wrangler() {
+    let manifest = fixture_manifest("bindings");
+    let dir = tempfile::tempdir().unwrap();
+    let wrangler = dir.path().join("wrangler.toml");
+    let target = fixture_target_dir();
+    let rendered = cargo_edge(&[
+        "config",
+        "--format",
+        "wrangler",
+        "--profile",
+        "fast",
+        "-o",
+        wrangler.to_str().unwrap(),
+        "--manifest-path",
+        manifest.to_str().unwrap(),
+        "--target-dir",
+        target.to_str().unwrap(),
+    ]);
+    assert!(rendered.status.success(), "{rendered:?}");
+    let cargo_toml = dir.path().join("Cargo.toml");
+    std::fs::write(
+        &cargo_toml,
+        "[package]\nname = \"bindings\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[lib]\ncrate-type = [\"cdylib\"]\n\n[workspace]\n",
+    )
+    .unwrap();
+    let imported = cargo_edge(&[
+        "import",
+        wrangler.to_str().unwrap(),
+        "--manifest-path",
+        cargo_toml.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&imported.stderr);
+    assert!(imported.status.success(), "{stderr}");
+    assert!(!stderr.contains("warning"), "nothing is dropped:\n{stderr}");
+    for env in [None, Some("prod")] {
+        let original = load_worker(&manifest, env).unwrap().worker;
+        let back = load_worker(&cargo_toml, env)
+            .unwrap_or_else(|e| panic!("{}", e.render()))
+            .worker;
+        assert_eq!(back.name, original.name);
+        assert_eq!(back.kind_bindings, original.kind_bindings, "{env:?}");
+        assert_eq!(back.settings, original.settings, "{env:?}");
+        assert_eq!(back.unsafe_bindings, original.unsafe_bindings);
+        assert_eq!(back.vars, original.vars);
+        assert_eq!(back.secrets, original.secrets);
+        assert_eq!(back.compatibility_date, original.compatibility_date);
+    }
+}
