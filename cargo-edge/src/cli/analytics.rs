@@ -3,10 +3,9 @@
 
 use clap::Args;
 
-use super::args::LocalArgs;
 use super::context;
-use super::local_cmd::state_dir;
-use super::outcome::{plain, CommandResult};
+use super::failure::{plain, CommandResult};
+use super::local::{state_dir, LocalArgs};
 use crate::dev;
 
 #[derive(Debug, Args)]
