@@ -2,6 +2,7 @@
 //! into one shared target folder, and real workerd serving what they produce.
 
 pub mod cloudflare;
+pub mod postgres;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

@@ -16,7 +16,7 @@ struct Dev {
 }
 
 impl Dev {
-    fn start(state: &Path, crate_dir: &Path) -> Dev {
+    fn start(state: &Path, crate_dir: &Path, database: &str) -> Dev {
         let logs = tempfile::tempdir().unwrap();
         let port = free_port();
         let child = Command::new(cargo_edge_bin())
@@ -31,6 +31,7 @@ impl Dev {
             .arg(workerd_bin())
             .arg("--persist-to")
             .arg(state)
+            .env("CARGO_EDGE_HYPERDRIVE_LOCAL_CONNECTION_STRING_DB", database)
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(logs.path().join("out.log")).unwrap())
             .stderr(std::fs::File::create(logs.path().join("err.log")).unwrap())
@@ -98,7 +99,9 @@ fn every_binding_kind_answers_under_dev_on_real_workerd() {
     // A local Secrets Store value, read from the file the README names.
     let secrets = crate_dir.join(".secrets-store.toml");
     std::fs::write(&secrets, "stripe = \"sk_test_123\"\n").unwrap();
-    let dev = Dev::start(state.path(), crate_dir);
+    // A real PostgreSQL for Hyperdrive, named by the environment over the table's string.
+    let postgres = edge_tests::postgres::Postgres::start().unwrap();
+    let dev = Dev::start(state.path(), crate_dir, &postgres.url());
     let logs = || dev.logs();
 
     // version_metadata: the build's id (the content hash as a UUID) and a timestamp.
@@ -167,10 +170,18 @@ fn every_binding_kind_answers_under_dev_on_real_workerd() {
     assert!(body.contains("email from eve@example.com not allowed"), "{body}");
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
 
-    // hyperdrive: workerd's own binding, configured from the local connection string.
+    // hyperdrive: workerd's own binding to the local database, queried with tokio-postgres.
     let (status, body) = get(&dev, "/hyperdrive");
     assert_eq!(status, 200, "{body}");
-    assert!(body.starts_with("edge@") && body.ends_with("/edge"), "{body}");
+    assert!(body.starts_with("edge@") && body.ends_with("/postgres"), "{body}");
+    let (status, body) = get(&dev, "/hyperdrive/query");
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "42 from postgres"),
+        "{}\n{}",
+        logs(),
+        postgres.log()
+    );
 
     drop(dev);
     std::fs::remove_file(&secrets).unwrap();
