@@ -149,7 +149,10 @@ fn section(config: &Value, prefix: &str, skipped: &mut Vec<String>) -> Map<Strin
             by_binding(list, name_key, fields, &at, skipped)
         };
         match key.as_str() {
-            "name" | "compatibility_date" | "compatibility_flags" | "account_id"
+            "name"
+            | "compatibility_date"
+            | "compatibility_flags"
+            | "account_id"
             | "workers_dev" => {
                 out.insert(key.clone(), value.clone());
             }

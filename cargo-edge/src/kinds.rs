@@ -274,7 +274,10 @@ pub fn place(values: &Map<String, Value>, fields: &[(&str, &str)]) -> Map<String
 
 /// The values back from an object laid out by `fields` (the inverse of [`place`]), and every
 /// field of `object` that `fields` does not cover, as dotted paths.
-pub fn unplace(object: &Map<String, Value>, fields: &[(&str, &str)]) -> (Map<String, Value>, Vec<String>) {
+pub fn unplace(
+    object: &Map<String, Value>,
+    fields: &[(&str, &str)],
+) -> (Map<String, Value>, Vec<String>) {
     let mut values = Map::new();
     for (to, path) in fields {
         if let Some(value) = get_at(object, path) {
@@ -358,7 +361,8 @@ mod tests {
         let (_, unknown) = unplace(wrangler.as_object().unwrap(), hyperdrive.wrangler);
         assert_eq!(unknown, ["remote"]);
         let limiter = kind("rate_limits").unwrap();
-        let wrangler = json!({"namespace_id": "1", "simple": {"limit": 1, "period": 10, "burst": 2}});
+        let wrangler =
+            json!({"namespace_id": "1", "simple": {"limit": 1, "period": 10, "burst": 2}});
         let (_, unknown) = unplace(wrangler.as_object().unwrap(), limiter.wrangler);
         assert_eq!(unknown, ["simple.burst"]);
     }
@@ -373,7 +377,10 @@ mod tests {
                     kind.table
                 );
             }
-            assert_eq!(by_wrangler_key(kind.wrangler_key).unwrap().table, kind.table);
+            assert_eq!(
+                by_wrangler_key(kind.wrangler_key).unwrap().table,
+                kind.table
+            );
         }
     }
 }

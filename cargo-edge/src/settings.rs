@@ -8,7 +8,11 @@ use crate::manifest::keys::{key, required, Key, Shape};
 const FRACTION: Shape = Shape::Number { min: 0.0, max: 1.0 };
 
 const LOGS: &[Key] = &[
-    required("enabled", Shape::Bool, "Keep the worker's logs (Workers Logs)."),
+    required(
+        "enabled",
+        Shape::Bool,
+        "Keep the worker's logs (Workers Logs).",
+    ),
     key(
         "invocation_logs",
         Shape::Bool,

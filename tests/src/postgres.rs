@@ -17,22 +17,31 @@ pub struct Postgres {
 impl Postgres {
     /// Start a server with a superuser `edge` (trust authentication, loopback only).
     pub fn start() -> Result<Postgres> {
-        let bin = bin_dir().context("no PostgreSQL binaries (initdb, pg_ctl): run `cargo xtask setup`")?;
+        let bin = bin_dir()
+            .context("no PostgreSQL binaries (initdb, pg_ctl): run `cargo xtask setup`")?;
         let dir = tempfile::Builder::new().prefix("edge-pg").tempdir()?;
         let data = dir.path().join("data");
         if as_root() {
             // The server's folder belongs to the user it runs as.
             run(Command::new("chown").arg("nobody").arg(dir.path()))?;
         }
-        run(&mut user(&bin.join("initdb"))
-            .args(["-U", "edge", "--auth=trust", "-E", "UTF8", "--no-instructions", "-D"])
+        run(user(&bin.join("initdb"))
+            .args([
+                "-U",
+                "edge",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-instructions",
+                "-D",
+            ])
             .arg(&data))?;
         let port = crate::free_port();
         let options = format!(
             "-p {port} -c listen_addresses=127.0.0.1 -k {}",
             dir.path().display()
         );
-        run(&mut user(&bin.join("pg_ctl"))
+        run(user(&bin.join("pg_ctl"))
             .args(["-w", "-t", "60", "-D"])
             .arg(&data)
             .args(["-l"])
@@ -68,7 +77,8 @@ fn bin_dir() -> Option<PathBuf> {
         return Some(PathBuf::from(dir));
     }
     let on_path = std::env::var_os("PATH").and_then(|path| {
-        std::env::split_paths(&path).find(|d| d.join("initdb").is_file() && d.join("pg_ctl").is_file())
+        std::env::split_paths(&path)
+            .find(|d| d.join("initdb").is_file() && d.join("pg_ctl").is_file())
     });
     on_path.or_else(|| {
         let versions = std::fs::read_dir("/usr/lib/postgresql").ok()?;

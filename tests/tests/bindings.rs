@@ -82,7 +82,10 @@ fn get(dev: &Dev, path: &str) -> (u16, String) {
         .timeout_global(Some(Duration::from_secs(20)))
         .build()
         .into();
-    match agent.get(&format!("http://127.0.0.1:{}{path}", dev.port)).call() {
+    match agent
+        .get(&format!("http://127.0.0.1:{}{path}", dev.port))
+        .call()
+    {
         Ok(mut r) => (
             r.status().as_u16(),
             r.body_mut().read_to_string().unwrap_or_default(),
@@ -109,7 +112,10 @@ fn every_binding_kind_answers_under_dev_on_real_workerd() {
     let version: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(status, 200, "{body}");
     assert_eq!(version["id"].as_str().unwrap().len(), 36, "{body}");
-    assert!(version["timestamp"].as_str().unwrap().ends_with('Z'), "{body}");
+    assert!(
+        version["timestamp"].as_str().unwrap().ends_with('Z'),
+        "{body}"
+    );
 
     // ai: a clear error naming the binding, promptly.
     let started = Instant::now();
@@ -130,7 +136,10 @@ fn every_binding_kind_answers_under_dev_on_real_workerd() {
     assert_eq!(get(&dev, "/secret"), (200, "11 characters".into()));
 
     // analytics engine: the point is recorded and `cargo edge analytics` reads it back.
-    assert_eq!(get(&dev, "/analytics?blob=clicked"), (200, "written".into()));
+    assert_eq!(
+        get(&dev, "/analytics?blob=clicked"),
+        (200, "written".into())
+    );
     let mut points = String::new();
     for _ in 0..50 {
         let output = Command::new(cargo_edge_bin())
@@ -160,20 +169,32 @@ fn every_binding_kind_answers_under_dev_on_real_workerd() {
     let files: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
     assert_eq!(files.len(), 1);
     let eml = std::fs::read_to_string(files[0].path()).unwrap();
-    assert!(eml.contains("To: ops@example.com") && eml.contains("It works."), "{eml}");
+    assert!(
+        eml.contains("To: ops@example.com") && eml.contains("It works."),
+        "{eml}"
+    );
     assert!(logs().contains("[email] MAILER: app@example.com -> ops@example.com"));
     let (status, body) = get(&dev, "/email?from=app@example.com&to=eve@example.com");
     assert_eq!(status, 500);
-    assert!(body.contains("email to eve@example.com not allowed"), "{body}");
+    assert!(
+        body.contains("email to eve@example.com not allowed"),
+        "{body}"
+    );
     let (status, body) = get(&dev, "/email?from=eve@example.com&to=ops@example.com");
     assert_eq!(status, 500);
-    assert!(body.contains("email from eve@example.com not allowed"), "{body}");
+    assert!(
+        body.contains("email from eve@example.com not allowed"),
+        "{body}"
+    );
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
 
     // hyperdrive: workerd's own binding to the local database, queried with tokio-postgres.
     let (status, body) = get(&dev, "/hyperdrive");
     assert_eq!(status, 200, "{body}");
-    assert!(body.starts_with("edge@") && body.ends_with("/postgres"), "{body}");
+    assert!(
+        body.starts_with("edge@") && body.ends_with("/postgres"),
+        "{body}"
+    );
     let (status, body) = get(&dev, "/hyperdrive/query");
     assert_eq!(
         (status, body.as_str()),

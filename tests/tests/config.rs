@@ -115,11 +115,19 @@ fn the_proxy_capnp_forwards_to_its_external_backend() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.capnp");
     let text = render("proxy", "capnp", None, dir.path(), "config.capnp");
-    assert!(text.contains("(name = \"BACKEND\", text = \"http://127.0.0.1:18080\")"), "{text}");
-    std::fs::write(&config, text.replace("127.0.0.1:18080", &address.to_string())).unwrap();
+    assert!(
+        text.contains("(name = \"BACKEND\", text = \"http://127.0.0.1:18080\")"),
+        "{text}"
+    );
+    std::fs::write(
+        &config,
+        text.replace("127.0.0.1:18080", &address.to_string()),
+    )
+    .unwrap();
     let port = free_port();
     let socket = format!("http=127.0.0.1:{port}");
-    let workerd = Workerd::start_with(dir, &config, port, &["--socket-addr".into(), socket]).unwrap();
+    let workerd =
+        Workerd::start_with(dir, &config, port, &["--socket-addr".into(), socket]).unwrap();
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
@@ -264,7 +272,9 @@ fn content_hash_in(text: &str) -> String {
         .lines()
         .find(|l| l.starts_with("EDGE_CONTENT_HASH = "))
         .unwrap_or_else(|| panic!("no content-hash var in:\n{text}"));
-    let hash = line.trim_start_matches("EDGE_CONTENT_HASH = ").trim_matches('"');
+    let hash = line
+        .trim_start_matches("EDGE_CONTENT_HASH = ")
+        .trim_matches('"');
     assert_eq!(hash.len(), 64, "{line}");
     hash.to_string()
 }

@@ -92,7 +92,12 @@ fn every_binding_type_and_setting_reaches_cloudflare_in_its_api_shape() {
     let versions = fake.versions("bindings").len();
     let again = deploy(&fake, &[]);
     assert!(again.status.success(), "{}", text(&again));
-    assert_eq!(fake.versions("bindings").len(), versions, "{}", text(&again));
+    assert_eq!(
+        fake.versions("bindings").len(),
+        versions,
+        "{}",
+        text(&again)
+    );
 
     // A plain-text binding added in the dashboard (a new version with it), then a forced
     // deploy: `keep_bindings = ["plain_text"]` keeps it.
@@ -107,11 +112,11 @@ fn every_binding_type_and_setting_reaches_cloudflare_in_its_api_shape() {
         .map(|m| (m.name.as_str(), m.content_type.as_str(), m.bytes.as_slice()))
         .collect();
     let (content_type, body) = multipart(&dashboard, &modules);
-    let path = format!(
-        "/accounts/{}/workers/scripts/bindings",
-        fake.account_id()
-    );
-    let put = fake.client().raw("PUT", &path, &content_type, body).unwrap();
+    let path = format!("/accounts/{}/workers/scripts/bindings", fake.account_id());
+    let put = fake
+        .client()
+        .raw("PUT", &path, &content_type, body)
+        .unwrap();
     assert_eq!(put.status, 200, "{:?}", put.body);
     let forced = deploy(&fake, &["--force"]);
     assert!(forced.status.success(), "{}", text(&forced));
@@ -137,7 +142,10 @@ fn write_request_log(fake: &FakeCloudflare) {
             json!({"content_type": "application/json", "text": version.metadata.to_string()}),
         );
         for module in &version.modules {
-            parts.insert(module.name.clone(), json!({"content_type": module.content_type}));
+            parts.insert(
+                module.name.clone(),
+                json!({"content_type": module.content_type}),
+            );
         }
         let line = json!({
             "method": "PUT",

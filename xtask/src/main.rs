@@ -74,10 +74,26 @@ fn setup() -> Result<Tools> {
     let workerd = ensure_workerd()?;
     eprintln!("xtask: workerd {}", workerd.display());
     let wrangler_schema = ensure_wrangler_schema()?;
+    ensure_postgres()?;
     Ok(Tools {
         workerd,
         wrangler_schema,
     })
+}
+
+/// PostgreSQL's server binaries (Debian's `postgresql` package), which the Hyperdrive tests
+/// start and stop themselves; installed with apt-get when missing.
+fn ensure_postgres() -> Result<()> {
+    let found = std::path::Path::new("/usr/lib/postgresql").is_dir()
+        || Command::new("initdb").arg("--version").output().is_ok();
+    if found {
+        return Ok(());
+    }
+    eprintln!("xtask: installing PostgreSQL (apt-get install postgresql) for the Hyperdrive tests");
+    run(Command::new("apt-get").arg("update"))?;
+    run(Command::new("apt-get")
+        .args(["install", "-y", "--no-install-recommends", "postgresql"])
+        .env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
 /// The wrangler release whose config schema the tests validate wrangler.toml renderings against.

@@ -45,7 +45,11 @@ fn check(point: &Value) -> Result<(), String> {
     if indexes.len() > 1 {
         return Err(format!("{} indexes, at most 1 is allowed", indexes.len()));
     }
-    if indexes.iter().filter_map(Value::as_str).any(|i| i.len() > 96) {
+    if indexes
+        .iter()
+        .filter_map(Value::as_str)
+        .any(|i| i.len() > 96)
+    {
         return Err("the index is longer than 96 bytes".into());
     }
     if blobs.len() > 20 || doubles.len() > 20 {
@@ -69,8 +73,8 @@ pub fn read(state_dir: &std::path::Path, dataset: &str) -> Result<Vec<Value>, St
     }
     let fail = |e: rusqlite::Error| format!("{}: {e}", path.display());
     // The schema too: a reader can come between the file's creation and its first table.
-    let conn = super::store::open_file(&path, SCHEMA, Durability::Normal)
-        .map_err(|e| e.to_string())?;
+    let conn =
+        super::store::open_file(&path, SCHEMA, Durability::Normal).map_err(|e| e.to_string())?;
     let mut statement = conn
         .prepare("SELECT timestamp, point FROM points ORDER BY id")
         .map_err(fail)?;

@@ -49,7 +49,9 @@ fn secrets_store(path: &Path) -> Result<Vec<(String, String)>, RenderError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(bad(path, e.to_string())),
     };
-    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| bad(path, e.to_string()))?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| bad(path, e.to_string()))?;
     table
         .into_iter()
         .map(|(name, value)| match value {
@@ -85,6 +87,9 @@ mod tests {
         );
         std::fs::write(&path, "stripe = 1\n").unwrap();
         let error = secrets_store(&path).unwrap_err().to_string();
-        assert!(error.contains("`stripe` is integer, not a string"), "{error}");
+        assert!(
+            error.contains("`stripe` is integer, not a string"),
+            "{error}"
+        );
     }
 }

@@ -134,7 +134,10 @@ fn check_one_of(item: &Item, allowed: &[i64], loc: &Loc, out: &mut Vec<Problem>)
                 format!("`{}` is {n}, not one of {}", loc.key, list.join(", ")),
             )
             .label(format!("must be one of {}", list.join(", ")))
-            .help(format!("Cloudflare accepts only {} here", list.join(" or "))),
+            .help(format!(
+                "Cloudflare accepts only {} here",
+                list.join(" or ")
+            )),
         );
     }
 }
@@ -150,7 +153,10 @@ fn check_number(item: &Item, min: f64, max: f64, loc: &Loc, out: &mut Vec<Proble
             Problem::error(
                 "out_of_range",
                 loc,
-                format!("`{}` is {n}, outside the allowed range {min}..={max}", loc.key),
+                format!(
+                    "`{}` is {n}, outside the allowed range {min}..={max}",
+                    loc.key
+                ),
             )
             .label(format!("must be between {min} and {max}"))
             .help(format!("Cloudflare accepts {min} to {max} here")),
@@ -168,7 +174,11 @@ fn check_word(item: &Item, words: &[&str], loc: &Loc, out: &mut Vec<Problem>) {
             Problem::error(
                 "unknown_value",
                 loc,
-                format!("`{}` is \"{word}\", not one of {}", loc.key, quoted.join(", ")),
+                format!(
+                    "`{}` is \"{word}\", not one of {}",
+                    loc.key,
+                    quoted.join(", ")
+                ),
             )
             .label("unknown value")
             .help(format!("write {}", quoted.join(" or "))),

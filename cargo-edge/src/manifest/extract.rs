@@ -5,11 +5,11 @@ use toml_edit::{Item, TableLike};
 
 use super::read::{elements, to_json, At};
 use super::source::{Loc, Spanned};
-use crate::{kinds, settings};
 use super::written::{
     Bindings, BuildW, ConsumerW, DurableObjectW, EdgeTable, KvW, MigrationW, ProducerW, RenamedW,
     RouteW, ServiceW, D1W, R2W,
 };
+use crate::{kinds, settings};
 
 /// Reads an edge table (package, environment or workspace) written at `loc`.
 pub fn edge_table(table: &dyn TableLike, loc: &Loc) -> EdgeTable {
@@ -49,9 +49,9 @@ pub fn edge_table(table: &dyn TableLike, loc: &Loc) -> EdgeTable {
             .map(|kind| (kind.table, bindings(&at, kind.table, as_json)))
             .filter(|(_, bindings)| !bindings.is_empty())
             .collect(),
-        unsafe_bindings: at.table("unsafe").and_then(|(t, l)| {
-            list(&At::new(t, &l), "bindings", |item, _| Some(to_json(item)))
-        }),
+        unsafe_bindings: at
+            .table("unsafe")
+            .and_then(|(t, l)| list(&At::new(t, &l), "bindings", |item, _| Some(to_json(item)))),
         keep_bindings: at.strings("keep_bindings"),
         settings: settings::NAMES
             .iter()

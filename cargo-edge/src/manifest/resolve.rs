@@ -77,9 +77,7 @@ pub fn resolve(table: &EdgeTable, cx: &Context, out: &mut Vec<Problem>) -> Optio
         build: build(table),
         content_hash_binding: text(&table.content_hash_binding)
             .unwrap_or_else(|| model::CONTENT_HASH_BINDING.to_string()),
-        kind_bindings: super::kinds::resolve(table, &name, |w, b| {
-            given_or_default(w, b, &None)
-        }),
+        kind_bindings: super::kinds::resolve(table, &name, |w, b| given_or_default(w, b, &None)),
         unsafe_bindings: table
             .unsafe_bindings
             .iter()

@@ -94,7 +94,7 @@ pub fn binding_names(table: &EdgeTable) -> Vec<(&str, &'static str, &Loc)> {
     names.extend(keyed(&table.services, "services"));
     names.extend(keyed(&table.durable_objects, "durable_objects"));
     for (kind, bindings) in &table.kinds {
-        names.extend(keyed(bindings, *kind));
+        names.extend(keyed(bindings, kind));
     }
     if let Some(hash) = &table.content_hash_binding {
         names.push((hash.value.as_str(), "content_hash_binding", &hash.loc));

@@ -78,7 +78,9 @@ pub enum RenderError {
     NoLocalConnection { worker: String, binding: String },
     #[error("Hyperdrive binding `{binding}`: the local connection string is not `postgres://user[:password]@host[:port]/database`")]
     BadConnectionString { binding: String },
-    #[error("{path}: {message}; it holds local Secrets Store values as `secret_name = \"value\"` lines")]
+    #[error(
+        "{path}: {message}; it holds local Secrets Store values as `secret_name = \"value\"` lines"
+    )]
     SecretsStoreFile { path: String, message: String },
 }
 
@@ -112,7 +114,12 @@ impl Services {
     }
 
     /// An `external` service for a Cloudflare-only resource of `kind`.
-    pub(super) fn resource(&mut self, kind: &str, resource: &str, server: &BindingServer) -> String {
+    pub(super) fn resource(
+        &mut self,
+        kind: &str,
+        resource: &str,
+        server: &BindingServer,
+    ) -> String {
         self.resource_with(kind, resource, server, None)
     }
 
@@ -182,11 +189,7 @@ pub fn render(units: &[Unit], options: &CapnpOptions) -> Result<String, RenderEr
     out.push_str("  ],\n");
     let all: Vec<&Worker> = units.iter().map(|u| u.worker).collect();
     if super::capnp_kinds::needs_module(&all) {
-        let _ = writeln!(
-            out,
-            "  extensions = [{}],",
-            super::capnp_kinds::extension()
-        );
+        let _ = writeln!(out, "  extensions = [{}],", super::capnp_kinds::extension());
     }
     if let Some(main) = units.first() {
         let _ = writeln!(
@@ -323,10 +326,7 @@ fn bindings(
         out.push(named(name, format!("queue = {}", quote(&service))));
     }
     for (name, service) in &worker.services {
-        out.push(named(
-            name,
-            service_binding(worker, name, service, units)?,
-        ));
+        out.push(named(name, service_binding(worker, name, service, units)?));
     }
     for (name, binding) in &worker.kind_bindings {
         let others = units

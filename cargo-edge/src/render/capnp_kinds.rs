@@ -46,7 +46,11 @@ pub(super) struct Cx<'a> {
 }
 
 /// The capnp binding body (after `name = …,`) for `name`.
-pub(super) fn binding(name: &str, binding: &KindBinding, cx: &mut Cx) -> Result<String, RenderError> {
+pub(super) fn binding(
+    name: &str,
+    binding: &KindBinding,
+    cx: &mut Cx,
+) -> Result<String, RenderError> {
     let text = |key: &str, value: &str| format!("(name = {}, text = {})", quote(key), quote(value));
     let wrapped = |entrypoint: &str, inner: Vec<String>| {
         format!(
@@ -91,9 +95,10 @@ pub(super) fn binding(name: &str, binding: &KindBinding, cx: &mut Cx) -> Result<
         "version_metadata" => format!("json = {}", quote(&version_metadata(cx.bundle))),
         // The namespace is the other workers of the config (the workspace's, in dev).
         _ => {
-            let workers = cx.others.iter().map(|other| {
-                format!("(name = {}, service = {})", quote(other), quote(other))
-            });
+            let workers = cx
+                .others
+                .iter()
+                .map(|other| format!("(name = {}, service = {})", quote(other), quote(other)));
             wrapped("dispatcher", workers.collect())
         }
     })
@@ -198,7 +203,10 @@ fn parse_postgres(url: &str) -> Option<Postgres> {
     if user.is_empty() || host.is_empty() || database.is_empty() {
         return None;
     }
-    let address = if host.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
+    let address = if host
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+    {
         host.to_string()
     } else {
         format!("{host}:5432")

@@ -143,10 +143,15 @@ pub fn worker() -> Worker {
         },
         content_hash_binding: CONTENT_HASH_BINDING.into(),
         kind_bindings: kind_bindings(),
-        unsafe_bindings: vec![serde_json::json!({"type": "mtls_certificate", "name": "CERT", "certificate_id": "c1"})],
+        unsafe_bindings: vec![
+            serde_json::json!({"type": "mtls_certificate", "name": "CERT", "certificate_id": "c1"}),
+        ],
         keep_bindings: vec!["plain_text".into()],
         settings: [
-            ("observability", serde_json::json!({"enabled": true, "logs": {"enabled": true}})),
+            (
+                "observability",
+                serde_json::json!({"enabled": true, "logs": {"enabled": true}}),
+            ),
             ("placement", serde_json::json!({"mode": "smart"})),
             ("limits", serde_json::json!({"cpu_ms": 50})),
             ("logpush", serde_json::json!(true)),

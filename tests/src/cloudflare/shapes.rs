@@ -9,7 +9,11 @@ use super::envelope::ApiError;
 
 /// Field checks beyond required/optional names, for a binding of type `kind`.
 pub fn check_binding(name: &str, kind: &str, object: &Map<String, Value>) -> Result<(), ApiError> {
-    let bad = |why: String| Err(ApiError::invalid(format!("binding '{name}' of type {kind}: {why}")));
+    let bad = |why: String| {
+        Err(ApiError::invalid(format!(
+            "binding '{name}' of type {kind}: {why}"
+        )))
+    };
     for key in [
         "dataset",
         "id",
@@ -27,7 +31,10 @@ pub fn check_binding(name: &str, kind: &str, object: &Map<String, Value>) -> Res
     }
     for key in ["allowed_destination_addresses", "allowed_sender_addresses"] {
         if let Some(list) = object.get(key) {
-            if !list.as_array().is_some_and(|l| l.iter().all(Value::is_string)) {
+            if !list
+                .as_array()
+                .is_some_and(|l| l.iter().all(Value::is_string))
+            {
                 return bad(format!("`{key}` must be an array of strings"));
             }
         }
@@ -51,7 +58,10 @@ fn ratelimit(object: &Map<String, Value>) -> Result<(), String> {
         .as_object()
         .ok_or("`simple` must be an object")?;
     only(simple, &["limit", "period", "mitigation_timeout"], "simple")?;
-    let limit = simple.get("limit").and_then(Value::as_f64).ok_or("`simple.limit` is required")?;
+    let limit = simple
+        .get("limit")
+        .and_then(Value::as_f64)
+        .ok_or("`simple.limit` is required")?;
     if limit < 1.0 {
         return Err("`simple.limit` must be at least 1".into());
     }
@@ -65,8 +75,14 @@ fn outbound_worker(outbound: &Value) -> Result<(), String> {
     let outbound = outbound.as_object().ok_or("`outbound` must be an object")?;
     only(outbound, &["worker", "params"], "outbound")?;
     if let Some(worker) = outbound.get("worker") {
-        let worker = worker.as_object().ok_or("`outbound.worker` must be an object")?;
-        only(worker, &["service", "environment", "entrypoint"], "outbound.worker")?;
+        let worker = worker
+            .as_object()
+            .ok_or("`outbound.worker` must be an object")?;
+        only(
+            worker,
+            &["service", "environment", "entrypoint"],
+            "outbound.worker",
+        )?;
         if worker.values().any(|v| !v.is_string()) {
             return Err("`outbound.worker` fields must be strings".into());
         }
@@ -83,22 +99,37 @@ pub fn check_settings(metadata: &Map<String, Value>) -> Result<(), ApiError> {
     check("observability", observability)?;
     check("placement", placement)?;
     check("limits", limits)?;
-    check("logpush", |v| v.is_boolean().then_some(()).ok_or("must be a boolean".into()))?;
+    check("logpush", |v| {
+        v.is_boolean()
+            .then_some(())
+            .ok_or("must be a boolean".into())
+    })?;
     check("tail_consumers", tail_consumers)?;
     check("keep_bindings", |v| {
         let ok = v.as_array().is_some_and(|l| l.iter().all(Value::is_string));
-        ok.then_some(()).ok_or("must be an array of binding types".into())
+        ok.then_some(())
+            .ok_or("must be an array of binding types".into())
     })
 }
 
 fn observability(value: &Value) -> Result<(), String> {
     let o = value.as_object().ok_or("must be an object")?;
-    only(o, &["enabled", "head_sampling_rate", "logs", "traces"], "observability")?;
+    only(
+        o,
+        &["enabled", "head_sampling_rate", "logs", "traces"],
+        "observability",
+    )?;
     boolean(o, "enabled", true)?;
     fraction(o, "head_sampling_rate")?;
     if let Some(logs) = o.get("logs").filter(|l| !l.is_null()) {
         let logs = logs.as_object().ok_or("`logs` must be an object")?;
-        let known = ["enabled", "invocation_logs", "head_sampling_rate", "destinations", "persist"];
+        let known = [
+            "enabled",
+            "invocation_logs",
+            "head_sampling_rate",
+            "destinations",
+            "persist",
+        ];
         only(logs, &known, "logs")?;
         boolean(logs, "enabled", true)?;
         boolean(logs, "invocation_logs", true)?;
@@ -106,7 +137,11 @@ fn observability(value: &Value) -> Result<(), String> {
     }
     if let Some(traces) = o.get("traces").filter(|t| !t.is_null()) {
         let traces = traces.as_object().ok_or("`traces` must be an object")?;
-        only(traces, &["enabled", "head_sampling_rate", "destinations", "persist"], "traces")?;
+        only(
+            traces,
+            &["enabled", "head_sampling_rate", "destinations", "persist"],
+            "traces",
+        )?;
         fraction(traces, "head_sampling_rate")?;
     }
     Ok(())
@@ -117,7 +152,14 @@ fn placement(value: &Value) -> Result<(), String> {
     match (p.get("mode"), p.len()) {
         (Some(Value::String(mode)), 1) if mode == "smart" => Ok(()),
         (Some(mode), _) => Err(format!("`mode` must be \"smart\", got {mode}")),
-        (None, _) if p.len() == 1 && ["region", "hostname", "host"].iter().any(|k| p[*k].is_string()) => Ok(()),
+        (None, _)
+            if p.len() == 1
+                && ["region", "hostname", "host"]
+                    .iter()
+                    .any(|k| p[*k].is_string()) =>
+        {
+            Ok(())
+        }
         _ => Err("expected { mode = \"smart\" } or one of region, hostname, host".into()),
     }
 }
@@ -126,7 +168,9 @@ fn limits(value: &Value) -> Result<(), String> {
     let l = value.as_object().ok_or("must be an object")?;
     only(l, &["cpu_ms", "subrequests"], "limits")?;
     for key in ["cpu_ms", "subrequests"] {
-        if l.get(key).is_some_and(|v| v.as_u64().is_none_or(|n| n == 0)) {
+        if l.get(key)
+            .is_some_and(|v| v.as_u64().is_none_or(|n| n == 0))
+        {
             return Err(format!("`{key}` must be a positive number"));
         }
     }
@@ -138,8 +182,14 @@ fn tail_consumers(value: &Value) -> Result<(), String> {
         return Ok(());
     }
     for consumer in value.as_array().ok_or("must be an array")? {
-        let c = consumer.as_object().ok_or("each consumer must be an object")?;
-        only(c, &["service", "environment", "namespace"], "tail_consumers[]")?;
+        let c = consumer
+            .as_object()
+            .ok_or("each consumer must be an object")?;
+        only(
+            c,
+            &["service", "environment", "namespace"],
+            "tail_consumers[]",
+        )?;
         if !c.get("service").is_some_and(Value::is_string) {
             return Err("each consumer needs a string `service`".into());
         }

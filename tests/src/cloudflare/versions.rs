@@ -32,7 +32,14 @@ pub async fn upload(
         ));
     }
     // VersionCreateParams.Metadata has no script-level settings.
-    for setting in ["observability", "placement", "limits", "logpush", "tail_consumers", "tags"] {
+    for setting in [
+        "observability",
+        "placement",
+        "limits",
+        "logpush",
+        "tail_consumers",
+        "tags",
+    ] {
         if !upload.metadata[setting].is_null() {
             return Err(ApiError::invalid(format!(
                 "Unexpected metadata field `{setting}`: it is a script setting, not part of a version"
