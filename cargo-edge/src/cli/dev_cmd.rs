@@ -56,6 +56,7 @@ pub fn dev(args: DevArgs) -> CommandResult {
         state_dir: state,
         inspector_port: args.inspector_port,
         verbose: args.output.verbose > 0,
+        assets: Default::default(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

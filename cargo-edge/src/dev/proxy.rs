@@ -41,11 +41,22 @@ pub const TRIGGER_CRON_PATH: &str = "/__edge/trigger/cron";
 #[derive(Clone)]
 pub struct ProxyHandle {
     upstream: watch::Sender<Upstream>,
+    /// The served worker's static assets, answered here without a workerd hop.
+    assets: FrontAssets,
     in_flight: Arc<AtomicUsize>,
     pub addr: SocketAddr,
 }
 
+type FrontAssets = Arc<std::sync::RwLock<Option<Arc<super::assets::AssetServer>>>>;
+
 impl ProxyHandle {
+    /// Serve these static assets in front of the worker (or none).
+    pub fn set_assets(&self, assets: Option<Arc<super::assets::AssetServer>>) {
+        if let Ok(mut slot) = self.assets.write() {
+            *slot = assets;
+        }
+    }
+
     /// Send requests to workerd on `port`.
     pub fn ready(&self, port: u16) {
         self.upstream.send_replace(Upstream::Ready(port));
@@ -68,6 +79,7 @@ struct Shared {
     /// How long a request may wait for workerd before it gets a 503.
     hold: Duration,
     triggers: Option<tokio::sync::mpsc::Sender<TriggerCron>>,
+    assets: FrontAssets,
 }
 
 /// Start proxying connections on `listener`. Requests wait until [`ProxyHandle::ready`].
@@ -79,7 +91,9 @@ pub fn start(
     let addr = listener.local_addr()?;
     let (sender, receiver) = watch::channel(Upstream::Restarting);
     let in_flight = Arc::new(AtomicUsize::new(0));
+    let assets = FrontAssets::default();
     let shared = Arc::new(Shared {
+        assets: assets.clone(),
         upstream: receiver,
         in_flight: in_flight.clone(),
         client: Client::builder(TokioExecutor::new()).build_http(),
@@ -89,6 +103,7 @@ pub fn start(
     tokio::spawn(accept_loop(listener, shared));
     Ok(ProxyHandle {
         upstream: sender,
+        assets,
         in_flight,
         addr,
     })
@@ -126,6 +141,10 @@ async fn handle(
 ) -> Result<Response<Body>, Infallible> {
     if request.uri().path() == TRIGGER_CRON_PATH {
         return Ok(trigger(&request, &shared).await);
+    }
+    let assets = shared.assets.read().ok().and_then(|a| a.clone());
+    if let Some(answer) = assets.and_then(|a| a.front(request.method(), request.uri(), request.headers())) {
+        return Ok(answer.map(|b| Full::new(b).map_err(|never| match never {}).boxed()));
     }
     let Some(port) = wait_ready(&shared).await else {
         return Ok(text(StatusCode::SERVICE_UNAVAILABLE, "cargo-edge: the worker did not come up in time; see the terminal running `cargo edge dev`\n"));

@@ -42,6 +42,8 @@ pub struct ServerConfig {
     /// before start; otherwise set it with [`RunningServer::set_dispatcher_url`]. Consumers and
     /// crons wait for it.
     pub dispatcher_url: Option<String>,
+    /// Static assets by worker name, for `X-Edge-Binding: assets/<worker>` (the ASSETS binding).
+    pub assets: super::assets::Registry,
 }
 
 impl ServerConfig {
@@ -53,6 +55,7 @@ impl ServerConfig {
             consumers: Vec::new(),
             crons: Vec::new(),
             dispatcher_url: None,
+            assets: Default::default(),
         }
     }
 }
@@ -79,6 +82,7 @@ struct AppState {
     token: String,
     dispatcher: Arc<Dispatcher>,
     crons: Vec<CronSpec>,
+    assets: super::assets::Registry,
 }
 
 /// Starts binding servers.
@@ -128,6 +132,7 @@ impl BindingServer {
             token: token.clone(),
             dispatcher: dispatcher.clone(),
             crons: config.crons.clone(),
+            assets: config.assets.clone(),
         });
         let server = tokio::spawn(run_http(listener, state, stopped.clone()));
         let mut tasks: Vec<JoinHandle<()>> = config
@@ -229,6 +234,9 @@ async fn serve(State(state): State<Arc<AppState>>, request: Request) -> Response
         .unwrap_or_default();
     if !same_token(given, state.token.as_bytes()) {
         return http::with_reason(StatusCode::UNAUTHORIZED, "Unauthorized");
+    }
+    if let Some(answer) = super::assets::binding(&state.assets, &request) {
+        return answer;
     }
     let (parts, body) = request.into_parts();
     let call = match axum::body::to_bytes(body, usize::MAX).await {

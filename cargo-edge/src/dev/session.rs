@@ -31,6 +31,8 @@ pub struct Session {
     pub inspector_port: Option<u16>,
     pub watch: Vec<PathBuf>,
     pub verbose: bool,
+    /// Static assets by worker, served by the proxy and the binding server.
+    pub assets: super::assets::Registry,
 }
 
 /// The name the dispatcher worker binds each user worker under.
@@ -41,6 +43,7 @@ fn dispatch_binding(index: usize) -> String {
 impl Session {
     fn server_config(&self) -> ServerConfig {
         let mut config = ServerConfig::new(&self.state_dir);
+        config.assets = self.assets.clone();
         for (index, worker) in self.workers.iter().enumerate() {
             config
                 .consumers
@@ -164,6 +167,8 @@ impl Session {
                 Ok(running) => {
                     drop(config_fd);
                     server.set_dispatcher_url(format!("http://127.0.0.1:{dispatch_port}"));
+                    super::assets::AssetServer::register(&self.assets, &self.workers);
+                    proxy.set_assets(self.assets.read().ok().and_then(|a| a.get(&self.workers[0].name).cloned()));
                     proxy.ready(running.port);
                     return Ok(running);
                 }
@@ -203,7 +208,11 @@ impl Session {
             let rebuild = tokio::select! {
                 _ = tokio::signal::ctrl_c() => break,
                 _ = terminate.recv() => break,
-                Some(paths) = next_change(&mut watcher) => { reporter.status("Changed", short_list(&paths)); true }
+                Some(paths) = next_change(&mut watcher) => {
+                    let paths = super::assets::outside_assets(&self.workers, paths);
+                    if !paths.is_empty() { reporter.status("Changed", short_list(&paths)); }
+                    !paths.is_empty()
+                }
                 Some(key) = keys.recv() => match key.as_str() { "q" => break, "r" => true, _ => false },
                 Some(trigger) = triggers.recv() => {
                     let result = server.trigger_cron(&trigger.cron).await.map(|v| v.to_string()).map_err(|e| e.to_string());
@@ -310,6 +319,9 @@ impl Session {
             ),
         );
         for worker in &self.workers {
+            if let Some(line) = super::assets::banner_line(worker) {
+                reporter.status("Assets", line);
+            }
             for (name, kind) in worker.binding_names() {
                 let place = match kind {
                     "kv" | "d1" | "r2" | "queues.producers" => {
