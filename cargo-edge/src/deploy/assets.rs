@@ -256,3 +256,23 @@ pub fn report_lines(report: &super::run::DeployReport) -> Vec<(&'static str, Str
         ),
     )]
 }
+
+/// The zip entries `cargo edge package` adds for static assets: `assets-manifest.json` (the
+/// upload manifest, hashes as Cloudflare takes them) and every file under `assets/`.
+pub fn package_entries(worker: &crate::model::Worker) -> Result<Vec<(String, Vec<u8>)>, DeployError> {
+    let Some(manifest) = manifest_of(worker)? else {
+        return Ok(Vec::new());
+    };
+    let mut entries = vec![(
+        "assets-manifest.json".to_string(),
+        serde_json::to_vec_pretty(&manifest.to_json()).unwrap_or_default(),
+    )];
+    for (path, file) in &manifest.files {
+        let bytes = std::fs::read(&file.path).map_err(|e| DeployError::Io {
+            path: file.path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        entries.push((format!("assets{path}"), bytes));
+    }
+    Ok(entries)
+}

@@ -279,3 +279,27 @@ pub fn banner_line(worker: &Worker) -> Option<String> {
         a.run_worker_first.to_json()
     ))
 }
+
+/// Whether a save changed nothing but assets settings (`html_handling`, `not_found_handling`,
+/// `run_worker_first`) in Cargo.toml files: those apply without a rebuild or a restart.
+pub fn only_settings_changed(before: &[Worker], after: &[Worker], paths: &[PathBuf]) -> bool {
+    let manifests_only = !paths.is_empty()
+        && paths
+            .iter()
+            .all(|p| p.file_name().is_some_and(|n| n == "Cargo.toml"));
+    let without_settings = |w: &Worker| {
+        let mut w = w.clone();
+        if let Some(a) = &mut w.assets {
+            a.html_handling = Default::default();
+            a.not_found_handling = Default::default();
+            a.run_worker_first = Default::default();
+        }
+        w
+    };
+    let same_rest = before.len() == after.len()
+        && before
+            .iter()
+            .zip(after)
+            .all(|(b, a)| without_settings(b) == without_settings(a));
+    manifests_only && same_rest && before != after
+}

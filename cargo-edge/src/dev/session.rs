@@ -204,14 +204,17 @@ impl Session {
         let mut terminate =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
                 .map_err(|e| e.to_string())?;
+        let mut changed: Vec<PathBuf> = Vec::new();
         loop {
+            changed.clear();
             let rebuild = tokio::select! {
                 _ = tokio::signal::ctrl_c() => break,
                 _ = terminate.recv() => break,
                 Some(paths) = next_change(&mut watcher) => {
                     let paths = super::assets::outside_assets(&self.workers, paths);
                     if !paths.is_empty() { reporter.status("Changed", short_list(&paths)); }
-                    !paths.is_empty()
+                    changed = paths;
+                    !changed.is_empty()
                 }
                 Some(key) = keys.recv() => match key.as_str() { "q" => break, "r" => true, _ => false },
                 Some(trigger) = triggers.recv() => {
@@ -224,10 +227,20 @@ impl Session {
                 continue;
             }
             let started = Instant::now();
+            let before = self.workers.clone();
             if let Err(problems) = self.reload_manifests() {
                 reporter.warn(format!(
                     "Cargo.toml has problems; the last good version keeps serving:\n{problems}"
                 ));
+                continue;
+            }
+            if super::assets::only_settings_changed(&before, &self.workers, &changed) {
+                super::assets::AssetServer::register(&self.assets, &self.workers);
+                let main = self.assets.read().ok().and_then(|a| a.get(&self.workers[0].name).cloned());
+                proxy.set_assets(main);
+                for line in self.workers.iter().filter_map(super::assets::banner_line) {
+                    reporter.status("Assets", format!("settings reloaded, no rebuild: {line}"));
+                }
                 continue;
             }
             match blocking_build(&self) {
