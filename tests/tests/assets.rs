@@ -39,6 +39,12 @@ pub fn generate(dir: &Path, name: &str) -> PathBuf {
     ]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     std::fs::copy(root().join("fixtures/Cargo.lock"), project.join("Cargo.lock")).unwrap();
+    // The fixtures' `fast` profile: their compiled `worker` crate is reused.
+    let manifest = project.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let fast = "[profile.fast]\ninherits = \"release\"\nlto = false\ncodegen-units = 16\nincremental = true\n\n";
+    let at = text.find("[package.metadata.edge]").unwrap();
+    std::fs::write(&manifest, format!("{}{fast}{}", &text[..at], &text[at..])).unwrap();
     for (path, body) in TREE {
         let path = project.join("public").join(path);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -96,7 +102,8 @@ fn start(project: &Path) -> (Dev, String) {
     let log = project.parent().unwrap().join("dev.log");
     let file = std::fs::File::create(&log).unwrap();
     let child = Command::new(cargo_edge_bin())
-        .args(["edge", "dev", "--no-persist", "--port", &port.to_string(), "--manifest-path"])
+        .args(["edge", "dev", "--no-persist", "--profile", "fast", "--port", &port.to_string()])
+        .arg("--manifest-path")
         .arg(project.join("Cargo.toml"))
         .arg("--target-dir")
         .arg(fixture_target_dir())
@@ -281,7 +288,7 @@ fn matrix(dev: &Dev, project: &Path, base: &str) {
                 _ => format!("200 {index}"),
             };
             for (path, want) in paths.iter().zip(expected) {
-                let dir = if path.starts_with("/docs") { "docs" } else { "" };
+                let dir = if path.starts_with("/docs/") { "docs" } else { "" };
                 let want = if want == "NF" { nf(dir) } else { want.to_string() };
                 assert_eq!(get(path), want, "{mode} × {not_found}: {path}");
             }

@@ -9,8 +9,6 @@ use std::time::Duration;
 use edge_tests::cloudflare::{FakeCloudflare, Fault, FaultKind, LoggedRequest, Options};
 use edge_tests::{cargo_edge_bin, fixture_target_dir};
 
-const FAST_PROFILE: &str = "\n[profile.fast]\ninherits = \"release\"\nlto = false\ncodegen-units = 16\nincremental = true\n";
-
 fn edge(fake: &FakeCloudflare, project: &Path, args: &[&str]) -> (bool, String) {
     let output: Output = std::process::Command::new(cargo_edge_bin())
         .arg("edge")
@@ -108,9 +106,6 @@ fn write_validator_log(requests: &[LoggedRequest], out: &Path) {
 fn deploy_uploads_each_asset_once_and_converges_after_failures() {
     let dir = tempfile::tempdir().unwrap();
     let project = super::generate(dir.path(), "shop");
-    let manifest = project.join("Cargo.toml");
-    let text = std::fs::read_to_string(&manifest).unwrap();
-    std::fs::write(&manifest, format!("{text}{FAST_PROFILE}")).unwrap();
     let fake = FakeCloudflare::start(Options::default());
     let mut log = Vec::new();
 
