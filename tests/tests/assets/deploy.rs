@@ -191,12 +191,11 @@ fn deploy_uploads_each_asset_once_and_converges_after_failures() {
     let plan = dir.path().join("plan");
     let (ok, out) = edge(&fake, &project, &["deploy", "--profile", "fast", "--dry-run", plan.to_str().unwrap()]);
     assert!(ok && out.contains("Would offer") && out.contains("asset /logo.svg"), "{out}");
-    let session = std::fs::read_dir(&plan)
+    let recorded: serde_json::Value = std::fs::read_dir(&plan)
         .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().contains("assets-upload-session"))
+        .map(|e| serde_json::from_str(&std::fs::read_to_string(e.unwrap().path()).unwrap()).unwrap())
+        .find(|r: &serde_json::Value| r["path"].as_str().unwrap().ends_with("/assets-upload-session"))
         .expect("the session request is written");
-    let recorded: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(session).unwrap()).unwrap();
     assert_eq!(recorded["body"]["manifest"]["/logo.svg"]["size"], 6);
 
     // package: the files and the manifest beside the modules.
