@@ -70,10 +70,15 @@ pub fn is_ignored(rules: &Gitignore, relative: &str, is_dir: bool) -> bool {
 
 /// Every file served, with its size, checked against the limits (no hashing).
 pub fn list(dir: &Path) -> Result<Vec<(String, PathBuf, u64)>, CollectError> {
+    list_within(dir, MAX_ASSET_COUNT)
+}
+
+/// [`list`] with another most files.
+pub fn list_within(dir: &Path, most: usize) -> Result<Vec<(String, PathBuf, u64)>, CollectError> {
     let rules = ignore_rules(dir);
     let mut out = Vec::new();
     walk(dir, "", &rules, &mut out)?;
-    if out.len() > MAX_ASSET_COUNT {
+    if out.len() > most {
         return Err(CollectError::TooMany { count: out.len() });
     }
     out.sort();
@@ -226,6 +231,14 @@ mod tests {
         assert_eq!(before.files["/a.txt"], after.files["/a.txt"]);
         assert_ne!(joined_content_hash("x", Some(&before)), joined_content_hash("x", Some(&after)));
         assert_eq!(joined_content_hash("x", None), "x");
+    }
+
+    #[test]
+    fn more_files_than_the_limit_are_refused() {
+        let dir = tree(&[("a.txt", "1"), ("b/c.txt", "2"), ("d.txt", "3")]);
+        assert_eq!(list_within(dir.path(), 3).unwrap().len(), 3);
+        assert_eq!(list_within(dir.path(), 2).unwrap_err(), CollectError::TooMany { count: 3 });
+        assert!(CollectError::TooMany { count: 3 }.to_string().contains("100000 assets per version"));
     }
 
     #[test]

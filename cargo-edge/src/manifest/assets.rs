@@ -77,7 +77,12 @@ fn check_mode(mode: &Text, known: &[&str], out: &mut Vec<Problem>) {
     if known.contains(&mode.value.as_str()) {
         return;
     }
-    let help = match did_you_mean(&mode.value, known) {
+    let alias = match mode.value.as_str() {
+        "spa" | "single-page-app" | "SPA" => Some("single-page-application"),
+        "404" | "404.html" => Some("404-page"),
+        _ => None,
+    };
+    let help = match alias.filter(|a| known.contains(a)).or_else(|| did_you_mean(&mode.value, known)) {
         Some(best) => format!("did you mean `\"{best}\"`?"),
         None => format!("use one of: {}", known.join(", ")),
     };
@@ -169,4 +174,32 @@ fn limit_problem(error: &CollectError, loc: &Loc) -> Problem {
     Problem::error("assets_limit", loc, format!("assets directory: {error}"))
         .label("in this folder")
         .help(help)
+}
+
+#[cfg(test)]
+mod tests {
+    fn load(files: &[(&str, u64)]) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = "[package]\nname = \"w\"\nversion = \"0.1.0\"\n\n[package.metadata.edge]\ncompatibility_date = \"2025-01-01\"\n\n[package.metadata.edge.assets]\ndirectory = \"public\"\n";
+        std::fs::write(dir.path().join("Cargo.toml"), manifest).unwrap();
+        for (name, size) in files {
+            let path = dir.path().join("public").join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::File::create(&path).unwrap().set_len(*size).unwrap();
+        }
+        match crate::manifest::load_worker(&dir.path().join("Cargo.toml"), None) {
+            Ok(loaded) => format!("ok {:?}", loaded.worker.assets.map(|a| a.directory_as_written)),
+            Err(e) => e.render(),
+        }
+        .replace(&dir.path().display().to_string(), "<dir>")
+    }
+
+    #[test]
+    fn a_file_over_the_per_asset_limit_points_at_directory() {
+        let text = load(&[("index.html", 10), ("video/big.mp4", 25 * 1024 * 1024 + 1)]);
+        assert!(text.contains("`video/big.mp4` is 26214401 bytes, over Cloudflare's limit of 25 MiB per asset"), "{text}");
+        assert!(text.contains("Cargo.toml:9:13"), "{text}");
+        assert!(text.contains(".assetsignore"), "{text}");
+        assert_eq!(load(&[("index.html", 10)]), "ok Some(\"public\")");
+    }
 }

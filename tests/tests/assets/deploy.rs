@@ -207,10 +207,35 @@ fn deploy_uploads_each_asset_once_and_converges_after_failures() {
     assert!(names.contains("assets-manifest.json") && names.contains("assets/docs/index.html"), "{names:?}");
     assert!(!names.contains("assets/secret.txt"));
 
+    // The typed accessor and wrangler's view of the same table (checked with its schema).
+    let (ok, types) = edge(&fake, &project, &["types", "--output", "-"]);
+    assert!(ok && types.contains("self.assets(names::ASSETS)"), "{types}");
+    let (ok, jsonc) = edge(&fake, &project, &["config", "--format", "wrangler-json"]);
+    assert!(ok && jsonc.contains("\"run_worker_first\""), "{jsonc}");
+    validate_with_wranglers_schema(&jsonc, dir.path());
+
     eprintln!("MEASURE first deploy: {} requests, {} bytes", first.0, first.1);
     eprintln!("MEASURE no-op deploy: {} requests, {} bytes", noop.0, noop.1);
     eprintln!("MEASURE one file changed: {} requests, {} bytes", one.0, one.1);
     let jsonl = fixture_target_dir().join("assets-deploy-requests.jsonl");
     write_validator_log(&log, &jsonl);
     eprintln!("validator log: {}", jsonl.display());
+}
+
+/// wrangler's own `config-schema.json` accepts the rendering (as `tests/config.rs` checks).
+fn validate_with_wranglers_schema(jsonc: &str, dir: &Path) {
+    let schema = std::env::var_os("EDGE_WRANGLER_SCHEMA")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| edge_tests::root().join(".tools/wrangler-schema/config-schema-4.86.0.json"));
+    let json: Vec<&str> = jsonc.lines().filter(|l| !l.trim_start().starts_with("//")).collect();
+    let path = dir.join("wrangler.json");
+    std::fs::write(&path, json.join("\n")).unwrap();
+    let output = std::process::Command::new("node")
+        .arg(edge_tests::root().join("tests/wrangler-schema/validate.mjs"))
+        .arg(&schema)
+        .arg(&path)
+        .env("EDGE_AJV_DIR", schema.parent().unwrap())
+        .output()
+        .expect("node runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
 }
