@@ -10,13 +10,19 @@ use edge_tests::cloudflare::{FakeCloudflare, Fault, FaultKind, LoggedRequest, Op
 use edge_tests::{cargo_edge_bin, fixture_target_dir};
 
 fn edge(fake: &FakeCloudflare, project: &Path, args: &[&str]) -> (bool, String) {
+    let target = fixture_target_dir();
+    let mut all = args.to_vec();
+    all.extend(["--color", "never", "--target-dir", target.to_str().unwrap()]);
+    plain(fake, project, &all)
+}
+
+/// `cargo edge <args> --manifest-path <project>` (for commands without cargo's flags).
+fn plain(fake: &FakeCloudflare, project: &Path, args: &[&str]) -> (bool, String) {
     let output: Output = std::process::Command::new(cargo_edge_bin())
         .arg("edge")
         .args(args)
-        .args(["--color", "never", "--manifest-path"])
+        .arg("--manifest-path")
         .arg(project.join("Cargo.toml"))
-        .arg("--target-dir")
-        .arg(fixture_target_dir())
         .current_dir(project)
         .env("CLOUDFLARE_API_BASE_URL", fake.base_url())
         .env("CLOUDFLARE_API_TOKEN", fake.token())
@@ -70,10 +76,16 @@ pub fn parts(request: &LoggedRequest) -> Vec<(String, String, String)> {
     out
 }
 
-/// Requests and request-body bytes since the log was last reset.
-fn traffic(fake: &FakeCloudflare) -> (usize, usize) {
+/// Requests and request-body bytes since the log was last reset: all, then the assets ones.
+fn traffic(fake: &FakeCloudflare) -> (usize, usize, usize, usize) {
     let requests = fake.requests();
-    (requests.len(), requests.iter().map(|r| r.body_bytes).sum())
+    let assets: Vec<&LoggedRequest> = requests.iter().filter(|r| r.path.contains("assets")).collect();
+    (
+        requests.len(),
+        requests.iter().map(|r| r.body_bytes).sum(),
+        assets.len(),
+        assets.iter().map(|r| r.body_bytes).sum(),
+    )
 }
 
 /// The fake's log as JSON lines for `shared/cfapi/validate.py`.
@@ -208,15 +220,15 @@ fn deploy_uploads_each_asset_once_and_converges_after_failures() {
     assert!(!names.contains("assets/secret.txt"));
 
     // The typed accessor and wrangler's view of the same table (checked with its schema).
-    let (ok, types) = edge(&fake, &project, &["types", "--output", "-"]);
+    let (ok, types) = plain(&fake, &project, &["types", "--output", "-"]);
     assert!(ok && types.contains("self.assets(names::ASSETS)"), "{types}");
-    let (ok, jsonc) = edge(&fake, &project, &["config", "--format", "wrangler-json"]);
+    let (ok, jsonc) = plain(&fake, &project, &["config", "--format", "wrangler-json"]);
     assert!(ok && jsonc.contains("\"run_worker_first\""), "{jsonc}");
     validate_with_wranglers_schema(&jsonc, dir.path());
 
-    eprintln!("MEASURE first deploy: {} requests, {} bytes", first.0, first.1);
-    eprintln!("MEASURE no-op deploy: {} requests, {} bytes", noop.0, noop.1);
-    eprintln!("MEASURE one file changed: {} requests, {} bytes", one.0, one.1);
+    eprintln!("MEASURE first deploy: {} requests, {} bytes; assets: {} requests, {} bytes", first.0, first.1, first.2, first.3);
+    eprintln!("MEASURE no-op deploy: {} requests, {} bytes; assets: {} requests, {} bytes", noop.0, noop.1, noop.2, noop.3);
+    eprintln!("MEASURE one file changed: {} requests, {} bytes; assets: {} requests, {} bytes", one.0, one.1, one.2, one.3);
     let jsonl = fixture_target_dir().join("assets-deploy-requests.jsonl");
     write_validator_log(&log, &jsonl);
     eprintln!("validator log: {}", jsonl.display());
