@@ -128,5 +128,11 @@ fn assets_come_over_with_the_keys_cargo_edge_knows() {
     assert_eq!(assets["run_worker_first"][1], "!/api/docs/*");
     assert!(assets.get("experimental_serve_directly").is_none());
     assert_eq!(imported.table["env"]["prod"]["assets"]["directory"], "dist");
-    assert!(imported.skipped.contains(&"assets.experimental_serve_directly".to_string()), "{:?}", imported.skipped);
+    assert!(
+        imported
+            .skipped
+            .contains(&"assets.experimental_serve_directly".to_string()),
+        "{:?}",
+        imported.skipped
+    );
 }

@@ -37,8 +37,16 @@ pub fn generate(dir: &Path, name: &str) -> PathBuf {
         "--path",
         project.to_str().unwrap(),
     ]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    std::fs::copy(root().join("fixtures/Cargo.lock"), project.join("Cargo.lock")).unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::fs::copy(
+        root().join("fixtures/Cargo.lock"),
+        project.join("Cargo.lock"),
+    )
+    .unwrap();
     // The fixtures' `fast` profile: their compiled `worker` crate is reused.
     let manifest = project.join("Cargo.toml");
     let text = std::fs::read_to_string(&manifest).unwrap();
@@ -57,8 +65,17 @@ pub fn generate(dir: &Path, name: &str) -> PathBuf {
 pub fn set_assets(project: &Path, table: &str) {
     let path = project.join("Cargo.toml");
     let text = std::fs::read_to_string(&path).unwrap();
-    let start = text.find("[package.metadata.edge.assets]").expect("an assets table");
-    std::fs::write(&path, format!("{}[package.metadata.edge.assets]\n{table}\n", &text[..start])).unwrap();
+    let start = text
+        .find("[package.metadata.edge.assets]")
+        .expect("an assets table");
+    std::fs::write(
+        &path,
+        format!(
+            "{}[package.metadata.edge.assets]\n{table}\n",
+            &text[..start]
+        ),
+    )
+    .unwrap();
 }
 
 struct Dev {
@@ -75,7 +92,11 @@ impl Dev {
     fn wait_for(&self, needle: &str, times: usize) {
         let deadline = Instant::now() + Duration::from_secs(120);
         while self.log().matches(needle).count() < times {
-            assert!(Instant::now() < deadline, "no {times}× `{needle}` in:\n{}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "no {times}× `{needle}` in:\n{}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -83,7 +104,10 @@ impl Dev {
 
 impl Drop for Dev {
     fn drop(&mut self) {
-        let _ = Command::new("kill").arg("-INT").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-INT")
+            .arg(self.child.id().to_string())
+            .status();
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -102,7 +126,15 @@ fn start(project: &Path) -> (Dev, String) {
     let log = project.parent().unwrap().join("dev.log");
     let file = std::fs::File::create(&log).unwrap();
     let child = Command::new(cargo_edge_bin())
-        .args(["edge", "dev", "--no-persist", "--profile", "fast", "--port", &port.to_string()])
+        .args([
+            "edge",
+            "dev",
+            "--no-persist",
+            "--profile",
+            "fast",
+            "--port",
+            &port.to_string(),
+        ])
         .arg("--manifest-path")
         .arg(project.join("Cargo.toml"))
         .arg("--target-dir")
@@ -123,7 +155,11 @@ fn start(project: &Path) -> (Dev, String) {
         if dev.log().contains("Serving") && edge_tests::get(&format!("{base}/api/todos")).is_ok() {
             break;
         }
-        assert!(Instant::now() < deadline, "dev never served:\n{}", dev.log());
+        assert!(
+            Instant::now() < deadline,
+            "dev never served:\n{}",
+            dev.log()
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     (dev, base)
@@ -197,9 +233,15 @@ fn dev_serves_assets_with_cloudflares_routing_and_edits_live() {
     let home = get("/");
     assert_eq!((home.status, home.body.as_str()), (200, index.as_str()));
     assert_eq!(home.header("content-type"), "text/html; charset=utf-8");
-    assert_eq!(home.header("cache-control"), "public, max-age=0, must-revalidate");
+    assert_eq!(
+        home.header("cache-control"),
+        "public, max-age=0, must-revalidate"
+    );
     let etag = home.header("etag");
-    assert!(etag.len() == 34 && etag.starts_with('"') && etag.ends_with('"'), "{etag}");
+    assert!(
+        etag.len() == 34 && etag.starts_with('"') && etag.ends_with('"'),
+        "{etag}"
+    );
     assert_eq!(get("/index.html").brief(), "307 /");
     assert_eq!(get("/about").brief(), "200 <p>about</p>");
     assert_eq!(get("/about.html?x=1").brief(), "307 /about?x=1");
@@ -212,7 +254,11 @@ fn dev_serves_assets_with_cloudflares_routing_and_edits_live() {
         ("/data.json", "application/json"),
     ] {
         let reply = get(path);
-        assert_eq!((reply.status, reply.header("content-type").as_str()), (200, content_type), "{path}");
+        assert_eq!(
+            (reply.status, reply.header("content-type").as_str()),
+            (200, content_type),
+            "{path}"
+        );
     }
 
     // ETag, If-None-Match (strong and weak) and HEAD.
@@ -220,7 +266,10 @@ fn dev_serves_assets_with_cloudflares_routing_and_edits_live() {
     assert_eq!((not_modified.status, not_modified.body.as_str()), (304, ""));
     assert_eq!(not_modified.header("etag"), etag);
     let weak = format!("W/{etag}");
-    assert_eq!(request("GET", &format!("{base}/"), &[("if-none-match", &weak)]).status, 304);
+    assert_eq!(
+        request("GET", &format!("{base}/"), &[("if-none-match", &weak)]).status,
+        304
+    );
     let head = request("HEAD", &format!("{base}/about"), &[]);
     assert_eq!((head.status, head.body.as_str()), (200, ""));
     assert_eq!(head.header("content-length"), "12");
@@ -229,8 +278,15 @@ fn dev_serves_assets_with_cloudflares_routing_and_edits_live() {
     // run_worker_first patterns with a negation, .assetsignore, the SPA fallback.
     assert_eq!(get("/api/todos").json()[0]["id"], 1);
     assert_eq!(get("/api/nope").json()["error"], "no such API route");
-    assert_eq!(get("/api/docs/readme.txt").brief(), "200 served from assets, not the worker");
-    assert_eq!(get("/secret.txt").body, index, "ignored files are not served");
+    assert_eq!(
+        get("/api/docs/readme.txt").brief(),
+        "200 served from assets, not the worker"
+    );
+    assert_eq!(
+        get("/secret.txt").body,
+        index,
+        "ignored files are not served"
+    );
     assert_eq!(get("/app/some/route").brief(), format!("200 {index}"));
 
     // The ASSETS binding from Rust: the same files, the same rules, conditionals included.
@@ -240,7 +296,11 @@ fn dev_serves_assets_with_cloudflares_routing_and_edits_live() {
     assert_eq!(about["content_type"], "text/html; charset=utf-8");
     assert_eq!(get("/api/asset/no/such/file").json()["bytes"], index.len());
     let css_etag = get("/style.css").header("etag");
-    let cached = request("GET", &format!("{base}/api/asset/style.css"), &[("if-none-match", &css_etag)]);
+    let cached = request(
+        "GET",
+        &format!("{base}/api/asset/style.css"),
+        &[("if-none-match", &css_etag)],
+    );
     assert_eq!(cached.json()["status"], 304);
 
     // Edited, added and deleted files are served at once, with no rebuild.
@@ -248,12 +308,20 @@ fn dev_serves_assets_with_cloudflares_routing_and_edits_live() {
     std::fs::write(project.join("public/about.html"), "<p>about, edited</p>").unwrap();
     std::fs::write(project.join("public/new.html"), "<p>new</p>").unwrap();
     assert_eq!(get("/about").brief(), "200 <p>about, edited</p>");
-    assert_ne!(get("/about").header("etag"), about["etag"].as_str().unwrap());
+    assert_ne!(
+        get("/about").header("etag"),
+        about["etag"].as_str().unwrap()
+    );
     assert_eq!(get("/new").brief(), "200 <p>new</p>");
     std::fs::remove_file(project.join("public/new.html")).unwrap();
     assert_eq!(get("/new").body, index);
     std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(dev.log().matches("Reloaded").count(), reloads, "an asset edit rebuilt:\n{}", dev.log());
+    assert_eq!(
+        dev.log().matches("Reloaded").count(),
+        reloads,
+        "an asset edit rebuilt:\n{}",
+        dev.log()
+    );
 
     matrix(&dev, &project, &base);
 }
@@ -262,12 +330,59 @@ fn dev_serves_assets_with_cloudflares_routing_and_edits_live() {
 /// rebuild), each checked on the same paths.
 fn matrix(dev: &Dev, project: &Path, base: &str) {
     let html: [(&str, [&str; 6]); 4] = [
-        ("auto-trailing-slash", ["200 <p>about, edited</p>", "307 /about", "307 /about", "307 /docs/", "200 <p>docs index</p>", "307 /docs/"]),
-        ("force-trailing-slash", ["307 /about/", "200 <p>about, edited</p>", "307 /about/", "307 /docs/", "200 <p>docs index</p>", "307 /docs/"]),
-        ("drop-trailing-slash", ["200 <p>about, edited</p>", "307 /about", "307 /about", "200 <p>docs index</p>", "307 /docs", "307 /docs"]),
-        ("none", ["NF", "NF", "200 <p>about, edited</p>", "NF", "NF", "200 <p>docs index</p>"]),
+        (
+            "auto-trailing-slash",
+            [
+                "200 <p>about, edited</p>",
+                "307 /about",
+                "307 /about",
+                "307 /docs/",
+                "200 <p>docs index</p>",
+                "307 /docs/",
+            ],
+        ),
+        (
+            "force-trailing-slash",
+            [
+                "307 /about/",
+                "200 <p>about, edited</p>",
+                "307 /about/",
+                "307 /docs/",
+                "200 <p>docs index</p>",
+                "307 /docs/",
+            ],
+        ),
+        (
+            "drop-trailing-slash",
+            [
+                "200 <p>about, edited</p>",
+                "307 /about",
+                "307 /about",
+                "200 <p>docs index</p>",
+                "307 /docs",
+                "307 /docs",
+            ],
+        ),
+        (
+            "none",
+            [
+                "NF",
+                "NF",
+                "200 <p>about, edited</p>",
+                "NF",
+                "NF",
+                "200 <p>docs index</p>",
+            ],
+        ),
     ];
-    let paths = ["/about", "/about/", "/about.html", "/docs", "/docs/", "/docs/index.html"];
+    let paths = [
+        "/about",
+        "/about/",
+        "/about.html",
+        "/docs",
+        "/docs/",
+        "/docs/index.html",
+    ];
     let index = std::fs::read_to_string(project.join("public/index.html")).unwrap();
     let mut applied = 0;
     for (mode, expected) in html {
@@ -288,8 +403,16 @@ fn matrix(dev: &Dev, project: &Path, base: &str) {
                 _ => format!("200 {index}"),
             };
             for (path, want) in paths.iter().zip(expected) {
-                let dir = if path.starts_with("/docs/") { "docs" } else { "" };
-                let want = if want == "NF" { nf(dir) } else { want.to_string() };
+                let dir = if path.starts_with("/docs/") {
+                    "docs"
+                } else {
+                    ""
+                };
+                let want = if want == "NF" {
+                    nf(dir)
+                } else {
+                    want.to_string()
+                };
                 assert_eq!(get(path), want, "{mode} × {not_found}: {path}");
             }
             assert_eq!(get("/docs/missing"), nf("docs"), "{mode} × {not_found}");
@@ -301,13 +424,21 @@ fn matrix(dev: &Dev, project: &Path, base: &str) {
     let spa = "directory = \"public\"\nbinding = \"ASSETS\"\nnot_found_handling = \"single-page-application\"";
     set_assets(project, &format!("{spa}\nrun_worker_first = true"));
     dev.wait_for("settings reloaded", applied + 1);
-    let get = |path: &str, headers: &[(&str, &str)]| request("GET", &format!("{base}{path}"), headers).brief();
+    let get = |path: &str, headers: &[(&str, &str)]| {
+        request("GET", &format!("{base}{path}"), headers).brief()
+    };
     assert_eq!(get("/about", &[]), "404 Not Found");
-    assert_eq!(get("/api/docs/readme.txt", &[]), "404 {\"error\":\"no such API route\"}");
+    assert_eq!(
+        get("/api/docs/readme.txt", &[]),
+        "404 {\"error\":\"no such API route\"}"
+    );
     set_assets(project, &format!("{spa}\nrun_worker_first = false"));
     dev.wait_for("settings reloaded", applied + 2);
     assert_eq!(get("/about", &[]), "200 <p>about, edited</p>");
     assert_eq!(get("/app/route", &[]), "404 Not Found");
-    assert_eq!(get("/app/route", &[("sec-fetch-mode", "navigate")]), format!("200 {index}"));
+    assert_eq!(
+        get("/app/route", &[("sec-fetch-mode", "navigate")]),
+        format!("200 {index}")
+    );
     assert_eq!(dev.log().matches("Reloaded").count(), 0, "{}", dev.log());
 }

@@ -218,7 +218,13 @@ mod tests {
         let paths: Vec<&str> = manifest.files.keys().map(String::as_str).collect();
         assert_eq!(paths, ["/app.js", "/index.html", "/nested/deep/page.html"]);
         assert_eq!(manifest.files["/app.js"].size, 1);
-        assert_eq!(manifest.to_json()["/app.js"]["hash"].as_str().unwrap().len(), 32);
+        assert_eq!(
+            manifest.to_json()["/app.js"]["hash"]
+                .as_str()
+                .unwrap()
+                .len(),
+            32
+        );
     }
 
     #[test]
@@ -229,7 +235,10 @@ mod tests {
         let after = AssetManifest::build(dir.path()).unwrap();
         assert_ne!(before.digest(), after.digest());
         assert_eq!(before.files["/a.txt"], after.files["/a.txt"]);
-        assert_ne!(joined_content_hash("x", Some(&before)), joined_content_hash("x", Some(&after)));
+        assert_ne!(
+            joined_content_hash("x", Some(&before)),
+            joined_content_hash("x", Some(&after))
+        );
         assert_eq!(joined_content_hash("x", None), "x");
     }
 
@@ -237,8 +246,13 @@ mod tests {
     fn more_files_than_the_limit_are_refused() {
         let dir = tree(&[("a.txt", "1"), ("b/c.txt", "2"), ("d.txt", "3")]);
         assert_eq!(list_within(dir.path(), 3).unwrap().len(), 3);
-        assert_eq!(list_within(dir.path(), 2).unwrap_err(), CollectError::TooMany { count: 3 });
-        assert!(CollectError::TooMany { count: 3 }.to_string().contains("100000 assets per version"));
+        assert_eq!(
+            list_within(dir.path(), 2).unwrap_err(),
+            CollectError::TooMany { count: 3 }
+        );
+        assert!(CollectError::TooMany { count: 3 }
+            .to_string()
+            .contains("100000 assets per version"));
     }
 
     #[test]

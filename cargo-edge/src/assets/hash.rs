@@ -46,6 +46,9 @@ mod tests {
         let expected = blake3::hash(b"aGVsbG8=txt").to_hex()[..32].to_string();
         assert_eq!(asset_hash(b"hello", "/greeting.txt"), expected);
         assert_eq!(asset_hash(b"hello", "a.txt").len(), 32);
-        assert_ne!(asset_hash(b"hello", "a.txt"), asset_hash(b"hello", "a.html"));
+        assert_ne!(
+            asset_hash(b"hello", "a.txt"),
+            asset_hash(b"hello", "a.html")
+        );
     }
 }

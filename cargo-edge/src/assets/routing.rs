@@ -99,7 +99,9 @@ fn auto(p: &str, cx: &Cx) -> Option<Intent> {
             return Some(serve(found));
         }
         let hit = cx.redirect(&format!("{p}.html"), cut(p, "index"));
-        if let Some(r) = hit.or_else(|| cx.redirect(&format!("{}.html", cut(p, "/index")), cut(p, "/index"))) {
+        if let Some(r) =
+            hit.or_else(|| cx.redirect(&format!("{}.html", cut(p, "/index")), cut(p, "/index")))
+        {
             return Some(r);
         }
     } else if p.ends_with("/index.html") {
@@ -117,7 +119,9 @@ fn auto(p: &str, cx: &Cx) -> Option<Intent> {
         }
     } else if let Some(stem) = p.strip_suffix(".html") {
         let hit = cx.redirect(p, stem);
-        if let Some(r) = hit.or_else(|| cx.redirect(&format!("{stem}/index.html"), &format!("{stem}/"))) {
+        if let Some(r) =
+            hit.or_else(|| cx.redirect(&format!("{stem}/index.html"), &format!("{stem}/")))
+        {
             return Some(r);
         }
     }
@@ -142,11 +146,15 @@ fn force(p: &str, cx: &Cx) -> Option<Intent> {
     } else if p.ends_with("/index.html") {
         let dir = cut(p, "index.html");
         let hit = cx.redirect(p, dir);
-        if let Some(r) = hit.or_else(|| cx.redirect(&format!("{}.html", cut(p, "/index.html")), dir)) {
+        if let Some(r) =
+            hit.or_else(|| cx.redirect(&format!("{}.html", cut(p, "/index.html")), dir))
+        {
             return Some(r);
         }
     } else if let Some(bare) = p.strip_suffix('/') {
-        let found = cx.get(&format!("{p}index.html")).or_else(|| cx.get(&format!("{bare}.html")));
+        let found = cx
+            .get(&format!("{p}index.html"))
+            .or_else(|| cx.get(&format!("{bare}.html")));
         if let Some(found) = found {
             return Some(serve(found));
         }
@@ -272,7 +280,9 @@ fn decode_segment(segment: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hex = segment.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok());
+            let hex = segment
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
             match hex {
                 Some(byte) => {
                     out.push(byte);
@@ -296,7 +306,13 @@ pub fn encode_path(path: &str) -> String {
         .map(|segment| {
             segment
                 .bytes()
-                .map(|b| if keep(b) { (b as char).to_string() } else { format!("%{b:02X}") })
+                .map(|b| {
+                    if keep(b) {
+                        (b as char).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
                 .collect()
         })
         .collect();

@@ -114,7 +114,10 @@ fn not_found_handling_falls_back() {
     assert_eq!(resolve("/deep/page", auto, page), "200 /deep/page.html");
     let spa = NotFoundHandling::SinglePageApplication;
     assert_eq!(resolve("/app/route", auto, spa), "200 /index.html");
-    assert_eq!(resolve("/app/route", HtmlHandling::None, spa), "200 /index.html");
+    assert_eq!(
+        resolve("/app/route", HtmlHandling::None, spa),
+        "200 /index.html"
+    );
 }
 
 #[test]

@@ -43,7 +43,10 @@ pub fn check_patterns(rules: &[String]) -> Vec<String> {
         problems.push("no rules were given; give at least one, or write `false`".to_string());
     }
     if rules.len() > MAX_RULES {
-        problems.push(format!("{} rules exceed the maximum of {MAX_RULES}", rules.len()));
+        problems.push(format!(
+            "{} rules exceed the maximum of {MAX_RULES}",
+            rules.len()
+        ));
     }
     let negative = |r: &String| r.starts_with("!/");
     for rule in rules {
@@ -53,14 +56,19 @@ pub fn check_patterns(rules: &[String]) -> Vec<String> {
             problems.push(format!("`{rule}`: rules must start with `/` or `!/`"));
         }
         if rule.len() > MAX_RULE_LENGTH {
-            problems.push(format!("`{rule}`: rules must be under {MAX_RULE_LENGTH} characters"));
+            problems.push(format!(
+                "`{rule}`: rules must be under {MAX_RULE_LENGTH} characters"
+            ));
         }
     }
     if !rules.is_empty() && rules.iter().all(negative) {
         problems.push("only negative rules were given; add at least one rule without `!`".into());
     }
     for is_negative in [false, true] {
-        let same: Vec<&String> = rules.iter().filter(|r| negative(r) == is_negative).collect();
+        let same: Vec<&String> = rules
+            .iter()
+            .filter(|r| negative(r) == is_negative)
+            .collect();
         for (i, rule) in same.iter().enumerate() {
             if same[..i].contains(rule) {
                 problems.push(format!("`{rule}` is given twice"));
@@ -140,12 +148,22 @@ mod tests {
 
     #[test]
     fn patterns_are_checked_like_wrangler() {
-        let rules = |r: &[&str]| check_patterns(&r.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        let rules =
+            |r: &[&str]| check_patterns(&r.iter().map(|s| s.to_string()).collect::<Vec<_>>());
         assert!(rules(&["/api/*", "!/api/docs/*"]).is_empty());
-        assert_eq!(rules(&["api/*"]), ["`api/*`: rules must start with `/` or `!/`"]);
-        assert_eq!(rules(&["/a", "!api"]), ["`!api`: negative rules must start with `!/`"]);
+        assert_eq!(
+            rules(&["api/*"]),
+            ["`api/*`: rules must start with `/` or `!/`"]
+        );
+        assert_eq!(
+            rules(&["/a", "!api"]),
+            ["`!api`: negative rules must start with `!/`"]
+        );
         assert_eq!(rules(&["!/a"]).len(), 1);
-        assert_eq!(rules(&["/api/*", "/api/x"]), ["`/api/x`: rule `/api/*` already covers it"]);
+        assert_eq!(
+            rules(&["/api/*", "/api/x"]),
+            ["`/api/x`: rule `/api/*` already covers it"]
+        );
         assert_eq!(rules(&["/a", "/a"]), ["`/a` is given twice"]);
     }
 
@@ -157,13 +175,28 @@ mod tests {
             RunWorkerFirst::Patterns(vec!["/api/*".into(), "!/api/docs/*".into()]);
         let found = |nf: NotFoundHandling| nf == NotFoundHandling::SinglePageApplication;
         assert_eq!(route(&assets, "/api/x", false, true, found), Route::Worker);
-        assert_eq!(route(&assets, "/api/docs/a", false, true, found), Route::Assets);
+        assert_eq!(
+            route(&assets, "/api/docs/a", false, true, found),
+            Route::Assets
+        );
         // With patterns, not_found_handling applies to everything else.
-        assert_eq!(route(&assets, "/app/route", false, true, found), Route::Assets);
+        assert_eq!(
+            route(&assets, "/app/route", false, true, found),
+            Route::Assets
+        );
         assets.run_worker_first = RunWorkerFirst::Always(false);
-        assert_eq!(route(&assets, "/app/route", false, true, found), Route::Worker);
-        assert_eq!(route(&assets, "/app/route", true, true, found), Route::Assets);
+        assert_eq!(
+            route(&assets, "/app/route", false, true, found),
+            Route::Worker
+        );
+        assert_eq!(
+            route(&assets, "/app/route", true, true, found),
+            Route::Assets
+        );
         assets.run_worker_first = RunWorkerFirst::Always(true);
-        assert_eq!(route(&assets, "/index.html", false, true, |_| true), Route::Worker);
+        assert_eq!(
+            route(&assets, "/index.html", false, true, |_| true),
+            Route::Worker
+        );
     }
 }

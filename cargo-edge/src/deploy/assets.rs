@@ -38,7 +38,10 @@ impl AssetSummary {
 
 /// The bundle as deployed: its content hash with the assets' manifest joined in, so the
 /// worker's content-hash binding and the no-op check cover the files too.
-pub fn joined(bundle: &crate::bundle::Bundle, manifest: Option<&AssetManifest>) -> crate::bundle::Bundle {
+pub fn joined(
+    bundle: &crate::bundle::Bundle,
+    manifest: Option<&AssetManifest>,
+) -> crate::bundle::Bundle {
     let mut bundle = bundle.clone();
     bundle.content_hash =
         crate::assets::collect::joined_content_hash(&bundle.content_hash, manifest);
@@ -50,10 +53,12 @@ pub fn manifest_of(worker: &crate::model::Worker) -> Result<Option<AssetManifest
     let Some(assets) = &worker.assets else {
         return Ok(None);
     };
-    AssetManifest::build(&assets.directory).map(Some).map_err(|e| DeployError::Assets {
-        message: format!("assets directory `{}`: {e}", assets.directory_as_written),
-        help: "fix the folder (or list files in its `.assetsignore`) and rerun".into(),
-    })
+    AssetManifest::build(&assets.directory)
+        .map(Some)
+        .map_err(|e| DeployError::Assets {
+            message: format!("assets directory `{}`: {e}", assets.directory_as_written),
+            help: "fix the folder (or list files in its `.assetsignore`) and rerun".into(),
+        })
 }
 
 /// What the upload did.
@@ -115,7 +120,12 @@ fn buckets(session: &Value, manifest: &AssetManifest) -> Result<Vec<Vec<String>>
     let mut out = Vec::new();
     for bucket in session["buckets"].as_array().into_iter().flatten() {
         let mut paths = Vec::new();
-        for hash in bucket.as_array().into_iter().flatten().filter_map(Value::as_str) {
+        for hash in bucket
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
             let Some((path, _)) = manifest.path_of(hash) else {
                 return Err(DeployError::Decode {
                     path: "assets-upload-session".into(),
@@ -152,7 +162,9 @@ fn upload_buckets(
                     return;
                 }
                 match upload_bucket(client, account, auth, manifest, bucket) {
-                    Ok(Some(token)) => *completion.lock().unwrap_or_else(|e| e.into_inner()) = Some(token),
+                    Ok(Some(token)) => {
+                        *completion.lock().unwrap_or_else(|e| e.into_inner()) = Some(token)
+                    }
                     Ok(None) => {}
                     Err(error) => {
                         *failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(error);
@@ -202,7 +214,12 @@ fn upload_bucket(
     };
     let path = format!("/accounts/{account}/workers/assets/upload?base64=true");
     let result = client
-        .call_as(auth, Method::POST, &path, Body::Multipart(&form, &description))
+        .call_as(
+            auth,
+            Method::POST,
+            &path,
+            Body::Multipart(&form, &description),
+        )
         .map_err(expired)?;
     Ok(result["jwt"].as_str().map(str::to_string))
 }
@@ -242,7 +259,10 @@ pub fn report_lines(report: &super::run::DeployReport) -> Vec<(&'static str, Str
             .map(|path| ("Would offer", format!("asset {path}")))
             .collect();
         if done.uploaded.len() > 100 {
-            lines.push(("Would offer", format!("... and {} more", done.uploaded.len() - 100)));
+            lines.push((
+                "Would offer",
+                format!("... and {} more", done.uploaded.len() - 100),
+            ));
         }
         return lines;
     }
@@ -259,7 +279,9 @@ pub fn report_lines(report: &super::run::DeployReport) -> Vec<(&'static str, Str
 
 /// The zip entries `cargo edge package` adds for static assets: `assets-manifest.json` (the
 /// upload manifest, hashes as Cloudflare takes them) and every file under `assets/`.
-pub fn package_entries(worker: &crate::model::Worker) -> Result<Vec<(String, Vec<u8>)>, DeployError> {
+pub fn package_entries(
+    worker: &crate::model::Worker,
+) -> Result<Vec<(String, Vec<u8>)>, DeployError> {
     let Some(manifest) = manifest_of(worker)? else {
         return Ok(Vec::new());
     };

@@ -1,8 +1,8 @@
 //! What a deploy sends: counted for the summary, and written out by `--dry-run` with secrets
 //! redacted.
 
-use std::sync::Mutex;
 use std::path::Path;
+use std::sync::Mutex;
 
 use reqwest::Method;
 use serde::Serialize;

@@ -71,13 +71,24 @@ impl AssetServer {
     }
 
     /// The front door: an answer from the assets, or `None` when the worker should run.
-    pub fn front(&self, method: &Method, uri: &Uri, headers: &HeaderMap) -> Option<Response<Bytes>> {
+    pub fn front(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+    ) -> Option<Response<Bytes>> {
         let navigate = headers
             .get("sec-fetch-mode")
             .is_some_and(|v| v.as_bytes() == b"navigate");
         let path = uri.path();
         let has_asset = |not_found| self.intent(path, not_found).is_some();
-        match rules::route(&self.assets, path, navigate, self.navigation_flag, has_asset) {
+        match rules::route(
+            &self.assets,
+            path,
+            navigate,
+            self.navigation_flag,
+            has_asset,
+        ) {
             Route::Worker => None,
             Route::Assets => Some(self.respond(method, uri, headers)),
         }
@@ -118,7 +129,9 @@ impl AssetServer {
         let relative = path.strip_prefix('/')?;
         if relative.is_empty()
             || relative.contains('\0')
-            || relative.split('/').any(|s| s == ".." || s == "." || s.is_empty())
+            || relative
+                .split('/')
+                .any(|s| s == ".." || s == "." || s.is_empty())
         {
             return None;
         }
@@ -158,8 +171,17 @@ impl AssetServer {
         Some(hash)
     }
 
-    fn serve(&self, found: &Found, code: u16, method: &Method, request: &HeaderMap) -> Response<Bytes> {
-        let path = self.assets.directory.join(found.file.trim_start_matches('/'));
+    fn serve(
+        &self,
+        found: &Found,
+        code: u16,
+        method: &Method,
+        request: &HeaderMap,
+    ) -> Response<Bytes> {
+        let path = self
+            .assets
+            .directory
+            .join(found.file.trim_start_matches('/'));
         let Ok(bytes) = std::fs::read(&path) else {
             return status(StatusCode::NOT_FOUND);
         };
@@ -184,7 +206,11 @@ impl AssetServer {
         }
         *response.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::OK);
         if method == Method::HEAD {
-            insert(response.headers_mut(), "content-length", &bytes.len().to_string());
+            insert(
+                response.headers_mut(),
+                "content-length",
+                &bytes.len().to_string(),
+            );
         } else {
             *response.body_mut() = Bytes::from(bytes);
         }

@@ -143,7 +143,9 @@ async fn handle(
         return Ok(trigger(&request, &shared).await);
     }
     let assets = shared.assets.read().ok().and_then(|a| a.clone());
-    if let Some(answer) = assets.and_then(|a| a.front(request.method(), request.uri(), request.headers())) {
+    if let Some(answer) =
+        assets.and_then(|a| a.front(request.method(), request.uri(), request.headers()))
+    {
         return Ok(answer.map(|b| Full::new(b).map_err(|never| match never {}).boxed()));
     }
     let Some(port) = wait_ready(&shared).await else {

@@ -168,7 +168,12 @@ impl Session {
                     drop(config_fd);
                     server.set_dispatcher_url(format!("http://127.0.0.1:{dispatch_port}"));
                     super::assets::AssetServer::register(&self.assets, &self.workers);
-                    proxy.set_assets(self.assets.read().ok().and_then(|a| a.get(&self.workers[0].name).cloned()));
+                    proxy.set_assets(
+                        self.assets
+                            .read()
+                            .ok()
+                            .and_then(|a| a.get(&self.workers[0].name).cloned()),
+                    );
                     proxy.ready(running.port);
                     return Ok(running);
                 }
@@ -236,7 +241,11 @@ impl Session {
             }
             if super::assets::only_settings_changed(&before, &self.workers, &changed) {
                 super::assets::AssetServer::register(&self.assets, &self.workers);
-                let main = self.assets.read().ok().and_then(|a| a.get(&self.workers[0].name).cloned());
+                let main = self
+                    .assets
+                    .read()
+                    .ok()
+                    .and_then(|a| a.get(&self.workers[0].name).cloned());
                 proxy.set_assets(main);
                 for line in self.workers.iter().filter_map(super::assets::banner_line) {
                     reporter.status("Assets", format!("settings reloaded, no rebuild: {line}"));

@@ -34,7 +34,9 @@ pub fn extract(at: &At) -> Option<Spanned<AssetsW>> {
     let inner = At::new(table, &loc);
     let run_worker_first = match inner.boolean("run_worker_first") {
         Some(all) => Some(RunWorkerFirstW::Always(all)),
-        None => inner.strings("run_worker_first").map(RunWorkerFirstW::Patterns),
+        None => inner
+            .strings("run_worker_first")
+            .map(RunWorkerFirstW::Patterns),
     };
     let value = AssetsW {
         directory: inner.string("directory"),
@@ -82,7 +84,10 @@ fn check_mode(mode: &Text, known: &[&str], out: &mut Vec<Problem>) {
         "404" | "404.html" => Some("404-page"),
         _ => None,
     };
-    let help = match alias.filter(|a| known.contains(a)).or_else(|| did_you_mean(&mode.value, known)) {
+    let help = match alias
+        .filter(|a| known.contains(a))
+        .or_else(|| did_you_mean(&mode.value, known))
+    {
         Some(best) => format!("did you mean `\"{best}\"`?"),
         None => format!("use one of: {}", known.join(", ")),
     };
@@ -90,7 +95,10 @@ fn check_mode(mode: &Text, known: &[&str], out: &mut Vec<Problem>) {
         Problem::error(
             "assets_mode",
             &mode.loc,
-            format!("`{}` is `{}`, which is not a mode Cloudflare knows", mode.loc.key, mode.value),
+            format!(
+                "`{}` is `{}`, which is not a mode Cloudflare knows",
+                mode.loc.key, mode.value
+            ),
         )
         .label(format!("expected one of {}", known.join(", ")))
         .help(help),
@@ -105,9 +113,15 @@ pub fn resolve(table: &EdgeTable, crate_dir: &Path, out: &mut Vec<Problem>) -> O
     let path = crate_dir.join(&dir.value);
     if !inside(crate_dir, &dir.value) {
         out.push(
-            Problem::error("assets_directory", &dir.loc, format!("assets directory `{}` is outside the crate", dir.value))
-                .label("must be a folder inside this crate")
-                .help("move the files into the crate (e.g. `public/`) and write `directory = \"public\"`"),
+            Problem::error(
+                "assets_directory",
+                &dir.loc,
+                format!("assets directory `{}` is outside the crate", dir.value),
+            )
+            .label("must be a folder inside this crate")
+            .help(
+                "move the files into the crate (e.g. `public/`) and write `directory = \"public\"`",
+            ),
         );
         return None;
     }
@@ -140,7 +154,10 @@ pub fn resolve(table: &EdgeTable, crate_dir: &Path, out: &mut Vec<Problem>) -> O
 }
 
 fn mode<T: Default>(written: &Option<Text>, parse: fn(&str) -> Option<T>) -> T {
-    written.as_ref().and_then(|t| parse(&t.value)).unwrap_or_default()
+    written
+        .as_ref()
+        .and_then(|t| parse(&t.value))
+        .unwrap_or_default()
 }
 
 /// Whether `relative` stays inside the crate (no absolute path, no climbing out with `..`).
@@ -185,10 +202,16 @@ mod tests {
         for (name, size) in files {
             let path = dir.path().join("public").join(name);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::File::create(&path).unwrap().set_len(*size).unwrap();
+            std::fs::File::create(&path)
+                .unwrap()
+                .set_len(*size)
+                .unwrap();
         }
         match crate::manifest::load_worker(&dir.path().join("Cargo.toml"), None) {
-            Ok(loaded) => format!("ok {:?}", loaded.worker.assets.map(|a| a.directory_as_written)),
+            Ok(loaded) => format!(
+                "ok {:?}",
+                loaded.worker.assets.map(|a| a.directory_as_written)
+            ),
             Err(e) => e.render(),
         }
         .replace(&dir.path().display().to_string(), "<dir>")
@@ -197,7 +220,12 @@ mod tests {
     #[test]
     fn a_file_over_the_per_asset_limit_points_at_directory() {
         let text = load(&[("index.html", 10), ("video/big.mp4", 25 * 1024 * 1024 + 1)]);
-        assert!(text.contains("`video/big.mp4` is 26214401 bytes, over Cloudflare's limit of 25 MiB per asset"), "{text}");
+        assert!(
+            text.contains(
+                "`video/big.mp4` is 26214401 bytes, over Cloudflare's limit of 25 MiB per asset"
+            ),
+            "{text}"
+        );
         assert!(text.contains("Cargo.toml:9:13"), "{text}");
         assert!(text.contains(".assetsignore"), "{text}");
         assert_eq!(load(&[("index.html", 10)]), "ok Some(\"public\")");

@@ -84,7 +84,11 @@ impl AssetsState {
     fn token(&self, kind: &str, session: &str, ttl: Duration) -> String {
         let header = b64url(br#"{"alg":"HS256","typ":"JWT"}"#);
         let exp = unix_now() as i64 + ttl.as_secs() as i64 - i64::from(ttl.is_zero());
-        let payload = b64url(json!({"kind": kind, "session": session, "exp": exp}).to_string().as_bytes());
+        let payload = b64url(
+            json!({"kind": kind, "session": session, "exp": exp})
+                .to_string()
+                .as_bytes(),
+        );
         let signed = format!("{header}.{payload}");
         format!("{signed}.{}", self.sign(&signed))
     }
@@ -126,23 +130,46 @@ impl AssetsState {
         let token = assets["jwt"].as_str().unwrap_or_default();
         let session_id = self.verify(token, "complete")?;
         let Some(session) = self.sessions.get(&session_id) else {
-            return Err(ApiError::bad(ASSETS_INVALID, "unknown asset upload session"));
+            return Err(ApiError::bad(
+                ASSETS_INVALID,
+                "unknown asset upload session",
+            ));
         };
         if session.account != account || session.script != script || !session.pending.is_empty() {
-            return Err(ApiError::bad(ASSETS_INVALID, "the completion token is not for this script's finished upload"));
+            return Err(ApiError::bad(
+                ASSETS_INVALID,
+                "the completion token is not for this script's finished upload",
+            ));
         }
         let config = &assets["config"];
         for (key, known) in [
-            ("html_handling", &["auto-trailing-slash", "force-trailing-slash", "drop-trailing-slash", "none"][..]),
-            ("not_found_handling", &["none", "404-page", "single-page-application"][..]),
+            (
+                "html_handling",
+                &[
+                    "auto-trailing-slash",
+                    "force-trailing-slash",
+                    "drop-trailing-slash",
+                    "none",
+                ][..],
+            ),
+            (
+                "not_found_handling",
+                &["none", "404-page", "single-page-application"][..],
+            ),
         ] {
             if let Some(value) = config.get(key) {
                 if !value.as_str().is_some_and(|v| known.contains(&v)) {
-                    return Err(ApiError::invalid(format!("assets.config.{key}: `{value}` is not valid")));
+                    return Err(ApiError::invalid(format!(
+                        "assets.config.{key}: `{value}` is not valid"
+                    )));
                 }
             }
         }
-        let files = session.manifest.iter().map(|(p, (h, _))| (p.clone(), h.clone())).collect();
+        let files = session
+            .manifest
+            .iter()
+            .map(|(p, (h, _))| (p.clone(), h.clone()))
+            .collect();
         let key = (account.to_string(), script.to_string());
         self.deployed.insert(key.clone(), files);
         self.configs.insert(key, config.clone());
@@ -170,7 +197,11 @@ pub async fn session(
     assets.next += 1;
     let id = format!("session-{}", assets.next);
     let ttl = assets.session_ttl;
-    let kind = if pending.is_empty() { "complete" } else { "upload" };
+    let kind = if pending.is_empty() {
+        "complete"
+    } else {
+        "upload"
+    };
     let jwt = assets.token(kind, &id, ttl);
     let list: Vec<&String> = pending.iter().collect();
     let buckets: Vec<Vec<&String>> = list.chunks(BUCKET_FILES).map(<[&String]>::to_vec).collect();
@@ -189,7 +220,9 @@ pub async fn session(
 
 fn read_manifest(body: &Value) -> Result<BTreeMap<String, (String, u64)>, ApiError> {
     let Some(entries) = body["manifest"].as_object() else {
-        return Err(ApiError::invalid("`manifest` must be an object of path → {hash, size}"));
+        return Err(ApiError::invalid(
+            "`manifest` must be an object of path → {hash, size}",
+        ));
     };
     let mut manifest = BTreeMap::new();
     for (path, entry) in entries {
@@ -220,27 +253,52 @@ pub async fn upload(
         .to_string();
     let session_id = lock(&shared).assets.verify(&bearer, "upload")?;
     if query.get("base64").map(String::as_str) != Some("true") {
-        return Err(ApiError::invalid("this fake only takes `?base64=true` uploads"));
+        return Err(ApiError::invalid(
+            "this fake only takes `?base64=true` uploads",
+        ));
     }
     let parts = read_parts(request).await?;
     let mut state = lock(&shared);
     let assets = &mut state.assets;
-    let mut session = assets.sessions.get(&session_id).cloned().ok_or_else(|| ApiError::new(401, AUTH_ERROR, "Unauthorized: unknown session"))?;
+    let mut session = assets
+        .sessions
+        .get(&session_id)
+        .cloned()
+        .ok_or_else(|| ApiError::new(401, AUTH_ERROR, "Unauthorized: unknown session"))?;
     if session.account != account_id {
-        return Err(ApiError::new(401, AUTH_ERROR, "Unauthorized: the session is for another account"));
+        return Err(ApiError::new(
+            401,
+            AUTH_ERROR,
+            "Unauthorized: the session is for another account",
+        ));
     }
     for (hash, content_type, text) in parts {
-        if !session.pending.contains(&hash) && !assets.stored.contains_key(&(account_id.clone(), hash.clone())) {
-            return Err(ApiError::invalid(format!("`{hash}` was not asked for by this session")));
+        if !session.pending.contains(&hash)
+            && !assets
+                .stored
+                .contains_key(&(account_id.clone(), hash.clone()))
+        {
+            return Err(ApiError::invalid(format!(
+                "`{hash}` was not asked for by this session"
+            )));
         }
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(text.trim())
             .map_err(|e| ApiError::invalid(format!("`{hash}` is not base64: {e}")))?;
-        let path = session.manifest.iter().find(|(_, (h, _))| *h == hash).map(|(p, _)| p.clone()).unwrap_or_default();
+        let path = session
+            .manifest
+            .iter()
+            .find(|(_, (h, _))| *h == hash)
+            .map(|(p, _)| p.clone())
+            .unwrap_or_default();
         if wrangler_hash(text.trim(), &path) != hash {
-            return Err(ApiError::invalid(format!("the contents uploaded as `{hash}` ({path}) hash to something else")));
+            return Err(ApiError::invalid(format!(
+                "the contents uploaded as `{hash}` ({path}) hash to something else"
+            )));
         }
-        assets.stored.insert((account_id.clone(), hash.clone()), (content_type, bytes));
+        assets
+            .stored
+            .insert((account_id.clone(), hash.clone()), (content_type, bytes));
         session.pending.remove(&hash);
     }
     let done = session.pending.is_empty();
@@ -268,7 +326,10 @@ async fn read_parts(request: Request) -> Result<Vec<(String, String, String)>, A
         .map_err(|e| ApiError::invalid(format!("malformed multipart body: {e}")))?
     {
         let name = field.name().unwrap_or_default().to_string();
-        let content_type = field.content_type().unwrap_or("application/null").to_string();
+        let content_type = field
+            .content_type()
+            .unwrap_or("application/null")
+            .to_string();
         let text = field
             .text()
             .await

@@ -138,7 +138,12 @@ impl FakeCloudflare {
     pub fn asset(&self, script: &str, path: &str) -> Option<(String, Vec<u8>)> {
         let state = state::lock(&self.state);
         let account = state.accounts[0].id.clone();
-        let hash = state.assets.deployed.get(&(account.clone(), script.to_string()))?.get(path)?.clone();
+        let hash = state
+            .assets
+            .deployed
+            .get(&(account.clone(), script.to_string()))?
+            .get(path)?
+            .clone();
         state.assets.stored.get(&(account, hash)).cloned()
     }
 

@@ -69,9 +69,17 @@ pub fn parts(request: &LoggedRequest) -> Vec<(String, String, String)> {
             .unwrap_or_default();
         let kind = head
             .lines()
-            .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-type: ").map(str::to_string))
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-type: ")
+                    .map(str::to_string)
+            })
             .unwrap_or_default();
-        out.push((name.to_string(), kind, text.trim_end_matches("\r\n").to_string()));
+        out.push((
+            name.to_string(),
+            kind,
+            text.trim_end_matches("\r\n").to_string(),
+        ));
     }
     out
 }
@@ -79,7 +87,10 @@ pub fn parts(request: &LoggedRequest) -> Vec<(String, String, String)> {
 /// Requests and request-body bytes since the log was last reset: all, then the assets ones.
 fn traffic(fake: &FakeCloudflare) -> (usize, usize, usize, usize) {
     let requests = fake.requests();
-    let assets: Vec<&LoggedRequest> = requests.iter().filter(|r| r.path.contains("assets")).collect();
+    let assets: Vec<&LoggedRequest> = requests
+        .iter()
+        .filter(|r| r.path.contains("assets"))
+        .collect();
     (
         requests.len(),
         requests.iter().map(|r| r.body_bytes).sum(),
@@ -92,7 +103,10 @@ fn traffic(fake: &FakeCloudflare) -> (usize, usize, usize, usize) {
 fn write_validator_log(requests: &[LoggedRequest], out: &Path) {
     let mut lines = String::new();
     for r in requests {
-        let multipart = r.content_type.as_deref().is_some_and(|c| c.starts_with("multipart/"));
+        let multipart = r
+            .content_type
+            .as_deref()
+            .is_some_and(|c| c.starts_with("multipart/"));
         let body: serde_json::Value = if multipart || r.body.is_empty() {
             serde_json::Value::Null
         } else {
@@ -105,7 +119,12 @@ fn write_validator_log(requests: &[LoggedRequest], out: &Path) {
         if multipart {
             let parts: serde_json::Map<String, serde_json::Value> = parts(r)
                 .into_iter()
-                .map(|(name, kind, text)| (name, serde_json::json!({"content_type": kind, "text": text})))
+                .map(|(name, kind, text)| {
+                    (
+                        name,
+                        serde_json::json!({"content_type": kind, "text": text}),
+                    )
+                })
                 .collect();
             line["parts"] = serde_json::Value::Object(parts);
         }
@@ -126,22 +145,44 @@ fn deploy_uploads_each_asset_once_and_converges_after_failures() {
     assert!(ok, "{out}");
     let served = fake.asset_files("shop");
     let expected: BTreeSet<&str> = [
-        "/404.html", "/about.html", "/api/docs/readme.txt", "/app.js", "/data.json",
-        "/docs/404.html", "/docs/guide.html", "/docs/index.html", "/index.html", "/logo.svg",
+        "/404.html",
+        "/about.html",
+        "/api/docs/readme.txt",
+        "/app.js",
+        "/data.json",
+        "/docs/404.html",
+        "/docs/guide.html",
+        "/docs/index.html",
+        "/index.html",
+        "/logo.svg",
         "/style.css",
     ]
     .into();
-    assert_eq!(served.keys().map(String::as_str).collect::<BTreeSet<_>>(), expected);
+    assert_eq!(
+        served.keys().map(String::as_str).collect::<BTreeSet<_>>(),
+        expected
+    );
     let sent: Vec<String> = uploads(&fake.requests()).into_iter().flatten().collect();
-    assert_eq!(sent.len(), expected.len(), "every file exactly once: {sent:?}");
+    assert_eq!(
+        sent.len(),
+        expected.len(),
+        "every file exactly once: {sent:?}"
+    );
     assert_eq!(sent.iter().collect::<BTreeSet<_>>().len(), expected.len());
     let (content_type, bytes) = fake.asset("shop", "/about.html").unwrap();
-    assert_eq!((content_type.as_str(), bytes.as_slice()), ("text/html; charset=utf-8", &b"<p>about</p>"[..]));
+    assert_eq!(
+        (content_type.as_str(), bytes.as_slice()),
+        ("text/html; charset=utf-8", &b"<p>about</p>"[..])
+    );
     let config = fake.asset_config("shop").unwrap();
     assert_eq!(config["run_worker_first"], serde_json::json!(["/api/*"]));
     assert_eq!(config["not_found_handling"], "single-page-application");
     let script = fake.script("shop").unwrap();
-    let bindings = script.bindings.iter().find(|b| b["type"] == "assets").cloned();
+    let bindings = script
+        .bindings
+        .iter()
+        .find(|b| b["type"] == "assets")
+        .cloned();
     assert_eq!(bindings.unwrap()["name"], "ASSETS");
     let first = traffic(&fake);
     log.extend(fake.requests());
@@ -162,17 +203,28 @@ fn deploy_uploads_each_asset_once_and_converges_after_failures() {
     let changed = fake.asset_files("shop")["/style.css"].clone();
     assert_ne!(changed, served["/style.css"]);
     assert_eq!(uploads(&fake.requests()), vec![vec![changed]]);
-    assert_eq!(fake.asset("shop", "/style.css").unwrap().1, b"body { color: teal; }");
+    assert_eq!(
+        fake.asset("shop", "/style.css").unwrap().1,
+        b"body { color: teal; }"
+    );
     let one = traffic(&fake);
     log.extend(fake.requests());
 
     // A bucket answered with a 5xx is retried.
     fake.reset_log();
     std::fs::write(project.join("public/data.json"), "{\"ok\":2}").unwrap();
-    fake.inject(Fault::new("POST", "/accounts/*/workers/assets/upload", FaultKind::Status(502)));
+    fake.inject(Fault::new(
+        "POST",
+        "/accounts/*/workers/assets/upload",
+        FaultKind::Status(502),
+    ));
     let (ok, out) = deploy(&fake, &project);
     assert!(ok, "{out}");
-    assert_eq!(uploads(&fake.requests()).len(), 2, "one failed attempt, one retry");
+    assert_eq!(
+        uploads(&fake.requests()).len(),
+        2,
+        "one failed attempt, one retry"
+    );
     assert_eq!(fake.asset("shop", "/data.json").unwrap().1, b"{\"ok\":2}");
     log.extend(fake.requests());
 
@@ -180,55 +232,117 @@ fn deploy_uploads_each_asset_once_and_converges_after_failures() {
     std::fs::write(project.join("public/about.html"), "<p>about v2</p>").unwrap();
     fake.set_asset_session_ttl(Duration::ZERO);
     let (ok, out) = deploy(&fake, &project);
-    assert!(!ok && out.contains("asset upload session was refused") && out.contains("expired"), "{out}");
+    assert!(
+        !ok && out.contains("asset upload session was refused") && out.contains("expired"),
+        "{out}"
+    );
     assert!(out.contains("rerun `cargo edge deploy`"), "{out}");
-    assert_eq!(fake.asset("shop", "/about.html").unwrap().1, b"<p>about</p>", "nothing half-deployed");
+    assert_eq!(
+        fake.asset("shop", "/about.html").unwrap().1,
+        b"<p>about</p>",
+        "nothing half-deployed"
+    );
     fake.set_asset_session_ttl(Duration::from_secs(3600));
     let (ok, out) = deploy(&fake, &project);
     assert!(ok, "{out}");
-    assert_eq!(fake.asset("shop", "/about.html").unwrap().1, b"<p>about v2</p>");
+    assert_eq!(
+        fake.asset("shop", "/about.html").unwrap().1,
+        b"<p>about v2</p>"
+    );
 
     // A forged token is refused.
-    let forged = ureq::post(&format!("{}/accounts/{}/workers/assets/upload?base64=true", fake.base_url(), fake.account_id()))
-        .header("Authorization", "Bearer e30.e30.forged")
-        .config()
-        .http_status_as_error(false)
-        .build()
-        .send_empty()
-        .unwrap();
+    let forged = ureq::post(&format!(
+        "{}/accounts/{}/workers/assets/upload?base64=true",
+        fake.base_url(),
+        fake.account_id()
+    ))
+    .header("Authorization", "Bearer e30.e30.forged")
+    .config()
+    .http_status_as_error(false)
+    .build()
+    .send_empty()
+    .unwrap();
     assert_eq!(forged.status().as_u16(), 401);
 
     // --dry-run lists what would be offered and writes the session request.
     std::fs::write(project.join("public/logo.svg"), "<svg/>").unwrap();
     let plan = dir.path().join("plan");
-    let (ok, out) = edge(&fake, &project, &["deploy", "--profile", "fast", "--dry-run", plan.to_str().unwrap()]);
-    assert!(ok && out.contains("Would offer") && out.contains("asset /logo.svg"), "{out}");
+    let (ok, out) = edge(
+        &fake,
+        &project,
+        &[
+            "deploy",
+            "--profile",
+            "fast",
+            "--dry-run",
+            plan.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        ok && out.contains("Would offer") && out.contains("asset /logo.svg"),
+        "{out}"
+    );
     let recorded: serde_json::Value = std::fs::read_dir(&plan)
         .unwrap()
-        .map(|e| serde_json::from_str(&std::fs::read_to_string(e.unwrap().path()).unwrap()).unwrap())
-        .find(|r: &serde_json::Value| r["path"].as_str().unwrap().ends_with("/assets-upload-session"))
+        .map(|e| {
+            serde_json::from_str(&std::fs::read_to_string(e.unwrap().path()).unwrap()).unwrap()
+        })
+        .find(|r: &serde_json::Value| {
+            r["path"]
+                .as_str()
+                .unwrap()
+                .ends_with("/assets-upload-session")
+        })
         .expect("the session request is written");
     assert_eq!(recorded["body"]["manifest"]["/logo.svg"]["size"], 6);
 
     // package: the files and the manifest beside the modules.
     let zip = dir.path().join("shop.zip");
-    let (ok, out) = edge(&fake, &project, &["package", "--profile", "fast", "--out", zip.to_str().unwrap()]);
+    let (ok, out) = edge(
+        &fake,
+        &project,
+        &[
+            "package",
+            "--profile",
+            "fast",
+            "--out",
+            zip.to_str().unwrap(),
+        ],
+    );
     assert!(ok, "{out}");
     let archive = zip::ZipArchive::new(std::fs::File::open(&zip).unwrap()).unwrap();
-    let names: BTreeSet<String> = archive.file_names().map(|n| n.unwrap().into_owned()).collect();
-    assert!(names.contains("assets-manifest.json") && names.contains("assets/docs/index.html"), "{names:?}");
+    let names: BTreeSet<String> = archive
+        .file_names()
+        .map(|n| n.unwrap().into_owned())
+        .collect();
+    assert!(
+        names.contains("assets-manifest.json") && names.contains("assets/docs/index.html"),
+        "{names:?}"
+    );
     assert!(!names.contains("assets/secret.txt"));
 
     // The typed accessor and wrangler's view of the same table (checked with its schema).
     let (ok, types) = plain(&fake, &project, &["types", "--output", "-"]);
-    assert!(ok && types.contains("self.assets(names::ASSETS)"), "{types}");
+    assert!(
+        ok && types.contains("self.assets(names::ASSETS)"),
+        "{types}"
+    );
     let (ok, jsonc) = plain(&fake, &project, &["config", "--format", "wrangler-json"]);
     assert!(ok && jsonc.contains("\"run_worker_first\""), "{jsonc}");
     validate_with_wranglers_schema(&jsonc, dir.path());
 
-    eprintln!("MEASURE first deploy: {} requests, {} bytes; assets: {} requests, {} bytes", first.0, first.1, first.2, first.3);
-    eprintln!("MEASURE no-op deploy: {} requests, {} bytes; assets: {} requests, {} bytes", noop.0, noop.1, noop.2, noop.3);
-    eprintln!("MEASURE one file changed: {} requests, {} bytes; assets: {} requests, {} bytes", one.0, one.1, one.2, one.3);
+    eprintln!(
+        "MEASURE first deploy: {} requests, {} bytes; assets: {} requests, {} bytes",
+        first.0, first.1, first.2, first.3
+    );
+    eprintln!(
+        "MEASURE no-op deploy: {} requests, {} bytes; assets: {} requests, {} bytes",
+        noop.0, noop.1, noop.2, noop.3
+    );
+    eprintln!(
+        "MEASURE one file changed: {} requests, {} bytes; assets: {} requests, {} bytes",
+        one.0, one.1, one.2, one.3
+    );
     let jsonl = fixture_target_dir().join("assets-deploy-requests.jsonl");
     write_validator_log(&log, &jsonl);
     eprintln!("validator log: {}", jsonl.display());
@@ -238,8 +352,13 @@ fn deploy_uploads_each_asset_once_and_converges_after_failures() {
 fn validate_with_wranglers_schema(jsonc: &str, dir: &Path) {
     let schema = std::env::var_os("EDGE_WRANGLER_SCHEMA")
         .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| edge_tests::root().join(".tools/wrangler-schema/config-schema-4.86.0.json"));
-    let json: Vec<&str> = jsonc.lines().filter(|l| !l.trim_start().starts_with("//")).collect();
+        .unwrap_or_else(|| {
+            edge_tests::root().join(".tools/wrangler-schema/config-schema-4.86.0.json")
+        });
+    let json: Vec<&str> = jsonc
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect();
     let path = dir.join("wrangler.json");
     std::fs::write(&path, json.join("\n")).unwrap();
     let output = std::process::Command::new("node")
@@ -249,5 +368,9 @@ fn validate_with_wranglers_schema(jsonc: &str, dir: &Path) {
         .env("EDGE_AJV_DIR", schema.parent().unwrap())
         .output()
         .expect("node runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
