@@ -263,19 +263,6 @@ pub fn outside_assets(workers: &[Worker], paths: Vec<PathBuf>) -> Vec<PathBuf> {
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn text_types_carry_a_charset() {
-        assert_eq!(content_type("/a.html").unwrap(), "text/html; charset=utf-8");
-        assert_eq!(content_type("/a.css").unwrap(), "text/css; charset=utf-8");
-        assert_eq!(content_type("/a.png").unwrap(), "image/png");
-        assert_eq!(content_type("/a.json").unwrap(), "application/json");
-        assert_eq!(content_type("/noextension"), None);
-    }
-}
 
 /// The `ASSETS` binding's request (`X-Edge-Binding: assets/<worker>`), answered as the asset
 /// worker would; `None` for any other binding.
@@ -328,4 +315,18 @@ pub fn only_settings_changed(before: &[Worker], after: &[Worker], paths: &[PathB
             .zip(after)
             .all(|(b, a)| without_settings(b) == without_settings(a));
     manifests_only && same_rest && before != after
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_types_carry_a_charset() {
+        assert_eq!(content_type("/a.html").unwrap(), "text/html; charset=utf-8");
+        assert_eq!(content_type("/a.css").unwrap(), "text/css; charset=utf-8");
+        assert_eq!(content_type("/a.png").unwrap(), "image/png");
+        assert_eq!(content_type("/a.json").unwrap(), "application/json");
+        assert_eq!(content_type("/noextension"), None);
+    }
 }
