@@ -263,7 +263,6 @@ pub fn outside_assets(workers: &[Worker], paths: Vec<PathBuf>) -> Vec<PathBuf> {
         .collect()
 }
 
-
 /// The `ASSETS` binding's request (`X-Edge-Binding: assets/<worker>`), answered as the asset
 /// worker would; `None` for any other binding.
 pub fn binding(
