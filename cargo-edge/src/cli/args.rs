@@ -162,6 +162,9 @@ pub struct DevArgs {
     /// Do not rebuild when sources change
     #[arg(long)]
     pub no_watch: bool,
+    /// Turn the Cache API off: `cache.match()` always misses, `cache.put()` stores nothing
+    #[arg(long)]
+    pub no_cache: bool,
     /// The workerd binary to use
     #[arg(long, value_name = "PATH")]
     pub workerd: Option<PathBuf>,

@@ -56,6 +56,10 @@ pub fn dev(args: DevArgs) -> CommandResult {
         state_dir: state,
         inspector_port: args.inspector_port,
         verbose: args.output.verbose > 0,
+        cache: match args.no_cache {
+            true => crate::dev::cache::Mode::Off,
+            false => crate::dev::cache::Mode::On,
+        },
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -12,10 +12,13 @@
 //!   anonymous in-memory file, so it never touches the disk;
 //! - [`consumer`] and [`scheduler`] deliver queue batches and cron events through the dispatcher.
 
+pub mod cache;
+pub mod cache_policy;
 pub mod capnp;
 #[cfg(unix)]
 pub mod config_fd;
 pub mod consumer;
+pub mod crash;
 pub mod cron;
 pub mod d1;
 pub mod dispatch;

@@ -19,12 +19,14 @@ use tokio::sync::watch;
 pub type Body = BoxBody<Bytes, hyper::Error>;
 
 /// Where requests go now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Upstream {
     /// workerd is (re)starting: hold requests.
     Restarting,
     /// workerd listens on this loopback port.
     Ready(u16),
+    /// workerd is down: answer every request with this page (a crash report) until it is back.
+    Failed(Arc<str>),
 }
 
 /// A request to fire a cron now (`POST /__edge/trigger/cron?cron=...` on the dev port).
@@ -49,6 +51,11 @@ impl ProxyHandle {
     /// Send requests to workerd on `port`.
     pub fn ready(&self, port: u16) {
         self.upstream.send_replace(Upstream::Ready(port));
+    }
+
+    /// Answer every request with `page` (500) until the next [`Self::ready`] or restart.
+    pub fn failed(&self, page: &str) {
+        self.upstream.send_replace(Upstream::Failed(Arc::from(page)));
     }
 
     /// Hold new requests, then wait (up to `drain`) for those in flight to finish.
@@ -127,8 +134,10 @@ async fn handle(
     if request.uri().path() == TRIGGER_CRON_PATH {
         return Ok(trigger(&request, &shared).await);
     }
-    let Some(port) = wait_ready(&shared).await else {
-        return Ok(text(StatusCode::SERVICE_UNAVAILABLE, "cargo-edge: the worker did not come up in time; see the terminal running `cargo edge dev`\n"));
+    let port = match wait_ready(&shared).await {
+        Some(Upstream::Ready(port)) => port,
+        Some(Upstream::Failed(page)) => return Ok(text(StatusCode::INTERNAL_SERVER_ERROR, &page)),
+        _ => return Ok(text(StatusCode::SERVICE_UNAVAILABLE, "cargo-edge: the worker did not come up in time; see the terminal running `cargo edge dev`\n")),
     };
     shared.in_flight.fetch_add(1, Ordering::SeqCst);
     let guard = InFlight(shared.in_flight.clone());
@@ -229,18 +238,15 @@ fn percent_decode(value: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Wait until workerd is ready, at most `hold`.
-async fn wait_ready(shared: &Shared) -> Option<u16> {
+/// Wait until workerd is ready (or known to be down), at most `hold`.
+async fn wait_ready(shared: &Shared) -> Option<Upstream> {
     let mut upstream = shared.upstream.clone();
     let wait = async move {
         let state = upstream
-            .wait_for(|u| matches!(u, Upstream::Ready(_)))
+            .wait_for(|u| !matches!(u, Upstream::Restarting))
             .await
             .ok()?;
-        match *state {
-            Upstream::Ready(port) => Some(port),
-            Upstream::Restarting => None,
-        }
+        Some(state.clone())
     };
     tokio::time::timeout(shared.hold, wait).await.ok().flatten()
 }
