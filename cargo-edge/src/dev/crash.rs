@@ -37,9 +37,9 @@ impl Crash {
     /// The report's first line.
     pub fn headline(&self) -> String {
         match self.phase {
-            Phase::Start => format!("workerd exited while starting the worker ({})", self.status),
-            Phase::NeverListened => format!("workerd did not come up ({})", self.status),
-            Phase::Serving => format!("workerd stopped while serving ({})", self.status),
+            Phase::Start => format!("workerd exited while starting the worker: {}", self.status),
+            Phase::NeverListened => format!("workerd did not come up: {}", self.status),
+            Phase::Serving => format!("workerd stopped while serving: {}", self.status),
         }
     }
 
@@ -162,7 +162,7 @@ mod tests {
             "the worker imports `cloudflare-internal:email`, which this workerd does not provide"
         );
         let report = c.report();
-        assert!(report.starts_with("workerd exited while starting the worker (exit status: 1)"));
+        assert!(report.starts_with("workerd exited while starting the worker: exit status: 1"));
         assert!(report.contains("  | service api: Uncaught Error"), "{report}");
         assert!(!report.contains("| starting"), "{report}");
         assert!(report.contains("= help: fix the cause"), "{report}");

@@ -13,6 +13,7 @@
 //! - [`consumer`] and [`scheduler`] deliver queue batches and cron events through the dispatcher.
 
 pub mod cache;
+pub mod canceled;
 pub mod cache_policy;
 pub mod capnp;
 #[cfg(unix)]
@@ -26,6 +27,7 @@ pub mod error;
 pub mod http;
 pub mod kv;
 pub mod migrations;
+pub mod output;
 pub mod proxy;
 pub mod queues;
 pub mod r2;

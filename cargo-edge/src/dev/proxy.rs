@@ -5,7 +5,7 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use http_body_util::{combinators::BoxBody, BodyExt, Full};
@@ -15,6 +15,8 @@ use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+
+use super::output::Output;
 
 pub type Body = BoxBody<Bytes, hyper::Error>;
 
@@ -44,10 +46,17 @@ pub const TRIGGER_CRON_PATH: &str = "/__edge/trigger/cron";
 pub struct ProxyHandle {
     upstream: watch::Sender<Upstream>,
     in_flight: Arc<AtomicUsize>,
+    output: Arc<Mutex<Option<Output>>>,
     pub addr: SocketAddr,
 }
 
 impl ProxyHandle {
+    /// Read what the current workerd prints, to answer as production does when it cancels a
+    /// request (see [`super::canceled`]).
+    pub fn watch_output(&self, output: Output) {
+        *self.output.lock().unwrap_or_else(|e| e.into_inner()) = Some(output);
+    }
+
     /// Send requests to workerd on `port`.
     pub fn ready(&self, port: u16) {
         self.upstream.send_replace(Upstream::Ready(port));
@@ -75,6 +84,16 @@ struct Shared {
     /// How long a request may wait for workerd before it gets a 503.
     hold: Duration,
     triggers: Option<tokio::sync::mpsc::Sender<TriggerCron>>,
+    output: Arc<Mutex<Option<Output>>>,
+}
+
+impl Shared {
+    /// The current workerd's output and the mark of its next line.
+    fn output_mark(&self) -> Option<(Output, u64)> {
+        let output = self.output.lock().unwrap_or_else(|e| e.into_inner()).clone()?;
+        let mark = output.mark();
+        Some((output, mark))
+    }
 }
 
 /// Start proxying connections on `listener`. Requests wait until [`ProxyHandle::ready`].
@@ -86,7 +105,9 @@ pub fn start(
     let addr = listener.local_addr()?;
     let (sender, receiver) = watch::channel(Upstream::Restarting);
     let in_flight = Arc::new(AtomicUsize::new(0));
+    let output = Arc::new(Mutex::new(None));
     let shared = Arc::new(Shared {
+        output: output.clone(),
         upstream: receiver,
         in_flight: in_flight.clone(),
         client: Client::builder(TokioExecutor::new()).build_http(),
@@ -97,6 +118,7 @@ pub fn start(
     Ok(ProxyHandle {
         upstream: sender,
         in_flight,
+        output,
         addr,
     })
 }
@@ -155,8 +177,12 @@ async fn handle(
     };
     let client_upgrade = hyper::upgrade::on(&mut request);
     *request.uri_mut() = uri;
+    let mark = shared.output_mark();
     match shared.client.request(request).await {
         Ok(mut response) => {
+            if let Some(body) = super::canceled::production_body(&response, mark).await {
+                return Ok(text(StatusCode::INTERNAL_SERVER_ERROR, &body));
+            }
             if response.status() == StatusCode::SWITCHING_PROTOCOLS {
                 let server_upgrade = hyper::upgrade::on(&mut response);
                 tokio::spawn(splice(client_upgrade, server_upgrade));

@@ -177,6 +177,7 @@ impl Session {
             let error = match started {
                 Ok(running) => {
                     server.set_dispatcher_url(format!("http://127.0.0.1:{dispatch_port}"));
+                    proxy.watch_output(running.output_handle());
                     proxy.ready(running.port);
                     return Ok(Some(running));
                 }

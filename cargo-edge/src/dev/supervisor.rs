@@ -2,16 +2,17 @@
 //! through (and its last lines kept for a crash report); watched, so its exit is known the
 //! moment it happens; stopped on request or when dropped.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
+
+use super::output::Output;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SupervisorError {
@@ -60,21 +61,19 @@ pub struct Launch {
     pub absolute_embeds: bool,
 }
 
-/// How many of workerd's last output lines are kept for a crash report.
-const TAIL_LINES: usize = 80;
-
-/// workerd's last output lines.
-type Tail = Arc<Mutex<VecDeque<String>>>;
 
 /// A started workerd. A task owns the process: it reaps it the moment it exits (no zombie) and
 /// records how it ended; [`Running::died`] resolves then.
 pub struct Running {
     pub port: u16,
     exit: watch::Receiver<Option<String>>,
-    tail: Tail,
+    output: Output,
     /// Dropping it (or sending) stops workerd.
     stop: Option<oneshot::Sender<()>>,
 }
+
+/// How long workerd must stay up after its socket first accepts a connection.
+const STARTUP_GRACE: Duration = Duration::from_millis(120);
 
 /// Start workerd and wait until its socket accepts connections.
 pub async fn start(launch: &Launch, startup: Duration) -> Result<Running, SupervisorError> {
@@ -125,10 +124,10 @@ pub async fn start_with(
         path: launch.binary.clone(),
         source,
     })?;
-    let tail = Tail::default();
+    let output = Output::default();
     let readers = [
-        pass_through(child.stdout.take(), false, tail.clone()),
-        pass_through(child.stderr.take(), true, tail.clone()),
+        pass_through(child.stdout.take(), false, output.clone()),
+        pass_through(child.stderr.take(), true, output.clone()),
     ];
     let (exit_tx, exit) = watch::channel(None);
     let (stop, stop_rx) = oneshot::channel();
@@ -136,7 +135,7 @@ pub async fn start_with(
     let mut running = Running {
         port: launch.port,
         exit,
-        tail,
+        output,
         stop: Some(stop),
     };
     let deadline = tokio::time::Instant::now() + startup;
@@ -153,7 +152,13 @@ pub async fn start_with(
             .await
             .is_ok()
         {
-            return Ok(running);
+            // workerd listens before it loads the workers: one that fails to load exits right
+            // after. A moment's grace makes that a start-up failure, not a crash later.
+            tokio::time::sleep(STARTUP_GRACE).await;
+            if running.exited().is_none() {
+                return Ok(running);
+            }
+            continue;
         }
         if tokio::time::Instant::now() > deadline {
             let output = running.output();
@@ -252,12 +257,13 @@ impl Running {
 
     /// workerd's last output lines.
     pub fn output(&self) -> Vec<String> {
-        lock(&self.tail).iter().cloned().collect()
+        self.output.lines()
     }
-}
 
-fn lock(tail: &Tail) -> std::sync::MutexGuard<'_, VecDeque<String>> {
-    tail.lock().unwrap_or_else(|e| e.into_inner())
+    /// A live handle to workerd's output.
+    pub fn output_handle(&self) -> Output {
+        self.output.clone()
+    }
 }
 
 /// On Linux, workerd is killed when cargo-edge dies, even by `kill -9`: no orphan keeps the
@@ -280,11 +286,11 @@ fn die_with_parent(command: &mut std::process::Command) {
     let _ = command;
 }
 
-/// Copy workerd's output to ours, line by line, as it comes, keeping the last lines in `tail`.
+/// Copy workerd's output to ours, line by line, as it comes, keeping the last lines in `output`.
 fn pass_through(
     stream: Option<impl tokio::io::AsyncRead + Unpin + Send + 'static>,
     to_stderr: bool,
-    tail: Tail,
+    output: Output,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         let Some(stream) = stream else { return };
@@ -295,11 +301,7 @@ fn pass_through(
             } else {
                 println!("{line}");
             }
-            let mut tail = lock(&tail);
-            if tail.len() == TAIL_LINES {
-                tail.pop_front();
-            }
-            tail.push_back(line);
+            output.push(line);
         }
     })
 }
