@@ -160,14 +160,23 @@ fn add_missing_migration(table: &mut Map<String, Value>) -> Vec<String> {
     for step in &steps {
         live.extend(names(step, "new_classes"));
         live.extend(names(step, "new_sqlite_classes"));
-        for rename in step.get("renamed_classes").and_then(Value::as_array).into_iter().flatten() {
+        for rename in step
+            .get("renamed_classes")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             live.extend(rename.get("to").and_then(Value::as_str).map(str::to_string));
         }
         let deleted = names(step, "deleted_classes");
         live.retain(|c| !deleted.contains(c));
     }
     let top = Value::Object(table.clone());
-    let envs = table.get("env").and_then(Value::as_object).into_iter().flat_map(|e| e.values());
+    let envs = table
+        .get("env")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|e| e.values());
     let mut missing: Vec<String> = Vec::new();
     for section in envs.chain(std::iter::once(&top)) {
         let objects = section.get("durable_objects").and_then(Value::as_object);
@@ -186,7 +195,11 @@ fn add_missing_migration(table: &mut Map<String, Value>) -> Vec<String> {
     missing.sort();
     let tag = (steps.len() + 1..)
         .map(|n| format!("v{n}"))
-        .find(|t| !steps.iter().any(|s| s.get("tag").and_then(Value::as_str) == Some(t)))
+        .find(|t| {
+            !steps
+                .iter()
+                .any(|s| s.get("tag").and_then(Value::as_str) == Some(t))
+        })
         .unwrap_or_default();
     let mut steps = steps;
     steps.push(json!({ "tag": tag, "new_sqlite_classes": missing }));

@@ -16,22 +16,36 @@ use harness::{call, cargo_edge, signal, standalone_fidelity, websocket_close, De
 
 #[test]
 fn dev_runs_the_fidelity_crate_like_production_and_reports_a_dead_workerd() {
-    let crate_dir = standalone_fidelity();
+    let crate_dir = standalone_fidelity("fidelity");
     let manifest = crate_dir.path().join("Cargo.toml");
     let state = tempfile::tempdir().unwrap();
     let persist = ["--persist-to", state.path().to_str().unwrap()];
     let dev = Dev::start(&manifest, &persist);
     let logs = dev.logs();
     // Deploy-only checks are warnings here, with the fix.
-    assert!(logs.contains("has no `compatibility_date`; using today's"), "{logs}");
+    assert!(
+        logs.contains("has no `compatibility_date`; using today's"),
+        "{logs}"
+    );
     assert!(logs.contains("compatibility_date = \""), "{logs}");
-    assert!(logs.contains("uses class `Room`, which appears in no migration"), "{logs}");
+    assert!(
+        logs.contains("uses class `Room`, which appears in no migration"),
+        "{logs}"
+    );
     assert!(logs.contains("new_sqlite_classes = [\"Room\"]"), "{logs}");
-    assert_eq!(call("GET", &dev.url("/room"), "").1, "room", "{}", dev.logs());
+    assert_eq!(
+        call("GET", &dev.url("/room"), "").1,
+        "room",
+        "{}",
+        dev.logs()
+    );
 
     // cloudflare:email (and its cloudflare-internal:email) loads.
     let (status, body, _) = call("GET", &dev.url("/email"), "");
-    assert_eq!((status, body.as_str()), (200, "from@example.com -> to@example.com"));
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "from@example.com -> to@example.com")
+    );
 
     cache_api(&dev);
     websockets(&dev);
@@ -75,19 +89,33 @@ fn cache_api(dev: &Dev) {
     put("/cache/nostore?cc=no-store,%20max-age=60", "n");
     put("/cache/private?cc=private,%20max-age=60", "p");
     put("/cache/bare", "b");
-    for path in ["/cache/cookie", "/cache/nostore", "/cache/private", "/cache/bare"] {
+    for path in [
+        "/cache/cookie",
+        "/cache/nostore",
+        "/cache/private",
+        "/cache/bare",
+    ] {
         assert_eq!(get(path).0, 404, "{path} must not be cached");
     }
     // ...unless private=Set-Cookie asks for the cookie to be dropped instead.
-    put("/cache/dropped?cc=max-age=60,%20private=set-cookie&cookie=1", "d");
+    put(
+        "/cache/dropped?cc=max-age=60,%20private=set-cookie&cookie=1",
+        "d",
+    );
     assert_eq!(get("/cache/dropped").0, 200);
     // caches.open(name) is its own namespace.
     put("/cache/a?ns=named&cc=max-age=60", "named");
     assert_eq!(get("/cache/a?ns=named").1, "named");
     assert_eq!(get("/cache/a").1, "first");
     // delete: true once, then false.
-    assert_eq!(call("DELETE", &dev.url("/cache/a?ns=named"), "").1, "Success");
-    assert_eq!(call("DELETE", &dev.url("/cache/a?ns=named"), "").1, "ResponseNotFound");
+    assert_eq!(
+        call("DELETE", &dev.url("/cache/a?ns=named"), "").1,
+        "Success"
+    );
+    assert_eq!(
+        call("DELETE", &dev.url("/cache/a?ns=named"), "").1,
+        "ResponseNotFound"
+    );
     assert_eq!(get("/cache/a?ns=named").0, 404);
     // Expiry: s-maxage=2 is gone after two seconds.
     std::thread::sleep(Duration::from_millis(2200));
@@ -133,18 +161,27 @@ fn panics_like_production(dev: &Dev) {
         "no panic message and location:\n{}",
         dev.logs()
     );
-    assert_eq!(call("GET", &dev.url("/"), "").1, "fidelity", "the next request works");
+    assert_eq!(
+        call("GET", &dev.url("/"), "").1,
+        "fidelity",
+        "the next request works"
+    );
 }
 
 fn killed_later_is_reported_and_recovers(dev: &Dev, lib: &std::path::Path) {
     let (pid, _) = dev.workerd();
     signal(&pid.to_string(), "-KILL");
     assert!(
-        dev.wait_for_log("error: workerd stopped while serving: killed by signal 9", Duration::from_secs(10)),
+        dev.wait_for_log(
+            "error: workerd stopped while serving: killed by signal 9",
+            Duration::from_secs(10)
+        ),
         "{}",
         dev.logs()
     );
-    assert!(dev.logs().contains("= help: fix the cause, then save a file"));
+    assert!(dev
+        .logs()
+        .contains("= help: fix the cause, then save a file"));
     let (status, page, _) = call("GET", &dev.url("/"), "");
     assert_eq!(status, 500);
     assert!(page.contains("workerd was killed (SIGKILL)"), "{page}");
@@ -152,7 +189,11 @@ fn killed_later_is_reported_and_recovers(dev: &Dev, lib: &std::path::Path) {
     let reloads = dev.logs().matches("Reloaded in").count();
     let source = std::fs::read_to_string(lib).unwrap();
     std::fs::write(lib, format!("{source}\n// edited\n")).unwrap();
-    assert!(dev.wait_for_count("Reloaded in", reloads + 1, Duration::from_secs(120)), "{}", dev.logs());
+    assert!(
+        dev.wait_for_count("Reloaded in", reloads + 1, Duration::from_secs(120)),
+        "{}",
+        dev.logs()
+    );
     assert_eq!(call("GET", &dev.url("/"), "").1, "fidelity");
 }
 
@@ -165,36 +206,68 @@ fn failing_at_start_is_reported_and_recovers(dev: &Dev, manifest: &std::path::Pa
     );
     std::fs::write(manifest, bad).unwrap();
     assert!(
-        dev.wait_for_log("error: workerd exited while starting the worker: exit status: 1", Duration::from_secs(60)),
+        dev.wait_for_log(
+            "error: workerd exited while starting the worker: exit status: 1",
+            Duration::from_secs(60)
+        ),
         "{}",
         dev.logs()
     );
     let logs = dev.logs();
-    assert!(logs.contains("  | service fidelity: No such compatibility flag: no_such_flag"), "{logs}");
-    assert!(logs.contains("= cause: `no_such_flag` is not a compatibility flag"), "{logs}");
+    assert!(
+        logs.contains("  | service fidelity: No such compatibility flag: no_such_flag"),
+        "{logs}"
+    );
+    assert!(
+        logs.contains("= cause: `no_such_flag` is not a compatibility flag"),
+        "{logs}"
+    );
     let (status, page, _) = call("GET", &dev.url("/"), "");
     assert_eq!(status, 500);
-    assert!(page.contains("No such compatibility flag: no_such_flag"), "{page}");
+    assert!(
+        page.contains("No such compatibility flag: no_such_flag"),
+        "{page}"
+    );
     let reloads = dev.logs().matches("Reloaded in").count();
     std::fs::write(manifest, good).unwrap();
-    assert!(dev.wait_for_count("Reloaded in", reloads + 1, Duration::from_secs(60)), "{}", dev.logs());
+    assert!(
+        dev.wait_for_count("Reloaded in", reloads + 1, Duration::from_secs(60)),
+        "{}",
+        dev.logs()
+    );
     assert_eq!(call("GET", &dev.url("/"), "").1, "fidelity");
 }
 
 /// Build warns about what only a deploy enforces; deploy refuses it before sending anything.
 #[test]
 fn deploy_only_checks_warn_in_build_and_stop_a_deploy() {
-    let crate_dir = standalone_fidelity();
+    let crate_dir = standalone_fidelity("fidelity-deploy");
     let manifest = crate_dir.path().join("Cargo.toml");
     let (ok, out) = cargo_edge("build", &manifest, &[]);
     assert!(ok, "build succeeds with warnings:\n{out}");
-    assert!(out.contains("⚠ `fidelity` has no `compatibility_date`"), "{out}");
-    assert!(out.contains("⚠ Durable Object `ROOMS` uses class `Room`"), "{out}");
+    assert!(
+        out.contains("⚠ `fidelity-deploy` has no `compatibility_date`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("⚠ Durable Object `ROOMS` uses class `Room`"),
+        "{out}"
+    );
     let dry = tempfile::tempdir().unwrap();
-    let (ok, out) = cargo_edge("deploy", &manifest, &["--dry-run", dry.path().to_str().unwrap()]);
+    let (ok, out) = cargo_edge(
+        "deploy",
+        &manifest,
+        &["--dry-run", dry.path().to_str().unwrap()],
+    );
     assert!(!ok, "deploy must refuse:\n{out}");
-    assert!(out.contains("× `fidelity` has no `compatibility_date`"), "{out}");
-    assert!(out.contains("× Durable Object `ROOMS` uses class `Room`"), "{out}");
+    assert!(
+        out.contains("× `fidelity-deploy` has no `compatibility_date`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("× Durable Object `ROOMS` uses class `Room`"),
+        "{out}"
+    );
     assert!(
         std::fs::read_dir(dry.path()).unwrap().next().is_none(),
         "nothing was planned or written"

@@ -57,11 +57,7 @@ pub fn handle(stores: &Stores, mode: Mode, call: &Call) -> Response {
 /// The URL workerd asked for: `http://host/path?query`.
 fn cache_key(call: &Call) -> String {
     let host = call.header("host").unwrap_or("localhost");
-    let query: Vec<String> = call
-        .query
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
+    let query: Vec<String> = call.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
     match query.is_empty() {
         true => format!("http://{host}/{}", call.path),
         false => format!("http://{host}/{}?{}", call.path, query.join("&")),
@@ -132,7 +128,12 @@ fn revalidated(call: &Call, headers: &[(String, String)]) -> bool {
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.trim())
     };
-    let bare = |tag: &str| tag.trim().trim_start_matches("W/").trim_matches('"').to_string();
+    let bare = |tag: &str| {
+        tag.trim()
+            .trim_start_matches("W/")
+            .trim_matches('"')
+            .to_string()
+    };
     if let (Some(wanted), Some(etag)) = (call.header("if-none-match"), stored("etag")) {
         return wanted.trim() == "*" || wanted.split(',').any(|t| bare(t) == bare(etag));
     }
@@ -147,7 +148,12 @@ fn revalidated(call: &Call, headers: &[(String, String)]) -> bool {
 }
 
 fn put(conn: &rusqlite::Connection, key: &str, payload: &[u8]) -> rusqlite::Result<Response> {
-    let Some((code, headers, body)) = parse_response(payload) else {
+    let Some(Serialised {
+        status: code,
+        headers,
+        body,
+    }) = parse_response(payload)
+    else {
         return Ok(status(StatusCode::BAD_REQUEST));
     };
     let Some(keep) = cache_policy::storable(code, &headers, SystemTime::now()) else {
@@ -179,8 +185,15 @@ fn purge(conn: &rusqlite::Connection, key: &str) -> rusqlite::Result<Response> {
     }))
 }
 
+/// A response as `cache.put()` serialised it.
+struct Serialised {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
 /// `HTTP/1.1 200 OK\r\nName: value\r\n\r\nbody` → status, headers, body.
-fn parse_response(payload: &[u8]) -> Option<(u16, Vec<(String, String)>, Vec<u8>)> {
+fn parse_response(payload: &[u8]) -> Option<Serialised> {
     let end = payload.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = std::str::from_utf8(&payload[..end]).ok()?;
     let mut lines = head.split("\r\n");
@@ -189,7 +202,11 @@ fn parse_response(payload: &[u8]) -> Option<(u16, Vec<(String, String)>, Vec<u8>
         .filter_map(|line| line.split_once(':'))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect();
-    Some((code, headers, payload[end + 4..].to_vec()))
+    Some(Serialised {
+        status: code,
+        headers,
+        body: payload[end + 4..].to_vec(),
+    })
 }
 
 #[cfg(test)]
@@ -197,11 +214,10 @@ mod tests {
     #[test]
     fn serialised_responses_parse() {
         let payload = b"HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\nX-A: b\r\n\r\nhello";
-        let (code, headers, body) = super::parse_response(payload).unwrap();
-        assert_eq!(code, 200);
-        assert_eq!(headers[1], ("X-A".to_string(), "b".to_string()));
-        assert_eq!(body, b"hello");
+        let parsed = super::parse_response(payload).unwrap();
+        assert_eq!(parsed.status, 200);
+        assert_eq!(parsed.headers[1], ("X-A".to_string(), "b".to_string()));
+        assert_eq!(parsed.body, b"hello");
         assert!(super::parse_response(b"garbage").is_none());
     }
-
 }

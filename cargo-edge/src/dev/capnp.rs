@@ -56,7 +56,10 @@ pub fn cache_service(service: &str, server: &str, token: &str) -> String {
 pub fn with_cache(config: &str, service: &str) -> String {
     config.replace(
         "\n  compatibilityDate = ",
-        &format!("\n  cacheApiOutbound = {},\n  compatibilityDate = ", quote(service)),
+        &format!(
+            "\n  cacheApiOutbound = {},\n  compatibilityDate = ",
+            quote(service)
+        ),
     )
 }
 

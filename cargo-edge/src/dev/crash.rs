@@ -56,10 +56,16 @@ impl Crash {
     /// The cause in words.
     pub fn cause(&self) -> String {
         let lines = self.error_lines();
-        if let Some(module) = lines.iter().find_map(|l| quoted_after(l, "No such module ")) {
+        if let Some(module) = lines
+            .iter()
+            .find_map(|l| quoted_after(l, "No such module "))
+        {
             return format!("the worker imports `{module}`, which this workerd does not provide");
         }
-        if let Some(flag) = lines.iter().find_map(|l| after(l, "No such compatibility flag: ")) {
+        if let Some(flag) = lines
+            .iter()
+            .find_map(|l| after(l, "No such compatibility flag: "))
+        {
             return format!("`{flag}` is not a compatibility flag this workerd knows: check `compatibility_flags` in Cargo.toml");
         }
         if lines.iter().any(|l| l.contains("Address already in use")) {
@@ -163,7 +169,10 @@ mod tests {
         );
         let report = c.report();
         assert!(report.starts_with("workerd exited while starting the worker: exit status: 1"));
-        assert!(report.contains("  | service api: Uncaught Error"), "{report}");
+        assert!(
+            report.contains("  | service api: Uncaught Error"),
+            "{report}"
+        );
         assert!(!report.contains("| starting"), "{report}");
         assert!(report.contains("= help: fix the cause"), "{report}");
         assert!(c.page().contains(&report));
@@ -173,9 +182,20 @@ mod tests {
     fn a_kill_and_a_throw_have_their_causes() {
         let killed = crash(Phase::Serving, "killed by signal 9 (SIGKILL)", &[]);
         assert!(killed.cause().starts_with("workerd was killed (SIGKILL)"));
-        assert!(killed.headline().starts_with("workerd stopped while serving"));
-        let flag = crash(Phase::Start, "exit status: 1", &["service api: No such compatibility flag: nope"]);
-        assert!(flag.cause().starts_with("`nope` is not a compatibility flag"), "{}", flag.cause());
+        assert!(killed
+            .headline()
+            .starts_with("workerd stopped while serving"));
+        let flag = crash(
+            Phase::Start,
+            "exit status: 1",
+            &["service api: No such compatibility flag: nope"],
+        );
+        assert!(
+            flag.cause()
+                .starts_with("`nope` is not a compatibility flag"),
+            "{}",
+            flag.cause()
+        );
         let threw = crash(
             Phase::Start,
             "exit status: 1",

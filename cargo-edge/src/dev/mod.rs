@@ -13,8 +13,8 @@
 //! - [`consumer`] and [`scheduler`] deliver queue batches and cron events through the dispatcher.
 
 pub mod cache;
-pub mod canceled;
 pub mod cache_policy;
+pub mod canceled;
 pub mod capnp;
 #[cfg(unix)]
 pub mod config_fd;

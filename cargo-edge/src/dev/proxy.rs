@@ -64,7 +64,8 @@ impl ProxyHandle {
 
     /// Answer every request with `page` (500) until the next [`Self::ready`] or restart.
     pub fn failed(&self, page: &str) {
-        self.upstream.send_replace(Upstream::Failed(Arc::from(page)));
+        self.upstream
+            .send_replace(Upstream::Failed(Arc::from(page)));
     }
 
     /// Hold new requests, then wait (up to `drain`) for those in flight to finish.
@@ -90,7 +91,11 @@ struct Shared {
 impl Shared {
     /// The current workerd's output and the mark of its next line.
     fn output_mark(&self) -> Option<(Output, u64)> {
-        let output = self.output.lock().unwrap_or_else(|e| e.into_inner()).clone()?;
+        let output = self
+            .output
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()?;
         let mark = output.mark();
         Some((output, mark))
     }

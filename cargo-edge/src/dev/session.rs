@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
+use super::crash::{Crash, Phase};
 use super::proxy::{self, ProxyHandle, TriggerCron};
 use super::server::{BindingServer, ConsumerSpec, CronSpec, RunningServer, ServerConfig};
-use super::crash::{Crash, Phase};
 use super::supervisor::{self, Launch, Running, SupervisorError};
 use super::watch::SourceWatcher;
 use crate::build::{self, BuildOptions, CargoOptions};
@@ -279,7 +279,9 @@ impl Session {
                     if let Some(running) = running.take() {
                         running.stop().await;
                     }
-                    server = self.refresh_triggers(server, &mut triggers_served, reporter).await?;
+                    server = self
+                        .refresh_triggers(server, &mut triggers_served, reporter)
+                        .await?;
                     running = self.launch(&bundles, &server, &proxy, reporter).await?;
                     if running.is_some() {
                         reporter.status(

@@ -61,7 +61,6 @@ pub struct Launch {
     pub absolute_embeds: bool,
 }
 
-
 /// A started workerd. A task owns the process: it reaps it the moment it exits (no zombie) and
 /// records how it ended; [`Running::died`] resolves then.
 pub struct Running {

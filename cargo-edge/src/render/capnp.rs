@@ -394,7 +394,10 @@ fn service_binding(
 /// SQLite-backed, as the migration the warning suggests would make it.
 fn migrated(worker: &Worker, class: &str) -> bool {
     worker.migrations.iter().any(|m| {
-        m.new_classes.iter().chain(&m.new_sqlite_classes).any(|c| c == class)
+        m.new_classes
+            .iter()
+            .chain(&m.new_sqlite_classes)
+            .any(|c| c == class)
             || m.renamed_classes.iter().any(|r| r.to == class)
     })
 }

@@ -72,7 +72,11 @@ pub fn render(units: &[Unit]) -> String {
         .collect();
     let mut out = String::new();
     if !modules.is_empty() {
-        let _ = writeln!(out, "  extensions = [(modules = [{}])],", modules.join(", "));
+        let _ = writeln!(
+            out,
+            "  extensions = [(modules = [{}])],",
+            modules.join(", ")
+        );
     }
     out
 }
@@ -89,7 +93,9 @@ pub fn imports(units: &[Unit], specifier: &str) -> bool {
 
 /// `from "x"`, `from 'x'`, `import("x")` and `import "x"`, without parsing the module.
 fn mentions(text: &str, specifier: &str) -> bool {
-    ['"', '\''].iter().any(|q| text.contains(&format!("{q}{specifier}{q}")))
+    ['"', '\'']
+        .iter()
+        .any(|q| text.contains(&format!("{q}{specifier}{q}")))
 }
 
 fn imports_email(units: &[Unit]) -> bool {
@@ -104,7 +110,10 @@ mod tests {
             "import { EmailMessage } from 'cloudflare:email';",
             "cloudflare:email"
         ));
-        assert!(super::mentions("from \"cloudflare:email\"", "cloudflare:email"));
+        assert!(super::mentions(
+            "from \"cloudflare:email\"",
+            "cloudflare:email"
+        ));
         assert!(!super::mentions("cloudflare:emails", "cloudflare:email"));
     }
 

@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 
 use edge_tests::{cargo_edge_bin, fixture_target_dir, free_port, root, workerd_bin};
 
-/// `fixtures/fidelity` as a crate of its own in a temporary folder (same dependencies, lock
-/// file and profiles as the fixtures' workspace, so nothing but the crate itself compiles).
-pub fn standalone_fidelity() -> tempfile::TempDir {
+/// `fixtures/fidelity` as a crate of its own named `name` in a temporary folder (same
+/// dependencies, lock file and profiles as the fixtures' workspace, so nothing but the crate
+/// itself compiles; its own name, so no other copy built at the same time overwrites its wasm).
+pub fn standalone_fidelity(name: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let fixtures = root().join("fixtures");
     let workspace = std::fs::read_to_string(fixtures.join("Cargo.toml")).unwrap();
@@ -30,6 +31,7 @@ pub fn standalone_fidelity() -> tempfile::TempDir {
                 .find(|d| d.starts_with(&format!("{dep} =")))
                 .cloned()
                 .unwrap_or_else(|| panic!("no workspace dependency `{dep}`")),
+            None if line == "name = \"fidelity\"" => format!("name = \"{name}\""),
             None => line.to_string(),
         };
         manifest.push_str(&line);
@@ -215,7 +217,12 @@ fn children(pid: u32) -> Vec<u32> {
 /// A process's state letter (`R`, `S`, `Z`, ...).
 fn state(pid: u32) -> Option<char> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat.rsplit_once(')')?.1.split_whitespace().next()?.chars().next()
+    stat.rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .next()?
+        .chars()
+        .next()
 }
 
 /// One HTTP request: status, body and headers, whatever the status.
@@ -245,7 +252,8 @@ pub fn websocket_close(port: u16, code: u16, reason: &str) -> (String, Option<(u
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
-    let request = "GET /ws HTTP/1.1\r\nHost: fidelity\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+    let request =
+        "GET /ws HTTP/1.1\r\nHost: fidelity\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
     stream.write_all(request.as_bytes()).unwrap();
     let mut head = Vec::new();
