@@ -3,13 +3,14 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// How many lines are kept.
 const KEPT: usize = 80;
 
 #[derive(Default)]
 struct Lines {
-    kept: VecDeque<String>,
+    kept: VecDeque<(Instant, String)>,
     /// Lines pushed since the start, kept or not.
     total: u64,
 }
@@ -28,7 +29,7 @@ impl Output {
         if lines.kept.len() == KEPT {
             lines.kept.pop_front();
         }
-        lines.kept.push_back(line);
+        lines.kept.push_back((Instant::now(), line));
         lines.total += 1;
     }
 
@@ -42,7 +43,25 @@ impl Output {
         let lines = self.lock();
         let first = lines.total - lines.kept.len() as u64;
         let skip = mark.saturating_sub(first) as usize;
-        lines.kept.iter().skip(skip).cloned().collect()
+        lines
+            .kept
+            .iter()
+            .skip(skip)
+            .map(|(_, l)| l.clone())
+            .collect()
+    }
+
+    /// The kept lines printed in the last `window`.
+    pub fn recent(&self, window: Duration) -> Vec<String> {
+        let lines = self.lock();
+        let now = Instant::now();
+        let recent = |at: &Instant| now.duration_since(*at) <= window;
+        lines
+            .kept
+            .iter()
+            .filter(|(at, _)| recent(at))
+            .map(|(_, l)| l.clone())
+            .collect()
     }
 
     /// Every kept line.
@@ -65,5 +84,10 @@ mod tests {
         }
         assert_eq!(output.lines().len(), super::KEPT);
         assert_eq!(output.since(output.mark()), Vec::<String>::new());
+        assert_eq!(
+            output.recent(std::time::Duration::from_secs(60)).len(),
+            super::KEPT
+        );
+        assert!(output.recent(std::time::Duration::ZERO).len() < super::KEPT);
     }
 }

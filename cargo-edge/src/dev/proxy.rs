@@ -47,6 +47,7 @@ pub struct ProxyHandle {
     upstream: watch::Sender<Upstream>,
     in_flight: Arc<AtomicUsize>,
     output: Arc<Mutex<Option<Output>>>,
+    answered: Arc<AtomicUsize>,
     pub addr: SocketAddr,
 }
 
@@ -55,6 +56,11 @@ impl ProxyHandle {
     /// request (see [`super::canceled`]).
     pub fn watch_output(&self, output: Output) {
         *self.output.lock().unwrap_or_else(|e| e.into_inner()) = Some(output);
+    }
+
+    /// How many responses workerd has given through the proxy so far.
+    pub fn answered(&self) -> usize {
+        self.answered.load(Ordering::SeqCst)
     }
 
     /// Send requests to workerd on `port`.
@@ -86,6 +92,7 @@ struct Shared {
     hold: Duration,
     triggers: Option<tokio::sync::mpsc::Sender<TriggerCron>>,
     output: Arc<Mutex<Option<Output>>>,
+    answered: Arc<AtomicUsize>,
 }
 
 impl Shared {
@@ -111,8 +118,10 @@ pub fn start(
     let (sender, receiver) = watch::channel(Upstream::Restarting);
     let in_flight = Arc::new(AtomicUsize::new(0));
     let output = Arc::new(Mutex::new(None));
+    let answered = Arc::new(AtomicUsize::new(0));
     let shared = Arc::new(Shared {
         output: output.clone(),
+        answered: answered.clone(),
         upstream: receiver,
         in_flight: in_flight.clone(),
         client: Client::builder(TokioExecutor::new()).build_http(),
@@ -124,6 +133,7 @@ pub fn start(
         upstream: sender,
         in_flight,
         output,
+        answered,
         addr,
     })
 }
@@ -185,6 +195,7 @@ async fn handle(
     let mark = shared.output_mark();
     match shared.client.request(request).await {
         Ok(mut response) => {
+            shared.answered.fetch_add(1, Ordering::SeqCst);
             if let Some(body) = super::canceled::production_body(&response, mark).await {
                 return Ok(text(StatusCode::INTERNAL_SERVER_ERROR, &body));
             }

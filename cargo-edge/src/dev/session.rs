@@ -227,6 +227,7 @@ impl Session {
         let blocking_build =
             |session: &Session| tokio::task::block_in_place(|| session.build(reporter));
         let bundles = blocking_build(&self).map_err(|e| e.to_string())?;
+        let mut answered_before = proxy.answered();
         let mut running = self.launch(&bundles, &server, &proxy, reporter).await?;
         self.banner(&proxy, &server, started.elapsed(), reporter);
         if running.is_none() {
@@ -248,8 +249,10 @@ impl Session {
                 _ = tokio::signal::ctrl_c() => break,
                 _ = terminate.recv() => break,
                 status = died(&mut running) => {
-                    let output = running.take().map(|r| r.output()).unwrap_or_default();
-                    show_crash(&Crash { phase: Phase::Serving, status, output }, &proxy, reporter);
+                    if let Some(gone) = running.take() {
+                        let served = proxy.answered() > answered_before;
+                        show_crash(&serving_crash(&gone, status, served), &proxy, reporter);
+                    }
                     false
                 }
                 Some(paths) = next_change(&mut watcher) => { reporter.status("Changed", short_list(&paths)); true }
@@ -282,6 +285,7 @@ impl Session {
                     server = self
                         .refresh_triggers(server, &mut triggers_served, reporter)
                         .await?;
+                    answered_before = proxy.answered();
                     running = self.launch(&bundles, &server, &proxy, reporter).await?;
                     if running.is_some() {
                         reporter.status(
@@ -429,6 +433,31 @@ impl Session {
         reporter.status("Keys", "r + Enter rebuilds, q + Enter quits, Ctrl-C stops");
     }
 }
+
+/// A workerd that exited after it listened. Soon after its start and before it answered any
+/// request, that is the worker failing to load (workerd listens first); later, only what it
+/// printed just before it went is shown.
+fn serving_crash(gone: &Running, status: String, served: bool) -> Crash {
+    let starting = !served && gone.started.elapsed() < STARTING;
+    Crash {
+        phase: if starting {
+            Phase::Start
+        } else {
+            Phase::Serving
+        },
+        status,
+        output: match starting {
+            true => gone.output(),
+            false => gone.output_handle().recent(LAST_WORDS),
+        },
+    }
+}
+
+/// How long after its start a workerd that exits is still starting.
+const STARTING: Duration = Duration::from_secs(10);
+
+/// What a crash report shows of a serving workerd's output: the lines of its last seconds.
+const LAST_WORDS: Duration = Duration::from_secs(3);
 
 /// Print a workerd failure cargo-style and make the proxy answer with it.
 fn show_crash(crash: &Crash, proxy: &ProxyHandle, reporter: &Reporter) {

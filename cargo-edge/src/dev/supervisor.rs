@@ -65,6 +65,8 @@ pub struct Launch {
 /// records how it ended; [`Running::died`] resolves then.
 pub struct Running {
     pub port: u16,
+    /// When it was started.
+    pub started: std::time::Instant,
     exit: watch::Receiver<Option<String>>,
     output: Output,
     /// Dropping it (or sending) stops workerd.
@@ -133,6 +135,7 @@ pub async fn start_with(
     tokio::spawn(own(child, stop_rx, exit_tx, readers));
     let mut running = Running {
         port: launch.port,
+        started: std::time::Instant::now(),
         exit,
         output,
         stop: Some(stop),
