@@ -66,6 +66,45 @@ fn dev_runs_the_fidelity_crate_like_production_and_reports_a_dead_workerd() {
     assert_eq!(call("GET", &off.url("/cache/off"), "").0, 404);
     assert_eq!(call("GET", &off.url("/cache/kept"), "").0, 404);
     off.stop();
+
+    // A workerd that fails on the very first start: dev stays up, says why, serves the report,
+    // and starts it once the manifest is fixed.
+    let good = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, with_bad_flag(&good)).unwrap();
+    let broken = Dev::start(&manifest, &persist);
+    assert!(
+        broken.wait_for_log(
+            "Waiting for a change to start workerd again",
+            Duration::from_secs(30)
+        ),
+        "{}",
+        broken.logs()
+    );
+    assert!(broken
+        .logs()
+        .contains("error: workerd exited while starting the worker"));
+    let (status, page, _) = call("GET", &broken.url("/"), "");
+    assert_eq!(status, 500);
+    assert!(
+        page.contains("No such compatibility flag: no_such_flag"),
+        "{page}"
+    );
+    std::fs::write(&manifest, good).unwrap();
+    assert!(
+        broken.wait_for_log("Reloaded in", Duration::from_secs(60)),
+        "{}",
+        broken.logs()
+    );
+    assert_eq!(call("GET", &broken.url("/"), "").1, "fidelity");
+    broken.stop();
+}
+
+fn with_bad_flag(manifest: &str) -> String {
+    manifest.replacen(
+        "[package.metadata.edge]\n",
+        "[package.metadata.edge]\ncompatibility_flags = [\"no_such_flag\"]\n",
+        1,
+    )
 }
 
 fn cache_api(dev: &Dev) {
@@ -199,12 +238,7 @@ fn killed_later_is_reported_and_recovers(dev: &Dev, lib: &std::path::Path) {
 
 fn failing_at_start_is_reported_and_recovers(dev: &Dev, manifest: &std::path::Path) {
     let good = std::fs::read_to_string(manifest).unwrap();
-    let bad = good.replacen(
-        "[package.metadata.edge]\n",
-        "[package.metadata.edge]\ncompatibility_flags = [\"no_such_flag\"]\n",
-        1,
-    );
-    std::fs::write(manifest, bad).unwrap();
+    std::fs::write(manifest, with_bad_flag(&good)).unwrap();
     assert!(
         dev.wait_for_log(
             "error: workerd exited while starting the worker: exit status: 1",
