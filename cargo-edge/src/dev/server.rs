@@ -2,8 +2,8 @@
 //! R2 bucket and queue of a `cargo edge dev` session, plus the consumer and cron tasks.
 //!
 //! Every request must carry `X-Edge-Token: <session token>` (401 otherwise; compared in constant
-//! time) and, for bindings, `X-Edge-Binding: <kind>/<resource>` with kind `kv`, `r2`, `queue` or
-//! `d1`. workerd adds both through the `external` service's `injectRequestHeaders`
+//! time) and, for bindings, `X-Edge-Binding: <kind>/<resource>` with kind `kv`, `r2`, `queue`,
+//! `d1` or `cache`. workerd adds both through the `external` service's `injectRequestHeaders`
 //! (rendered by [`crate::render::capnp`]). The only other route is
 //! `POST /__edge/trigger/cron?cron=<expr>[&worker=<binding>]`, token-protected like the rest,
 //! which fires a configured cron now and answers the dispatcher's `{outcome, noRetry}`.
@@ -44,6 +44,8 @@ pub struct ServerConfig {
     pub dispatcher_url: Option<String>,
     /// Static assets by worker name, for `X-Edge-Binding: assets/<worker>` (the ASSETS binding).
     pub assets: super::assets::Registry,
+    /// Whether the Cache API stores anything (`--no-cache` turns it off).
+    pub cache: super::cache::Mode,
 }
 
 impl ServerConfig {
@@ -56,6 +58,7 @@ impl ServerConfig {
             crons: Vec::new(),
             dispatcher_url: None,
             assets: Default::default(),
+            cache: super::cache::Mode::On,
         }
     }
 }
@@ -83,6 +86,7 @@ struct AppState {
     dispatcher: Arc<Dispatcher>,
     crons: Vec<CronSpec>,
     assets: super::assets::Registry,
+    cache: super::cache::Mode,
 }
 
 /// Starts binding servers.
@@ -133,6 +137,7 @@ impl BindingServer {
             dispatcher: dispatcher.clone(),
             crons: config.crons.clone(),
             assets: config.assets.clone(),
+            cache: config.cache,
         });
         let server = tokio::spawn(run_http(listener, state, stopped.clone()));
         let mut tasks: Vec<JoinHandle<()>> = config
@@ -265,6 +270,7 @@ async fn serve(State(state): State<Arc<AppState>>, request: Request) -> Response
         "r2" => super::r2::handle(&worker.stores, &resource, &call),
         "d1" => super::d1::handle(&worker.stores, &resource, &call),
         "queue" => super::queues::handle(&worker.queues, &resource, &call),
+        "cache" => super::cache::handle(&worker.stores, worker.cache, &call),
         other => http::with_reason(
             StatusCode::BAD_REQUEST,
             &format!("Unknown binding kind `{other}`"),

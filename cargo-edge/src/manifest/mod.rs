@@ -26,6 +26,7 @@ pub mod read;
 pub mod resolve;
 pub mod schema;
 pub mod source;
+pub mod strict;
 pub mod suggest;
 pub mod validate;
 pub mod workspace;
