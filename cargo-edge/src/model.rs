@@ -47,6 +47,8 @@ pub struct Worker {
     pub durable_objects: BTreeMap<String, DurableObject>,
     pub migrations: Vec<Migration>,
     pub build: BuildSettings,
+    /// Workers Static Assets (`[package.metadata.edge.assets]`).
+    pub assets: Option<crate::assets::Assets>,
     /// Name of the plain-text binding that carries the content hash ([`CONTENT_HASH_BINDING`]).
     pub content_hash_binding: String,
     /// Bindings of the kinds described in [`crate::kinds`], keyed by binding name.
@@ -239,6 +241,7 @@ impl Worker {
                 wasm_opt: true,
                 ..BuildSettings::default()
             },
+            assets: None,
             content_hash_binding: CONTENT_HASH_BINDING.into(),
             kind_bindings: BTreeMap::new(),
             unsafe_bindings: Vec::new(),
@@ -267,6 +270,12 @@ impl Worker {
                 .map(|k| (k.as_str(), "durable_objects")),
         );
         names.extend(self.kind_bindings.iter().map(|(k, b)| (k.as_str(), b.kind)));
+        names.extend(
+            self.assets
+                .iter()
+                .filter_map(|a| a.binding.as_deref())
+                .map(|b| (b, "assets")),
+        );
         names
     }
 

@@ -13,10 +13,15 @@
 //! - [`consumer`] and [`scheduler`] deliver queue batches and cron events through the dispatcher.
 
 pub mod analytics;
+pub mod assets;
+pub mod cache;
+pub mod cache_policy;
+pub mod canceled;
 pub mod capnp;
 #[cfg(unix)]
 pub mod config_fd;
 pub mod consumer;
+pub mod crash;
 pub mod cron;
 pub mod d1;
 pub mod dispatch;
@@ -26,6 +31,7 @@ pub mod http;
 pub mod kv;
 pub mod local;
 pub mod migrations;
+pub mod output;
 pub mod proxy;
 pub mod queues;
 pub mod r2;

@@ -60,6 +60,7 @@ pub fn edge_table(table: &dyn TableLike, loc: &Loc) -> EdgeTable {
                 Some((*name, Spanned::new(to_json(item), loc)))
             })
             .collect(),
+        assets: super::assets::extract(&at),
         env: bindings(&at, "env", edge_table),
     }
 }

@@ -37,6 +37,8 @@ pub enum Shape {
     },
     /// A string, or a table with fixed keys (routes).
     StrOr(&'static [Key]),
+    /// A boolean, or a value of the inner shape (`run_worker_first`).
+    BoolOr(&'static Shape),
 }
 
 /// One known key.
@@ -252,6 +254,33 @@ const UNSAFE: &[Key] = &[key(
     Shape::List(&Shape::Any),
     "Raw binding objects (`{ name, type, … }` in the upload API's shape), uploaded as they are.",
 )];
+const ASSETS: &[Key] = &[
+    required(
+        "directory",
+        Shape::Str,
+        "Folder of files to serve, relative to the crate (e.g. `public`).",
+    ),
+    key(
+        "binding",
+        Shape::Str,
+        "Binding the worker fetches assets through (e.g. `ASSETS`).",
+    ),
+    key(
+        "html_handling",
+        Shape::Str,
+        "`auto-trailing-slash` (default), `force-trailing-slash`, `drop-trailing-slash` or `none`.",
+    ),
+    key(
+        "not_found_handling",
+        Shape::Str,
+        "`none` (default), `404-page` or `single-page-application`.",
+    ),
+    key(
+        "run_worker_first",
+        Shape::BoolOr(&STR_LIST),
+        "Run the worker before assets: `false` (default), `true`, or route patterns such as `[\"/api/*\", \"!/api/docs/*\"]`.",
+    ),
+];
 
 const fn bindings(value: &'static Shape) -> Shape {
     Shape::Map {
@@ -298,6 +327,7 @@ macro_rules! worker_keys {
             key("limits", Shape::Table(settings::LIMITS), "Per-invocation limits: `cpu_ms`, `subrequests`."),
             key("logpush", Shape::Bool, "Send the worker's trace events to Logpush."),
             key("tail_consumers", Shape::List(&Shape::Table(settings::TAIL_CONSUMER)), "Workers that receive this worker's events (`{ service = \"…\" }`)."),
+            key("assets", Shape::Table(ASSETS), "Workers Static Assets: a folder served in front of the worker."),
             $($extra),*
         ]
     };

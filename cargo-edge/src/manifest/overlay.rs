@@ -34,6 +34,7 @@ pub fn overlay(base: &EdgeTable, top: &EdgeTable) -> EdgeTable {
         unsafe_bindings: pick(&top.unsafe_bindings, &base.unsafe_bindings),
         keep_bindings: pick(&top.keep_bindings, &base.keep_bindings),
         settings: merge_keys(&base.settings, &top.settings),
+        assets: pick(&top.assets, &base.assets),
         env: BTreeMap::new(),
     }
 }

@@ -42,6 +42,7 @@ pub fn check_table(table: &EdgeTable, today: Date, out: &mut Vec<Problem>) {
         }
     }
     check_services(table, out);
+    super::assets::check(table, out);
     check_queue_names(table, out);
     super::kinds::check(table, out);
 }
@@ -95,6 +96,9 @@ pub fn binding_names(table: &EdgeTable) -> Vec<(&str, &'static str, &Loc)> {
     names.extend(keyed(&table.durable_objects, "durable_objects"));
     for (kind, bindings) in &table.kinds {
         names.extend(keyed(bindings, kind));
+    }
+    if let Some(assets) = super::assets::binding(table) {
+        names.push((assets.value.as_str(), "assets", &assets.loc));
     }
     if let Some(hash) = &table.content_hash_binding {
         names.push((hash.value.as_str(), "content_hash_binding", &hash.loc));

@@ -44,6 +44,8 @@ pub struct EdgeTable {
     pub keep_bindings: Option<TextList>,
     /// The settings in [`crate::settings`], by key, as written (JSON).
     pub settings: BTreeMap<&'static str, Spanned<serde_json::Value>>,
+    /// `assets = { directory, ... }` (replaced whole by an environment).
+    pub assets: Option<Spanned<super::assets::AssetsW>>,
     /// Environments, keyed by name (only in a package table).
     pub env: Bindings<EdgeTable>,
 }

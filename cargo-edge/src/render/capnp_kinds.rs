@@ -12,7 +12,7 @@ use crate::model::{KindBinding, Worker};
 
 /// The internal module that implements the wrapped bindings.
 pub const MODULE: &str = "cargo-edge-internal:bindings";
-const SOURCE: &str = include_str!("bindings.js");
+pub const SOURCE: &str = include_str!("bindings.js");
 
 /// Local values dev supplies to bindings whose production value lives on Cloudflare. Such a
 /// config holds secrets and must never be written to disk.
@@ -25,14 +25,6 @@ pub struct LocalValues {
     pub hyperdrive: BTreeMap<String, String>,
 }
 
-/// The extension that carries [`MODULE`].
-pub fn extension() -> String {
-    format!(
-        "(modules = [(name = {}, esModule = {}, internal = true)])",
-        quote(MODULE),
-        quote(SOURCE)
-    )
-}
 
 /// What a kind's binding needs from the config around it.
 pub(super) struct Cx<'a> {
@@ -104,10 +96,11 @@ pub(super) fn binding(
     })
 }
 
-/// Whether any of the workers' bindings needs [`MODULE`].
-pub fn needs_module(workers: &[&Worker]) -> bool {
-    workers.iter().any(|w| {
-        w.kind_bindings
+/// Whether any of the units' bindings needs [`MODULE`] (an entry of `super::extensions`).
+pub fn needed(units: &[super::capnp::Unit]) -> bool {
+    units.iter().any(|u| {
+        u.worker
+            .kind_bindings
             .values()
             .any(|b| !matches!(b.kind, "hyperdrive" | "version_metadata"))
     })

@@ -2,6 +2,7 @@
 
 pub mod capnp;
 pub mod capnp_kinds;
+pub mod extensions;
 pub mod selfhost;
 pub mod types;
 pub mod upload;

@@ -66,6 +66,14 @@ pub fn module(worker: &Worker) -> String {
             "durable_object",
         )
     });
+    if let Some(binding) = worker.assets.as_ref().and_then(|a| a.binding.as_ref()) {
+        add(
+            binding,
+            "static assets (`fetch` serves files with Cloudflare's routing)",
+            "worker::Fetcher",
+            "assets",
+        );
+    }
     for (name, binding) in &worker.kind_bindings {
         let kind = binding.kind();
         let (ty, call) = kind.accessor;

@@ -71,6 +71,8 @@ struct Section {
     services: Vec<ServiceOut>,
     #[serde(skip_serializing_if = "Option::is_none")]
     durable_objects: Option<DurableObjectsOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    assets: Option<Value>,
     /// The kinds in `crate::kinds`, the settings and `unsafe`, under wrangler's keys.
     #[serde(flatten)]
     data: BTreeMap<String, Value>,
@@ -334,6 +336,9 @@ fn section(worker: &Worker, built: &Built, config_dir: &Path) -> Section {
                     script_name: d.worker.clone(),
                 })
                 .collect(),
+        }),
+        assets: worker.assets.as_ref().map(|a| {
+            crate::assets::config::wrangler(a, &super::capnp::relative(&a.directory, config_dir))
         }),
         data: data(worker),
     }

@@ -26,7 +26,7 @@ fn shape(kind: &str) -> Option<(&'static [&'static str], &'static [&'static str]
         "analytics_engine" => (&["dataset"], &[]),
         "hyperdrive" => (&["id"], &[]),
         "vectorize" => (&["index_name"], &[]),
-        "version_metadata" | "ai" | "inherit" => (&[], &[]),
+        "version_metadata" | "ai" | "inherit" | "assets" => (&[], &[]),
         "ratelimit" => (&["namespace_id", "simple"], &[]),
         "secrets_store_secret" => (&["store_id", "secret_name"], &[]),
         "send_email" => (
