@@ -25,7 +25,6 @@ pub struct LocalValues {
     pub hyperdrive: BTreeMap<String, String>,
 }
 
-
 /// What a kind's binding needs from the config around it.
 pub(super) struct Cx<'a> {
     pub worker: &'a Worker,
