@@ -280,6 +280,11 @@ fn section(config: &Value, prefix: &str, skipped: &mut Vec<String>) -> Map<Strin
                 );
             }
             "queues" => queues(value, &mut out),
+            "assets" => {
+                let (table, extra) = crate::assets::config::import(value);
+                out.insert("assets".into(), table);
+                skipped.extend(extra.into_iter().map(|k| format!("{prefix}assets.{k}")));
+            }
             "env" | "migrations" if prefix.is_empty() => {}
             other if DERIVED.contains(&other) => {}
             other => skipped.push(format!("{prefix}{other}")),

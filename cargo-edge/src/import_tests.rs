@@ -107,6 +107,36 @@ fn jsonc_comments_and_trailing_commas_are_accepted() {
     assert_eq!(value["vars"]["X"], "1");
 }
 
+#[test]
+fn assets_come_over_with_the_keys_cargo_edge_knows() {
+    let wrangler: serde_json::Value = serde_json::json!({
+        "name": "site",
+        "assets": {
+            "directory": "./public",
+            "binding": "ASSETS",
+            "html_handling": "drop-trailing-slash",
+            "not_found_handling": "404-page",
+            "run_worker_first": ["/api/*", "!/api/docs/*"],
+            "experimental_serve_directly": true
+        },
+        "env": {"prod": {"assets": {"directory": "dist"}}}
+    });
+    let imported = convert(&wrangler);
+    let assets = &imported.table["assets"];
+    assert_eq!(assets["directory"], "./public");
+    assert_eq!(assets["binding"], "ASSETS");
+    assert_eq!(assets["run_worker_first"][1], "!/api/docs/*");
+    assert!(assets.get("experimental_serve_directly").is_none());
+    assert_eq!(imported.table["env"]["prod"]["assets"]["directory"], "dist");
+    assert!(
+        imported
+            .skipped
+            .contains(&"assets.experimental_serve_directly".to_string()),
+        "{:?}",
+        imported.skipped
+    );
+}
+
 /// The real crate's case: nine classes and no `[[migrations]]`, a queue named `my_queue`. The
 /// import adds the migration a deploy needs, and the table loads (the name is only a warning).
 #[test]

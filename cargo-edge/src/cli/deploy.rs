@@ -145,6 +145,9 @@ fn print_report(report: &DeployReport, reporter: &Reporter) {
     for unchanged in &plan.unchanged {
         reporter.status("Unchanged", unchanged);
     }
+    for (status, line) in crate::deploy::assets::report_lines(report) {
+        reporter.status(status, line);
+    }
     match &report.dry_run {
         Some(dir) => {
             for step in &plan.steps {

@@ -97,6 +97,7 @@ pub fn dev(args: DevArgs) -> CommandResult {
         state_dir: state,
         inspector_port: args.inspector_port,
         verbose: args.output.verbose > 0,
+        assets: Default::default(),
         cache: match args.no_cache {
             true => crate::dev::cache::Mode::Off,
             false => crate::dev::cache::Mode::On,

@@ -45,13 +45,24 @@ pub const TRIGGER_CRON_PATH: &str = "/__edge/trigger/cron";
 #[derive(Clone)]
 pub struct ProxyHandle {
     upstream: watch::Sender<Upstream>,
+    /// The served worker's static assets, answered here without a workerd hop.
+    assets: FrontAssets,
     in_flight: Arc<AtomicUsize>,
     output: Arc<Mutex<Option<Output>>>,
     answered: Arc<AtomicUsize>,
     pub addr: SocketAddr,
 }
 
+type FrontAssets = Arc<std::sync::RwLock<Option<Arc<super::assets::AssetServer>>>>;
+
 impl ProxyHandle {
+    /// Serve these static assets in front of the worker (or none).
+    pub fn set_assets(&self, assets: Option<Arc<super::assets::AssetServer>>) {
+        if let Ok(mut slot) = self.assets.write() {
+            *slot = assets;
+        }
+    }
+
     /// Read what the current workerd prints, to answer as production does when it cancels a
     /// request (see [`super::canceled`]).
     pub fn watch_output(&self, output: Output) {
@@ -91,6 +102,7 @@ struct Shared {
     /// How long a request may wait for workerd before it gets a 503.
     hold: Duration,
     triggers: Option<tokio::sync::mpsc::Sender<TriggerCron>>,
+    assets: FrontAssets,
     output: Arc<Mutex<Option<Output>>>,
     answered: Arc<AtomicUsize>,
 }
@@ -117,9 +129,11 @@ pub fn start(
     let addr = listener.local_addr()?;
     let (sender, receiver) = watch::channel(Upstream::Restarting);
     let in_flight = Arc::new(AtomicUsize::new(0));
+    let assets = FrontAssets::default();
     let output = Arc::new(Mutex::new(None));
     let answered = Arc::new(AtomicUsize::new(0));
     let shared = Arc::new(Shared {
+        assets: assets.clone(),
         output: output.clone(),
         answered: answered.clone(),
         upstream: receiver,
@@ -131,6 +145,7 @@ pub fn start(
     tokio::spawn(accept_loop(listener, shared));
     Ok(ProxyHandle {
         upstream: sender,
+        assets,
         in_flight,
         output,
         answered,
@@ -170,6 +185,12 @@ async fn handle(
 ) -> Result<Response<Body>, Infallible> {
     if request.uri().path() == TRIGGER_CRON_PATH {
         return Ok(trigger(&request, &shared).await);
+    }
+    let assets = shared.assets.read().ok().and_then(|a| a.clone());
+    if let Some(answer) =
+        assets.and_then(|a| a.front(request.method(), request.uri(), request.headers()))
+    {
+        return Ok(answer.map(|b| Full::new(b).map_err(|never| match never {}).boxed()));
     }
     let port = match wait_ready(&shared).await {
         Some(Upstream::Ready(port)) => port,

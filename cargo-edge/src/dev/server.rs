@@ -42,6 +42,8 @@ pub struct ServerConfig {
     /// before start; otherwise set it with [`RunningServer::set_dispatcher_url`]. Consumers and
     /// crons wait for it.
     pub dispatcher_url: Option<String>,
+    /// Static assets by worker name, for `X-Edge-Binding: assets/<worker>` (the ASSETS binding).
+    pub assets: super::assets::Registry,
     /// Whether the Cache API stores anything (`--no-cache` turns it off).
     pub cache: super::cache::Mode,
 }
@@ -55,6 +57,7 @@ impl ServerConfig {
             consumers: Vec::new(),
             crons: Vec::new(),
             dispatcher_url: None,
+            assets: Default::default(),
             cache: super::cache::Mode::On,
         }
     }
@@ -82,6 +85,7 @@ struct AppState {
     token: String,
     dispatcher: Arc<Dispatcher>,
     crons: Vec<CronSpec>,
+    assets: super::assets::Registry,
     cache: super::cache::Mode,
 }
 
@@ -132,6 +136,7 @@ impl BindingServer {
             token: token.clone(),
             dispatcher: dispatcher.clone(),
             crons: config.crons.clone(),
+            assets: config.assets.clone(),
             cache: config.cache,
         });
         let server = tokio::spawn(run_http(listener, state, stopped.clone()));
@@ -234,6 +239,9 @@ async fn serve(State(state): State<Arc<AppState>>, request: Request) -> Response
         .unwrap_or_default();
     if !same_token(given, state.token.as_bytes()) {
         return http::with_reason(StatusCode::UNAUTHORIZED, "Unauthorized");
+    }
+    if let Some(answer) = super::assets::binding(&state.assets, &request) {
+        return answer;
     }
     let (parts, body) = request.into_parts();
     let call = match axum::body::to_bytes(body, usize::MAX).await {

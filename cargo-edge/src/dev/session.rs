@@ -32,6 +32,8 @@ pub struct Session {
     pub inspector_port: Option<u16>,
     pub watch: Vec<PathBuf>,
     pub verbose: bool,
+    /// Static assets by worker, served by the proxy and the binding server.
+    pub assets: super::assets::Registry,
     /// The Cache API's mode (`--no-cache` turns it off).
     pub cache: super::cache::Mode,
 }
@@ -47,6 +49,7 @@ fn dispatch_binding(index: usize) -> String {
 impl Session {
     fn server_config(&self) -> ServerConfig {
         let mut config = ServerConfig::new(&self.state_dir);
+        config.assets = self.assets.clone();
         config.cache = self.cache;
         for (index, worker) in self.workers.iter().enumerate() {
             config
@@ -177,6 +180,13 @@ impl Session {
             let error = match started {
                 Ok(running) => {
                     server.set_dispatcher_url(format!("http://127.0.0.1:{dispatch_port}"));
+                    super::assets::AssetServer::register(&self.assets, &self.workers);
+                    proxy.set_assets(
+                        self.assets
+                            .read()
+                            .ok()
+                            .and_then(|a| a.get(&self.workers[0].name).cloned()),
+                    );
                     proxy.watch_output(running.output_handle());
                     proxy.ready(running.port);
                     return Ok(Some(running));
@@ -244,7 +254,9 @@ impl Session {
         let mut terminate =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
                 .map_err(|e| e.to_string())?;
+        let mut changed: Vec<PathBuf> = Vec::new();
         loop {
+            changed.clear();
             let rebuild = tokio::select! {
                 _ = tokio::signal::ctrl_c() => break,
                 _ = terminate.recv() => break,
@@ -255,7 +267,12 @@ impl Session {
                     }
                     false
                 }
-                Some(paths) = next_change(&mut watcher) => { reporter.status("Changed", short_list(&paths)); true }
+                Some(paths) = next_change(&mut watcher) => {
+                    let paths = super::assets::outside_assets(&self.workers, paths);
+                    if !paths.is_empty() { reporter.status("Changed", short_list(&paths)); }
+                    changed = paths;
+                    !changed.is_empty()
+                }
                 Some(key) = keys.recv() => match key.as_str() { "q" => break, "r" => true, _ => false },
                 Some(trigger) = triggers.recv() => {
                     let result = server.trigger_cron(&trigger.cron).await.map(|v| v.to_string()).map_err(|e| e.to_string());
@@ -267,10 +284,24 @@ impl Session {
                 continue;
             }
             let started = Instant::now();
+            let before = self.workers.clone();
             if let Err(problems) = self.reload_manifests() {
                 reporter.warn(format!(
                     "Cargo.toml has problems; the last good version keeps serving:\n{problems}"
                 ));
+                continue;
+            }
+            if super::assets::only_settings_changed(&before, &self.workers, &changed) {
+                super::assets::AssetServer::register(&self.assets, &self.workers);
+                let main = self
+                    .assets
+                    .read()
+                    .ok()
+                    .and_then(|a| a.get(&self.workers[0].name).cloned());
+                proxy.set_assets(main);
+                for line in self.workers.iter().filter_map(super::assets::banner_line) {
+                    reporter.status("Assets", format!("settings reloaded, no rebuild: {line}"));
+                }
                 continue;
             }
             match blocking_build(&self) {
@@ -380,6 +411,9 @@ impl Session {
             ),
         );
         for worker in &self.workers {
+            if let Some(line) = super::assets::banner_line(worker) {
+                reporter.status("Assets", line);
+            }
             for (name, kind) in worker.binding_names() {
                 let place = match kind {
                     "kv" | "d1" | "r2" | "queues.producers" => {

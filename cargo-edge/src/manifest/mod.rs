@@ -8,6 +8,7 @@
 //! [`load`] runs it for one package and [`project`] for a workspace; [`schema`] publishes the
 //! shape as JSON schema. Every problem is a [`error::Problem`] with file, line, column and help.
 
+pub mod assets;
 pub mod check;
 pub mod convert;
 pub mod cron;

@@ -75,6 +75,7 @@ pub fn resolve(table: &EdgeTable, cx: &Context, out: &mut Vec<Problem>) -> Optio
             .map(|m| migration(&m.value))
             .collect(),
         build: build(table),
+        assets: super::assets::resolve(table, &crate_dir, out),
         content_hash_binding: text(&table.content_hash_binding)
             .unwrap_or_else(|| model::CONTENT_HASH_BINDING.to_string()),
         name,

@@ -325,6 +325,10 @@ fn bindings(
             },
         ));
     }
+    if let Some(binding) = worker.assets.as_ref().and_then(|a| a.binding.as_ref()) {
+        let service = services.resource("assets", &worker.name, server);
+        out.push(named(binding, format!("service = {}", quote(&service))));
+    }
     Ok(out)
 }
 
