@@ -5,10 +5,18 @@
 mod bindgen;
 mod cargo;
 mod exports;
+pub mod insight;
+mod minify;
 mod options;
 mod preflight;
 mod run;
+mod schema;
 mod shim;
+pub mod size;
+pub mod size_table;
+pub mod startup;
+pub mod traps;
+mod unwind;
 mod wasm_opt;
 
 pub use exports::Exports;

@@ -659,6 +659,8 @@ impl CargoArgs {
                 (Some(path), false) => WasmOptChoice::Path(path.clone()),
                 (None, false) => WasmOptChoice::Auto,
             },
+            fix_lock: false,
+            panic_unwind: false,
         }
     }
 }

@@ -64,6 +64,7 @@ impl Session {
                 build::run(
                     &BuildOptions {
                         cargo: cargo.clone(),
+                        startup: None,
                     },
                     reporter,
                 )
