@@ -169,9 +169,7 @@ pub fn summary_lines(built: &crate::report::Built) -> Vec<(&'static str, String)
         lines.push((
             "Wasm",
             format!(
-                "{} ({} gzip), {change}; code {}: {}; data {} (`cargo edge size` for more)",
-                human(report.total),
-                human(report.gzip),
+                "{change}; code {} ({}), data {} (`cargo edge size` for more)",
                 human(report.code),
                 top.join(", "),
                 human(report.data)

@@ -57,7 +57,7 @@ pub fn preflight(options: &CargoOptions) -> Result<WorkerCrate> {
         target_dir,
         worker_name: worker_name(package),
         wasm_bindgen: locked_wasm_bindgen(&metadata),
-        traps: traps::Graph::from_metadata(&metadata, &package.id)
+        traps: traps::Graph::load(options, package.manifest_path.as_std_path(), &package.name)
             .map(|graph| traps::scan(&graph))
             .unwrap_or_default(),
     })
@@ -68,10 +68,7 @@ fn load_metadata(options: &CargoOptions) -> Result<Metadata> {
     if let Some(path) = &options.manifest_path {
         command.manifest_path(path);
     }
-    // The graph as the wasm build sees it: host-only dependencies are not the worker's.
-    let mut args = options.lock_args();
-    args.extend(["--filter-platform".to_string(), WASM_TARGET.to_string()]);
-    command.other_options(args);
+    command.other_options(options.lock_args());
     command.exec().map_err(|error| Error::Metadata {
         stderr: match error {
             cargo_metadata::Error::CargoMetadata { stderr } => stderr.trim_end().to_string(),

@@ -150,14 +150,49 @@ fn read_function_names(reader: wasmparser::NameSectionReader<'_>, names: &mut BT
     }
 }
 
-/// The demangled name and the crate it belongs to.
+/// The demangled name and the crate it belongs to. wasm-ld writes the name section demangled
+/// already (v0 names keep their `[0123abcd]` crate disambiguators, dropped here); a mangled name
+/// left over is demangled.
 pub fn name_and_crate(raw: &str) -> (String, String) {
     let name = match rustc_demangle::try_demangle(raw) {
         Ok(demangled) => format!("{demangled:#}"),
         Err(_) => raw.to_string(),
     };
+    let name = without_hash(&without_disambiguators(&name));
     let krate = crate_of(&name);
     (name, krate)
+}
+
+/// `matchit::tree::Node<T>::at::h29c03848383e6bd0` → `matchit::tree::Node<T>::at` (wasm-ld keeps
+/// the legacy mangling's hash when it demangles).
+fn without_hash(name: &str) -> String {
+    match name.rsplit_once("::h") {
+        Some((path, hash)) if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            path.to_string()
+        }
+        _ => name.to_string(),
+    }
+}
+
+/// `core[c5930c85a12de822]::fmt::write` → `core::fmt::write`.
+fn without_disambiguators(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut rest = name;
+    while let Some(open) = rest.find('[') {
+        let close = rest[open..].find(']').map(|i| open + i);
+        match close {
+            Some(close) if close > open + 1 && rest[open + 1..close].bytes().all(|b| b.is_ascii_hexdigit()) => {
+                out.push_str(&rest[..open]);
+                rest = &rest[close + 1..];
+            }
+            _ => {
+                out.push_str(&rest[..=open]);
+                rest = &rest[open + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Names that are not Rust paths, by prefix.
@@ -175,22 +210,41 @@ const NON_RUST: &[(&str, &str)] = &[
     ("__", "compiler_builtins"),
 ];
 
-/// `<worker::Error as core::fmt::Display>::fmt` → `worker`; `core::ptr::drop_in_place<hello::Foo>`
-/// → `hello`; `memcpy` → `compiler_builtins`.
-pub fn crate_of(name: &str) -> String {
-    let mut path = name;
-    if let Some(inner) = path.strip_prefix("core::ptr::drop_in_place<") {
-        path = inner;
-    }
+/// Types that are no crate's: an impl on them belongs to its trait's crate, or to `core`.
+const PRIMITIVES: &[&str] = &[
+    "str", "char", "bool", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64",
+    "i128", "isize", "f32", "f64", "",
+];
+
+/// The first path segment of `path` and whether a `::` follows it.
+fn first_segment(path: &str) -> (&str, bool) {
     let path = path.trim_start_matches(['<', '&', '*', '(', '[']);
     let path = path
         .trim_start_matches("mut ")
         .trim_start_matches("const ")
         .trim_start_matches("dyn ");
-    let end = path.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(path.len());
-    let first = &path[..end];
-    if path[end..].starts_with("::") && !first.is_empty() {
+    let end = path
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(path.len());
+    (&path[..end], path[end..].starts_with("::"))
+}
+
+/// `<worker::Error as core::fmt::Display>::fmt` → `worker`; `core::ptr::drop_in_place<hello::Foo>`
+/// → `hello`; `<str as core::fmt::Debug>::fmt` → `core`; `memcpy` → `compiler_builtins`.
+pub fn crate_of(name: &str) -> String {
+    let path = name.strip_prefix("core::ptr::drop_in_place<").unwrap_or(name);
+    let (first, is_path) = first_segment(path);
+    if is_path && !first.is_empty() {
         return first.to_string();
+    }
+    if path.starts_with('<') {
+        if PRIMITIVES.contains(&first) || !is_path {
+            let trait_crate = path
+                .find(" as ")
+                .map(|at| first_segment(&path[at + 4..]))
+                .filter(|(segment, is_path)| *is_path && !segment.is_empty());
+            return trait_crate.map_or("core", |(segment, _)| segment).to_string();
+        }
     }
     NON_RUST
         .iter()
@@ -251,6 +305,9 @@ mod tests {
         assert_eq!(crate_of("__wbindgen_malloc"), "wasm-bindgen");
         assert_eq!(crate_of("memcpy"), "compiler_builtins");
         assert_eq!(crate_of("main"), "(other)");
+        assert_eq!(crate_of("<str as core::fmt::Debug>::fmt"), "core");
+        assert_eq!(crate_of("<char>::escape_debug_ext"), "core");
+        assert_eq!(crate_of("<u8 as serde::Serialize>::serialize"), "serde");
     }
 
     #[test]
@@ -258,6 +315,16 @@ mod tests {
         let (name, krate) = name_and_crate("_ZN4core3fmt5write17h0123456789abcdefE");
         assert_eq!(name, "core::fmt::write");
         assert_eq!(krate, "core");
+    }
+
+    #[test]
+    fn disambiguators_are_dropped() {
+        let (name, krate) = name_and_crate("<dlmalloc[e24a27700634d609]::Dlmalloc<x[ab]::Y>>::malloc");
+        assert_eq!(name, "<dlmalloc::Dlmalloc<x::Y>>::malloc");
+        assert_eq!(krate, "dlmalloc");
+        assert_eq!(without_disambiguators("a[0]::b [x]"), "a::b [x]");
+        assert_eq!(without_hash("m::Node<T>::at::h29c03848383e6bd0"), "m::Node<T>::at");
+        assert_eq!(without_hash("m::hello"), "m::hello");
     }
 
     #[test]

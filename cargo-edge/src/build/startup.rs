@@ -38,7 +38,7 @@ pub struct StartupOptions {
 impl Default for StartupOptions {
     fn default() -> Self {
         StartupOptions {
-            runs: 5,
+            runs: 3,
             warn_at: CLOUDFLARE_LIMIT / 2,
         }
     }
@@ -95,9 +95,8 @@ pub fn measure(
     let with_worker = dir.path().join("worker.capnp");
     std::fs::write(&probe_only, config(None, compatibility)).map_err(|e| e.to_string())?;
     std::fs::write(&with_worker, config(Some(bundle), compatibility)).map_err(|e| e.to_string())?;
-    // One unmeasured start of each warms the page cache and workerd's own startup.
+    // One unmeasured start warms the page cache (workerd's binary, the bundle).
     time_start(workerd, &with_worker)?;
-    time_start(workerd, &probe_only)?;
     let (mut worker_times, mut baseline_times) = (Vec::new(), Vec::new());
     for _ in 0..runs {
         worker_times.push(time_start(workerd, &with_worker)?);
@@ -172,6 +171,7 @@ fn time_start(workerd: &Workerd, config: &Path) -> Result<Duration, String> {
     let child = Command::new(&workerd.path)
         .arg("serve")
         .arg(config)
+        .args(["--import-path", "/"]) // `embed` paths are absolute
         .arg("--socket-addr")
         .arg(format!("http=127.0.0.1:{port}"))
         .stdin(Stdio::null())

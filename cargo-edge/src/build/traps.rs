@@ -1,16 +1,20 @@
-//! Dependencies that fail on `wasm32-unknown-unknown` in Workers, found in `cargo metadata`
-//! before anything compiles: some stop cargo a minute in (tokio's `net`, getrandom without a
-//! backend), the worse ones compile and trap at runtime (tokio's timer, `SystemTime::now`).
+//! Dependencies that fail on `wasm32-unknown-unknown` in Workers, found before anything compiles:
+//! some stop cargo a minute in (tokio's `net`, getrandom without a backend), the worse ones
+//! compile and trap at runtime (tokio's timer, `SystemTime::now`).
 //!
-//! The graph walked is the normal (non-dev, non-build) dependencies reachable from the worker
-//! crate on the wasm target (`cargo metadata --filter-platform`). cargo metadata reports each
-//! package's features unified over the whole graph, so a feature a host-only build dependency
-//! turns on can show up here too: the path printed with each finding tells which one it is.
+//! The graph is `cargo tree --target wasm32-unknown-unknown -e normal`: the real feature
+//! resolution of this one package on the wasm target (`cargo metadata` unifies features over the
+//! whole workspace and every target, which flags features only a host build enables).
+//! Proc-macro crates and what they depend on run on the host and are skipped.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
 
-use cargo_metadata::{DependencyKind, Metadata, PackageId};
 use semver::Version;
+
+use super::options::CargoOptions;
+use super::preflight::WASM_TARGET;
 
 /// When a trap springs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,92 +69,93 @@ impl Trap {
 }
 
 /// A package as the rules see it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Node {
     pub name: String,
     pub version: Version,
     pub features: BTreeSet<String>,
 }
 
-/// The dependency graph of one worker crate: nodes, normal-dependency edges, and the root.
+/// Every package of the worker's wasm graph once, with the path cargo tree first reached it by.
 #[derive(Debug, Clone, Default)]
 pub struct Graph {
-    pub nodes: Vec<Node>,
-    pub edges: Vec<Vec<usize>>,
-    pub root: usize,
+    pub nodes: Vec<(Node, Vec<String>)>,
 }
+
+/// The `cargo tree` format [`Graph::parse`] reads.
+const TREE_FORMAT: &str = "{p}|{f}";
 
 impl Graph {
-    /// The graph `cargo metadata` resolved, rooted at `root`.
-    pub fn from_metadata(metadata: &Metadata, root: &PackageId) -> Option<Graph> {
-        let resolve = metadata.resolve.as_ref()?;
-        let index_of = |id: &PackageId| resolve.nodes.iter().position(|n| &n.id == id);
-        let mut graph = Graph {
-            root: index_of(root)?,
-            ..Graph::default()
-        };
-        for node in &resolve.nodes {
-            let package = metadata.packages.iter().find(|p| p.id == node.id)?;
-            graph.nodes.push(Node {
-                name: package.name.to_string(),
-                version: package.version.clone(),
-                features: node.features.iter().map(|f| f.as_ref().to_string()).collect(),
-            });
-            let normal = node.deps.iter().filter(|dep| {
-                dep.dep_kinds.is_empty()
-                    || dep
-                        .dep_kinds
-                        .iter()
-                        .any(|k| k.kind == DependencyKind::Normal)
-            });
-            graph
-                .edges
-                .push(normal.filter_map(|dep| index_of(&dep.pkg)).collect());
-        }
-        Some(graph)
+    /// Run `cargo tree` for the package on the wasm target. `None` when cargo tree fails (the
+    /// build then reports cargo's own error).
+    pub fn load(options: &CargoOptions, manifest: &Path, package: &str) -> Option<Graph> {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let output = Command::new(cargo)
+            .args(["tree", "--target", WASM_TARGET, "-e", "normal", "--prefix", "depth"])
+            .args(["--format", TREE_FORMAT, "--color", "never"])
+            .arg("--manifest-path")
+            .arg(manifest)
+            .args(["--package", package])
+            .args(options.feature_args())
+            .args(options.lock_args())
+            .output()
+            .ok()?;
+        output
+            .status
+            .success()
+            .then(|| Graph::parse(&String::from_utf8_lossy(&output.stdout)))
     }
 
-    /// Every node reachable from the root, with the shortest path to it (breadth first).
-    fn paths(&self) -> Vec<(usize, Vec<usize>)> {
-        let mut parent: Vec<Option<usize>> = vec![None; self.nodes.len()];
-        let mut seen = vec![false; self.nodes.len()];
-        let mut order = Vec::new();
-        let mut queue = VecDeque::from([self.root]);
-        seen[self.root] = true;
-        while let Some(at) = queue.pop_front() {
-            order.push(at);
-            for &next in &self.edges[at] {
-                if !seen[next] {
-                    seen[next] = true;
-                    parent[next] = Some(at);
-                    queue.push_back(next);
-                }
+    /// Read `cargo tree --prefix depth --format '{p}|{f}'` output.
+    pub fn parse(text: &str) -> Graph {
+        let mut graph = Graph::default();
+        let mut seen = BTreeSet::new();
+        // (name, is a proc-macro) per depth, down to the current line.
+        let mut stack: Vec<(String, bool)> = Vec::new();
+        for line in text.lines() {
+            let digits = line.find(|c: char| !c.is_ascii_digit()).unwrap_or(line.len());
+            let Ok(depth) = line[..digits].parse::<usize>() else {
+                continue;
+            };
+            let Some((package, features)) = line[digits..].split_once('|') else {
+                continue;
+            };
+            let mut words = package.split_whitespace();
+            let (Some(name), Some(version)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let Ok(version) = version.trim_start_matches('v').parse::<Version>() else {
+                continue;
+            };
+            stack.truncate(depth);
+            let host = package.contains("(proc-macro)") || stack.iter().any(|(_, host)| *host);
+            stack.push((name.to_string(), host));
+            if host || !seen.insert((name.to_string(), version.clone())) {
+                continue;
             }
+            let features = features.trim_end_matches(" (*)").split(',').filter(|f| !f.is_empty());
+            graph.nodes.push((
+                Node {
+                    name: name.to_string(),
+                    version,
+                    features: features.map(str::to_string).collect(),
+                },
+                stack.iter().map(|(name, _)| name.clone()).collect(),
+            ));
         }
-        order
-            .into_iter()
-            .map(|node| {
-                let mut path = vec![node];
-                while let Some(up) = parent[*path.last().expect("not empty")] {
-                    path.push(up);
-                }
-                path.reverse();
-                (node, path)
-            })
-            .collect()
+        graph
     }
 }
 
-/// Every trap in the worker's graph, in breadth-first order.
+/// Every trap in the worker's graph, in the order cargo tree lists the packages.
 pub fn scan(graph: &Graph) -> Vec<Trap> {
     let mut traps = Vec::new();
-    for (index, path) in graph.paths() {
-        let node = &graph.nodes[index];
+    for (node, path) in &graph.nodes {
         for finding in rules(node) {
             traps.push(Trap {
                 package: node.name.clone(),
                 version: node.version.clone(),
-                path: path.iter().map(|&i| graph.nodes[i].name.clone()).collect(),
+                path: path.clone(),
                 when: finding.when,
                 problem: finding.problem,
                 fix: finding.fix,
@@ -281,40 +286,35 @@ fn getrandom(node: &Node) -> Option<Finding> {
 mod tests {
     use super::*;
 
-    fn node(name: &str, version: &str, features: &[&str]) -> Node {
-        Node {
-            name: name.into(),
-            version: version.parse().unwrap(),
-            features: features.iter().map(|f| f.to_string()).collect(),
-        }
-    }
+    /// my-worker → reqwest → tokio(net, time) → mio; my-worker → getrandom 0.2 (no js); a
+    /// proc-macro whose own tokio must not count.
+    const TREE: &str = "0my-worker v0.1.0 (/w)|\n\
+        1getrandom v0.2.15|\n\
+        1my-macros v0.1.0 (proc-macro)|\n\
+        2tokio v1.40.0|full,net,time\n\
+        1reqwest v0.12.0|default\n\
+        2tokio v1.40.0|net,sync,time\n\
+        3mio v1.0.0|net\n\
+        2tokio v1.40.0|net,sync,time (*)\n";
 
-    /// my-worker → reqwest → tokio(net, time) → mio; my-worker → getrandom 0.2 (no js).
-    fn graph() -> Graph {
-        Graph {
-            nodes: vec![
-                node("my-worker", "0.1.0", &[]),
-                node("reqwest", "0.12.0", &[]),
-                node("tokio", "1.40.0", &["net", "time", "sync"]),
-                node("mio", "1.0.0", &[]),
-                node("getrandom", "0.2.15", &[]),
-                node("unreached", "1.0.0", &[]),
-            ],
-            edges: vec![vec![1, 4], vec![2], vec![3], vec![], vec![], vec![2]],
-            root: 0,
+    fn graph_of(lines: &[(&str, &str)]) -> Graph {
+        let mut text = String::from("0w v0.1.0 (/w)|\n");
+        for (package, features) in lines {
+            text.push_str(&format!("1{package}|{features}\n"));
         }
+        Graph::parse(&text)
     }
 
     #[test]
-    fn traps_carry_the_shortest_path_and_a_fix() {
-        let traps = scan(&graph());
+    fn traps_carry_their_path_and_a_fix() {
+        let traps = scan(&Graph::parse(TREE));
         let lines: Vec<String> = traps.iter().map(Trap::message).collect();
         assert_eq!(traps.len(), 4, "{lines:#?}");
         let getrandom = traps.iter().find(|t| t.package == "getrandom").unwrap();
         assert_eq!(getrandom.path_text(), "my-worker → getrandom");
         assert!(getrandom.fix.contains("features = [\"js\"]"), "{}", getrandom.fix);
         let tokio: Vec<&Trap> = traps.iter().filter(|t| t.package == "tokio").collect();
-        assert_eq!(tokio[0].path_text(), "my-worker → reqwest → tokio");
+        assert_eq!(tokio[0].path_text(), "my-worker → reqwest → tokio", "not the proc-macro's");
         assert!(tokio[0].problem.contains("`net`"), "{}", tokio[0].problem);
         assert_eq!(tokio[1].when, When::Runtime);
         let mio = traps.iter().find(|t| t.package == "mio").unwrap();
@@ -323,34 +323,25 @@ mod tests {
 
     #[test]
     fn supported_feature_sets_are_quiet() {
-        let quiet = Graph {
-            nodes: vec![
-                node("w", "0.1.0", &[]),
-                node("tokio", "1.40.0", &["sync", "macros", "rt"]),
-                node("getrandom", "0.2.15", &["js"]),
-                node("getrandom", "0.3.4", &["wasm_js"]),
-                node("ring", "0.17.8", &[]),
-                node("chrono", "0.4.40", &["clock", "wasmbind"]),
-            ],
-            edges: vec![vec![1, 2, 3, 4, 5], vec![], vec![], vec![], vec![], vec![]],
-            root: 0,
-        };
+        let quiet = graph_of(&[
+            ("tokio v1.40.0", "sync,macros,rt"),
+            ("getrandom v0.2.15", "js"),
+            ("getrandom v0.3.4", "wasm_js"),
+            ("ring v0.17.8", ""),
+            ("chrono v0.4.40", "clock,wasmbind"),
+        ]);
         assert_eq!(scan(&quiet), []);
     }
 
     #[test]
     fn only_old_getrandom_03_with_its_feature_is_fixed_automatically() {
-        let auto = |version, features: &[&str]| {
-            let g = Graph {
-                nodes: vec![node("w", "0.1.0", &[]), node("getrandom", version, features)],
-                edges: vec![vec![1], vec![]],
-                root: 0,
-            };
-            scan(&g).first().and_then(|t| t.auto_fix)
+        let auto = |version: &str, features: &str| {
+            let package = format!("getrandom v{version}");
+            scan(&graph_of(&[(&package, features)])).first().and_then(|t| t.auto_fix)
         };
-        assert_eq!(auto("0.3.2", &["wasm_js"]), Some(AutoFix::GetrandomBackendCfg));
-        assert_eq!(auto("0.3.2", &[]), None, "the cfg without the feature is a compile error");
-        assert_eq!(auto("0.3.4", &[]), None);
-        assert_eq!(auto("0.2.15", &[]), None);
+        assert_eq!(auto("0.3.2", "wasm_js"), Some(AutoFix::GetrandomBackendCfg));
+        assert_eq!(auto("0.3.2", ""), None, "the cfg without the feature is a compile error");
+        assert_eq!(auto("0.3.4", ""), None);
+        assert_eq!(auto("0.2.15", ""), None);
     }
 }

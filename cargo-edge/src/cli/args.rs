@@ -77,6 +77,8 @@ pub enum Command {
     Types(TypesArgs),
     /// Write a deterministic zip of the built worker and its rendered configs
     Package(PackageArgs),
+    /// Build, then show the wasm module's bytes by crate or function, and the change since the last build
+    Size(super::size::SizeArgs),
 }
 
 /// The worker a command is about: cargo's package selection plus `--env`.
@@ -509,6 +511,9 @@ pub struct BuildArgs {
     pub cargo: CargoArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Skip measuring startup in local workerd after a production build
+    #[arg(long)]
+    pub no_startup: bool,
 }
 
 /// Cargo's own flags, under cargo's own help headings.
@@ -571,6 +576,12 @@ pub struct CargoArgs {
     /// Never run wasm-opt
     #[arg(long, conflicts_with = "wasm_opt", help_heading = "Optimization")]
     pub no_wasm_opt: bool,
+    /// Move a Cargo.lock whose wasm-bindgen the embedded one cannot read to the embedded version
+    #[arg(long, help_heading = "Manifest Options")]
+    pub fix_lock: bool,
+    /// Unwind panics (nightly, rebuilds std with -Zbuild-std; needs the rust-src component)
+    #[arg(long, help_heading = "Compilation Options")]
+    pub panic_unwind: bool,
 }
 
 #[derive(Debug, Args, Default)]
@@ -634,6 +645,8 @@ impl CargoArgs {
             offline,
             wasm_opt,
             no_wasm_opt,
+            fix_lock,
+            panic_unwind,
         } = self;
         let profile = match (profile, dev) {
             (Some(name), _) => ProfileChoice::Named(name.clone()),
@@ -659,8 +672,8 @@ impl CargoArgs {
                 (Some(path), false) => WasmOptChoice::Path(path.clone()),
                 (None, false) => WasmOptChoice::Auto,
             },
-            fix_lock: false,
-            panic_unwind: false,
+            fix_lock: *fix_lock,
+            panic_unwind: *panic_unwind,
         }
     }
 }

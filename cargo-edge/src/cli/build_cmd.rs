@@ -10,7 +10,7 @@ pub fn build(args: BuildArgs) -> CommandResult {
         .with_verbose(args.output.verbose > 0);
     let options = BuildOptions {
         cargo: args.cargo.to_options(&args.output),
-        startup: Some(build::startup::StartupOptions::from_env()),
+        startup: (!args.no_startup).then(build::startup::StartupOptions::from_env),
     };
     let built = build::run(&options, &reporter)?;
     reporter.finished(&built);

@@ -11,6 +11,7 @@ mod local_cmd;
 mod outcome;
 mod package_cmd;
 mod selfhost_cmd;
+mod size;
 mod test_cmd;
 
 pub use args::*;
