@@ -15,7 +15,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -83,6 +83,27 @@ pub struct Compatibility {
     pub flags: Vec<String>,
 }
 
+/// One module of the worker to measure; the first is the main module.
+#[derive(Debug, Clone)]
+pub struct Module {
+    pub name: String,
+    pub kind: ModuleType,
+    pub path: PathBuf,
+}
+
+/// The modules of a cargo-edge bundle.
+pub fn bundle_modules(bundle: &Bundle) -> Vec<Module> {
+    bundle
+        .modules
+        .iter()
+        .map(|m| Module {
+            name: m.name.clone(),
+            kind: m.kind,
+            path: bundle.module_path(m),
+        })
+        .collect()
+}
+
 /// Measure `bundle` with `runs` fresh workerd processes per side.
 pub fn measure(
     workerd: &Workerd,
@@ -90,11 +111,21 @@ pub fn measure(
     compatibility: &Compatibility,
     runs: usize,
 ) -> Result<Startup, String> {
+    measure_modules(workerd, &bundle_modules(bundle), compatibility, runs)
+}
+
+/// [`measure`] for any worker given as modules (`cargo xtask bench` measures worker-build's).
+pub fn measure_modules(
+    workerd: &Workerd,
+    modules: &[Module],
+    compatibility: &Compatibility,
+    runs: usize,
+) -> Result<Startup, String> {
     let dir = tempfile::tempdir().map_err(|e| format!("creating a temporary folder: {e}"))?;
     let probe_only = dir.path().join("baseline.capnp");
     let with_worker = dir.path().join("worker.capnp");
     std::fs::write(&probe_only, config(None, compatibility)).map_err(|e| e.to_string())?;
-    std::fs::write(&with_worker, config(Some(bundle), compatibility)).map_err(|e| e.to_string())?;
+    std::fs::write(&with_worker, config(Some(modules), compatibility)).map_err(|e| e.to_string())?;
     // One unmeasured start warms the page cache (workerd's binary, the bundle).
     time_start(workerd, &with_worker)?;
     let (mut worker_times, mut baseline_times) = (Vec::new(), Vec::new());
@@ -124,7 +155,7 @@ fn median(times: &mut [Duration]) -> Duration {
 const PROBE: &str = "export default { fetch() { return new Response(\"ok\"); } };";
 
 /// A config with the probe on the `http` socket and, when given, the worker beside it.
-fn config(bundle: Option<&Bundle>, compatibility: &Compatibility) -> String {
+fn config(worker: Option<&[Module]>, compatibility: &Compatibility) -> String {
     let compat = format!(
         "compatibilityDate = \"{}\", compatibilityFlags = [{}]",
         compatibility.date,
@@ -138,9 +169,8 @@ fn config(bundle: Option<&Bundle>, compatibility: &Compatibility) -> String {
     let mut services = vec![format!(
         "(name = \"probe\", worker = (modules = [(name = \"probe.mjs\", esModule = {PROBE:?})], {compat}))"
     )];
-    if let Some(bundle) = bundle {
-        let modules: Vec<String> = bundle
-            .modules
+    if let Some(worker) = worker {
+        let modules: Vec<String> = worker
             .iter()
             .map(|m| {
                 let kind = match m.kind {
@@ -150,7 +180,7 @@ fn config(bundle: Option<&Bundle>, compatibility: &Compatibility) -> String {
                     ModuleType::Data => "data",
                     ModuleType::Json => "json",
                 };
-                format!("(name = {:?}, {kind} = embed {:?})", m.name, bundle.module_path(m).display().to_string())
+                format!("(name = {:?}, {kind} = embed {:?})", m.name, m.path.display().to_string())
             })
             .collect();
         services.push(format!(
