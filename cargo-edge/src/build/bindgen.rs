@@ -47,8 +47,12 @@ pub fn generate(wasm_path: &Path, production: bool) -> Result<Generated> {
     let mut output = bindgen.generate_output().map_err(bindgen_error)?;
 
     let exports = Exports::find(output.wasm(), output.ts().unwrap_or_default());
+    let mut glue = output.js().to_string();
     if production {
         strip_custom_sections(output.wasm_mut());
+        if let Some(shortened) = super::imports::shorten(output.wasm_mut(), &glue) {
+            glue = shortened;
+        }
     }
     let wasm = output.wasm_mut().emit_wasm();
 
@@ -66,7 +70,7 @@ pub fn generate(wasm_path: &Path, production: bool) -> Result<Generated> {
     }
     snippets.sort(); // local_modules is a HashMap: fix the order so bundles are deterministic
     Ok(Generated {
-        glue: output.js().to_string(),
+        glue,
         wasm,
         snippets,
         exports,

@@ -33,14 +33,14 @@ pub fn minify(source: &str) -> Result<String, String> {
     let mut compress = CompressOptions::smallest();
     compress.target = oxc_compat::EngineTargets::from_target("es2022").map_err(|e| e.to_string())?;
     compress.keep_names = CompressOptionsKeepNames {
-        function: true,
+        function: false,
         class: true,
     };
     let options = MinifierOptions {
         mangle: Some(MangleOptions {
-            top_level: false,
+            top_level: true,
             keep_names: MangleOptionsKeepNames {
-                function: true,
+                function: false,
                 class: true,
             },
             ..MangleOptions::default()

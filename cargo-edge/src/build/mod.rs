@@ -5,6 +5,7 @@
 mod bindgen;
 mod cargo;
 mod exports;
+mod imports;
 pub mod insight;
 mod minify;
 mod options;
