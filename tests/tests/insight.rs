@@ -56,15 +56,24 @@ fn startup_and_warnings(manifest: &Path) -> (f64, Vec<String>) {
     let output = build_json(
         manifest,
         &[],
-        &[("CARGO_EDGE_STARTUP_RUNS", "3"), ("CARGO_EDGE_STARTUP_WARN_MS", "150")],
+        &[
+            ("CARGO_EDGE_STARTUP_RUNS", "3"),
+            ("CARGO_EDGE_STARTUP_WARN_MS", "150"),
+        ],
     );
     assert!(output.status.success(), "{}", text(&output.stderr));
     let events = events(&output);
-    let bundle = events.iter().find(|e| e["reason"] == "bundle").expect("a bundle event");
+    let bundle = events
+        .iter()
+        .find(|e| e["reason"] == "bundle")
+        .expect("a bundle event");
     let startup = bundle["startup"]["startup_ms"]
         .as_f64()
         .unwrap_or_else(|| panic!("startup measured: {bundle}"));
-    assert_eq!(bundle["startup"]["limit_ms"], 1000, "Cloudflare's limit rides along");
+    assert_eq!(
+        bundle["startup"]["limit_ms"], 1000,
+        "Cloudflare's limit rides along"
+    );
     let warnings = events
         .iter()
         .filter(|e| e["reason"] == "warning")
@@ -83,7 +92,10 @@ fn a_heavy_start_handler_measures_slower_than_hello_and_warns_past_the_threshold
     );
     let past = |warnings: &[String]| warnings.iter().any(|w| w.contains("past 150 ms"));
     assert!(past(&heavy_warnings), "{heavy_warnings:#?}");
-    assert!(!past(&hello_warnings), "hello at {hello:.0} ms: {hello_warnings:#?}");
+    assert!(
+        !past(&hello_warnings),
+        "hello at {hello:.0} ms: {hello_warnings:#?}"
+    );
 }
 
 #[test]
@@ -121,10 +133,17 @@ fn size_lists_the_worker_crate_and_the_crate_itself_summing_to_the_code() {
     let sum: u64 = rows.iter().map(|r| r["size"].as_u64().unwrap()).sum();
     let code = report["code"].as_u64().unwrap();
     assert_eq!(sum, code, "the crates add up to the code");
-    let (total, data) = (report["total"].as_u64().unwrap(), report["data"].as_u64().unwrap());
+    let (total, data) = (
+        report["total"].as_u64().unwrap(),
+        report["data"].as_u64().unwrap(),
+    );
     assert!(code + data < total && data > 0, "{report}");
     let module = target.join("edge/hello/index_bg.wasm");
-    assert_eq!(std::fs::metadata(module).unwrap().len(), total, "the shipped module's size");
+    assert_eq!(
+        std::fs::metadata(module).unwrap().len(),
+        total,
+        "the shipped module's size"
+    );
 }
 
 #[test]
@@ -145,7 +164,10 @@ fn dependencies_that_trap_on_wasm32_are_named_with_their_path_and_fix() {
     assert!(find("wasm-traps → getrandom").contains("features = [\"js\"]"));
     assert!(find("wasm-traps → tokio").contains("`net`"));
     assert!(find("wasm-traps → tokio → mio").contains("no sockets"));
-    assert!(!output.status.success(), "cargo then fails on them, as warned");
+    assert!(
+        !output.status.success(),
+        "cargo then fails on them, as warned"
+    );
     assert!(!text(&output.stderr).contains("panicked"));
 }
 
@@ -167,22 +189,39 @@ fn an_unreadable_wasm_bindgen_lock_gets_the_one_line_fix_and_fix_lock_applies_it
     let manifest = dir.path().join("Cargo.toml");
     let refused = build_json(&manifest, &[], &[]);
     assert_eq!(refused.status.code(), Some(3), "{}", text(&refused.stdout));
-    let error = events(&refused).into_iter().find(|e| e["reason"] == "error").unwrap();
+    let error = events(&refused)
+        .into_iter()
+        .find(|e| e["reason"] == "error")
+        .unwrap();
     let message = error["message"].as_str().unwrap();
-    assert!(message.contains("locks wasm-bindgen 0.2.129 (schema 0.2.128)"), "{message}");
+    assert!(
+        message.contains("locks wasm-bindgen 0.2.129 (schema 0.2.128)"),
+        "{message}"
+    );
     let help = error["help"].as_str().unwrap();
     let line = "cargo update -p wasm-bindgen -p js-sys -p wasm-bindgen-futures -p web-sys --precise 0.2.130";
     assert!(help.contains(line), "{help}");
     assert!(help.contains("cargo edge build --fix-lock"), "{help}");
 
-    let fixed = build_json(&manifest, &["--fix-lock"], &[("CARGO_EDGE_STARTUP_RUNS", "0")]);
+    let fixed = build_json(
+        &manifest,
+        &["--fix-lock"],
+        &[("CARGO_EDGE_STARTUP_RUNS", "0")],
+    );
     assert!(fixed.status.success(), "{}", text(&fixed.stderr));
     let lock = std::fs::read_to_string(dir.path().join("Cargo.lock")).unwrap();
-    assert!(lock.contains("name = \"wasm-bindgen\"\nversion = \"0.2.130\""), "{lock}");
+    assert!(
+        lock.contains("name = \"wasm-bindgen\"\nversion = \"0.2.130\""),
+        "{lock}"
+    );
 
     // An edit that adds a dependency shows as a new crate in `cargo edge size --diff`.
     let toml = std::fs::read_to_string(&manifest).unwrap();
-    std::fs::write(&manifest, toml.replace("[dependencies]\n", "[dependencies]\nserde_json = \"1\"\n")).unwrap();
+    std::fs::write(
+        &manifest,
+        toml.replace("[dependencies]\n", "[dependencies]\nserde_json = \"1\"\n"),
+    )
+    .unwrap();
     let source = dir.path().join("src/lib.rs");
     let code = std::fs::read_to_string(&source)
         .unwrap()
@@ -195,16 +234,25 @@ fn an_unreadable_wasm_bindgen_lock_gets_the_one_line_fix_and_fix_lock_applies_it
     let target = fixture_target_dir();
     let diff = edge(
         &[
-            "size", "--diff", "--profile", "fast", "--color", "never",
-            "--manifest-path", manifest.to_str().unwrap(),
-            "--target-dir", target.to_str().unwrap(),
+            "size",
+            "--diff",
+            "--profile",
+            "fast",
+            "--color",
+            "never",
+            "--manifest-path",
+            manifest.to_str().unwrap(),
+            "--target-dir",
+            target.to_str().unwrap(),
         ],
         &[],
     );
     let table = text(&diff.stdout);
     assert!(diff.status.success(), "{}\n{table}", text(&diff.stderr));
     // `worker` uses a little of serde_json already; the new code pulls in its parser.
-    let row = table.lines().find(|l| l.ends_with("  serde_json") || l.contains("  serde_json  ("));
+    let row = table
+        .lines()
+        .find(|l| l.ends_with("  serde_json") || l.contains("  serde_json  ("));
     let row = row.unwrap_or_else(|| panic!("{table}"));
     let grew: i64 = row.split_whitespace().next().unwrap().parse().unwrap();
     assert!(grew > 1000, "serde_json grew by {grew} bytes:\n{table}");
@@ -220,7 +268,9 @@ fn panic_unwind_names_the_missing_toolchain_pieces() {
         .filter(|o| o.status.success())
         .map(|o| text(&o.stdout).trim().to_string());
     let has_src = sysroot.as_ref().is_some_and(|s| {
-        Path::new(s).join("lib/rustlib/src/rust/library/std/Cargo.toml").is_file()
+        Path::new(s)
+            .join("lib/rustlib/src/rust/library/std/Cargo.toml")
+            .is_file()
     });
     if has_src {
         eprintln!("nightly with rust-src is installed: --panic-unwind would build; nothing is missing to report");
@@ -228,11 +278,23 @@ fn panic_unwind_names_the_missing_toolchain_pieces() {
     }
     let output = build_json(&fixture_manifest("hello"), &["--panic-unwind"], &[]);
     assert_eq!(output.status.code(), Some(4), "{}", text(&output.stdout));
-    let error = events(&output).into_iter().find(|e| e["reason"] == "error").unwrap();
-    let (message, help) = (error["message"].as_str().unwrap(), error["help"].as_str().unwrap());
+    let error = events(&output)
+        .into_iter()
+        .find(|e| e["reason"] == "error")
+        .unwrap();
+    let (message, help) = (
+        error["message"].as_str().unwrap(),
+        error["help"].as_str().unwrap(),
+    );
     if sysroot.is_some() {
-        assert!(message.contains("`rust-src` component of `nightly`"), "{message}");
-        assert!(help.contains("rustup component add rust-src --toolchain nightly"), "{help}");
+        assert!(
+            message.contains("`rust-src` component of `nightly`"),
+            "{message}"
+        );
+        assert!(
+            help.contains("rustup component add rust-src --toolchain nightly"),
+            "{help}"
+        );
     } else {
         assert!(message.contains("`nightly` toolchain"), "{message}");
         assert!(help.contains("rustup toolchain install nightly"), "{help}");

@@ -52,7 +52,11 @@ pub fn shorten(module: &mut walrus::Module, glue: &str) -> Option<String> {
     if renames.len() != imported.len() {
         return None;
     }
-    for import in module.imports.iter_mut().filter(|i| i.module == GLUE_MODULE) {
+    for import in module
+        .imports
+        .iter_mut()
+        .filter(|i| i.module == GLUE_MODULE)
+    {
         import.name = renames[&import.name].clone();
         import.module = SHORT_MODULE.to_string();
     }
@@ -97,10 +101,23 @@ mod tests {
                     return {\n        \"./index_bg.js\": import0,\n    };\n}\n";
         let out = shorten(&mut module, glue).expect("renamed");
         assert!(out.contains("\na: function(a) {"), "{out}");
-        assert!(out.contains("b: function() { wasm.__wbindgen_throw(); }"), "exports are left alone: {out}");
+        assert!(
+            out.contains("b: function() { wasm.__wbindgen_throw(); }"),
+            "exports are left alone: {out}"
+        );
         assert!(out.contains("\"i\": import0,"), "{out}");
-        let names: Vec<(String, String)> = module.imports.iter().map(|i| (i.module.clone(), i.name.clone())).collect();
-        assert_eq!(names, [("i".to_string(), "a".to_string()), ("i".to_string(), "b".to_string())]);
+        let names: Vec<(String, String)> = module
+            .imports
+            .iter()
+            .map(|i| (i.module.clone(), i.name.clone()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("i".to_string(), "a".to_string()),
+                ("i".to_string(), "b".to_string())
+            ]
+        );
     }
 
     #[test]

@@ -33,7 +33,10 @@ pub struct Sized {
 /// `<target>/edge/.size/<worker>.json` and `.prev.json`.
 pub fn size_paths(target_dir: &Path, worker: &str) -> (PathBuf, PathBuf) {
     let dir = target_dir.join("edge").join(".size");
-    (dir.join(format!("{worker}.json")), dir.join(format!("{worker}.prev.json")))
+    (
+        dir.join(format!("{worker}.json")),
+        dir.join(format!("{worker}.prev.json")),
+    )
 }
 
 pub fn load_report(path: &Path) -> Option<SizeReport> {
@@ -53,7 +56,10 @@ pub fn store_size(target_dir: &Path, worker: &str, report: SizeReport) -> std::i
         }
         None => None,
     };
-    std::fs::write(&current_path, serde_json::to_vec(&report).expect("serializes"))?;
+    std::fs::write(
+        &current_path,
+        serde_json::to_vec(&report).expect("serializes"),
+    )?;
     Ok(Sized {
         previous: load_report(&previous_path),
         report,
@@ -76,7 +82,12 @@ pub fn size_warning(total: u64) -> Option<String> {
 /// not be safe: rustflags from the environment replace config rustflags, and a target
 /// `rustflags` from us would replace a `build.rustflags` in the user's own config.
 pub fn getrandom_cfg(workspace_root: &Path) -> Result<String, String> {
-    for key in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", "CARGO_BUILD_RUSTFLAGS"] {
+    for key in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
+        "CARGO_BUILD_RUSTFLAGS",
+    ] {
         if std::env::var_os(key).is_some() {
             return Err(format!("${key} is set"));
         }
@@ -95,7 +106,10 @@ pub fn getrandom_cfg(workspace_root: &Path) -> Result<String, String> {
             return Err(format!("{} sets rustflags", config.display()));
         }
     }
-    Ok("target.wasm32-unknown-unknown.rustflags=[\"--cfg\",\"getrandom_backend=\\\"wasm_js\\\"\"]".into())
+    Ok(
+        "target.wasm32-unknown-unknown.rustflags=[\"--cfg\",\"getrandom_backend=\\\"wasm_js\\\"\"]"
+            .into(),
+    )
 }
 
 /// Measure startup, print it (or why it was not measured) and warn past the threshold.
@@ -113,11 +127,20 @@ pub fn startup(
         ..Default::default()
     };
     let Ok(workerd) = crate::workerd::locate(&search) else {
-        reporter.status("Startup", "not measured: workerd was not found (`cargo edge dev --install-workerd` installs it)");
+        reporter.status(
+            "Startup",
+            "not measured: workerd was not found (`cargo edge dev --install-workerd` installs it)",
+        );
         return None;
     };
     let compatibility = compatibility(&krate.manifest_path, &workerd.compatibility_date);
-    let stage = reporter.stage("measuring", format!("startup in workerd ({} fresh isolates each, with and without the worker)", options.runs));
+    let stage = reporter.stage(
+        "measuring",
+        format!(
+            "startup in workerd ({} fresh isolates each, with and without the worker)",
+            options.runs
+        ),
+    );
     let measured = startup::measure(&workerd, bundle, &compatibility, options.runs);
     stage.finish();
     match measured {
@@ -146,7 +169,11 @@ fn compatibility(manifest: &Path, workerd_date: &str) -> Compatibility {
         .map(|l| (l.worker.compatibility_date, l.worker.compatibility_flags))
         .unwrap_or_else(|| (workerd_date.to_string(), Vec::new()));
     Compatibility {
-        date: if date.as_str() > workerd_date { workerd_date.to_string() } else { date },
+        date: if date.as_str() > workerd_date {
+            workerd_date.to_string()
+        } else {
+            date
+        },
         flags,
     }
 }
@@ -255,7 +282,11 @@ mod tests {
         assert_eq!(second.change, Some(50));
         let same = store_size(dir.path(), "w", report(150)).unwrap();
         assert_eq!(same.change, Some(0), "an unchanged build changes nothing");
-        assert_eq!(same.previous.map(|p| p.total), Some(100), "and keeps the diff base");
+        assert_eq!(
+            same.previous.map(|p| p.total),
+            Some(100),
+            "and keeps the diff base"
+        );
     }
 
     #[test]

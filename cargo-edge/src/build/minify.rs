@@ -31,7 +31,8 @@ pub fn minify(source: &str) -> Result<String, String> {
     }
     let mut program = parsed.program;
     let mut compress = CompressOptions::smallest();
-    compress.target = oxc_compat::EngineTargets::from_target("es2022").map_err(|e| e.to_string())?;
+    compress.target =
+        oxc_compat::EngineTargets::from_target("es2022").map_err(|e| e.to_string())?;
     compress.keep_names = CompressOptionsKeepNames {
         function: false,
         class: true,

@@ -39,7 +39,10 @@ pub fn preflight(options: &CargoOptions) -> Result<WorkerCrate> {
             return Err(error);
         }
         let pinned = schema::pinned_with(&metadata);
-        schema::fix_lock(metadata.workspace_root.join("Cargo.toml").as_std_path(), &pinned)?;
+        schema::fix_lock(
+            metadata.workspace_root.join("Cargo.toml").as_std_path(),
+            &pinned,
+        )?;
         metadata = load_metadata(options)?;
         package = select_package(&metadata, options)?;
         check_crate(&metadata, package, options)?;
@@ -142,8 +145,10 @@ fn check_crate(metadata: &Metadata, package: &Package, options: &CargoOptions) -
                 Some(path) => format!(" --manifest-path {}", path.display()),
                 None => String::new(),
             };
-            let locked_schema = schema::schema_of(metadata, &locked)
-                .map_or_else(|| "an unknown schema".to_string(), |s| format!("schema {s}"));
+            let locked_schema = schema::schema_of(metadata, &locked).map_or_else(
+                || "an unknown schema".to_string(),
+                |s| format!("schema {s}"),
+            );
             return Err(Error::WasmBindgenMismatch {
                 package: package.name.to_string(),
                 locked,

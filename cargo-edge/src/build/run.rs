@@ -134,7 +134,11 @@ pub fn run(options: &BuildOptions, reporter: &Reporter) -> Result<Built> {
 }
 
 /// Read the size report off the named module, then strip the name section in production.
-fn finish_wasm(generated: &mut Generated, production: bool, reporter: &Reporter) -> Option<SizeReport> {
+fn finish_wasm(
+    generated: &mut Generated,
+    production: bool,
+    reporter: &Reporter,
+) -> Option<SizeReport> {
     let named = std::mem::take(&mut generated.wasm);
     let shipped = if production {
         match size::strip_name_section(&named) {
@@ -162,13 +166,20 @@ fn js(name: &str, source: String, production: bool, reporter: &Reporter) -> Vec<
     match minify::minify(&source) {
         Ok(minified) => minified.into_bytes(),
         Err(error) => {
-            reporter.warn(format!("{name} was not minified: {error} (this is a cargo-edge bug: please report it)"));
+            reporter.warn(format!(
+                "{name} was not minified: {error} (this is a cargo-edge bug: please report it)"
+            ));
             source.into_bytes()
         }
     }
 }
 
-fn modules(glue: String, generated: &Generated, production: bool, reporter: &Reporter) -> Vec<ModuleSource> {
+fn modules(
+    glue: String,
+    generated: &Generated,
+    production: bool,
+    reporter: &Reporter,
+) -> Vec<ModuleSource> {
     let esm = |name: String, source: String| ModuleSource {
         bytes: js(&name, source, production, reporter),
         name,

@@ -67,7 +67,8 @@ pub fn pinned_with(metadata: &Metadata) -> Vec<String> {
         .iter()
         .filter(|p| {
             p.dependencies.iter().any(|d| {
-                d.name == "wasm-bindgen" && d.req.comparators.iter().any(|c| c.op == semver::Op::Exact)
+                d.name == "wasm-bindgen"
+                    && d.req.comparators.iter().any(|c| c.op == semver::Op::Exact)
             })
         })
         .filter(|p| p.source.is_some()) // the user's own crates are not `cargo update` targets
@@ -129,13 +130,18 @@ mod tests {
 
     #[test]
     fn the_embedded_release_is_in_the_table_with_its_own_schema() {
-        let entry = KNOWN_SCHEMAS.iter().find(|(r, _)| *r == WASM_BINDGEN_VERSION);
+        let entry = KNOWN_SCHEMAS
+            .iter()
+            .find(|(r, _)| *r == WASM_BINDGEN_VERSION);
         assert_eq!(entry, Some(&(WASM_BINDGEN_VERSION, EMBEDDED_SCHEMA)));
     }
 
     #[test]
     fn the_update_line_moves_the_exact_pinners_too() {
-        let line = update_line(&["js-sys".into(), "web-sys".into()], " --manifest-path x/Cargo.toml");
+        let line = update_line(
+            &["js-sys".into(), "web-sys".into()],
+            " --manifest-path x/Cargo.toml",
+        );
         assert_eq!(
             line,
             format!("cargo update -p wasm-bindgen -p js-sys -p web-sys --precise {WASM_BINDGEN_VERSION} --manifest-path x/Cargo.toml")

@@ -84,7 +84,9 @@ impl SizeReport {
                     if let KnownCustom::Name(reader) = custom.as_known() {
                         read_function_names(reader, &mut names);
                     } else if shipped_has_custom(shipped, custom.name()) {
-                        report.custom.insert(custom.name().to_string(), custom.data().len() as u64);
+                        report
+                            .custom
+                            .insert(custom.name().to_string(), custom.data().len() as u64);
                     }
                 }
                 _ => {}
@@ -135,12 +137,15 @@ impl SizeReport {
 }
 
 fn shipped_has_custom(shipped: &[u8], name: &str) -> bool {
-    Parser::new(0).parse_all(shipped).any(|p| {
-        matches!(p, Ok(Payload::CustomSection(c)) if c.name() == name)
-    })
+    Parser::new(0)
+        .parse_all(shipped)
+        .any(|p| matches!(p, Ok(Payload::CustomSection(c)) if c.name() == name))
 }
 
-fn read_function_names(reader: wasmparser::NameSectionReader<'_>, names: &mut BTreeMap<u32, String>) {
+fn read_function_names(
+    reader: wasmparser::NameSectionReader<'_>,
+    names: &mut BTreeMap<u32, String>,
+) {
     for subsection in reader.into_iter().flatten() {
         if let Name::Function(map) = subsection {
             for naming in map.into_iter().flatten() {
@@ -181,7 +186,10 @@ fn without_disambiguators(name: &str) -> String {
     while let Some(open) = rest.find('[') {
         let close = rest[open..].find(']').map(|i| open + i);
         match close {
-            Some(close) if close > open + 1 && rest[open + 1..close].bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Some(close)
+                if close > open + 1
+                    && rest[open + 1..close].bytes().all(|b| b.is_ascii_hexdigit()) =>
+            {
                 out.push_str(&rest[..open]);
                 rest = &rest[close + 1..];
             }
@@ -232,7 +240,9 @@ fn first_segment(path: &str) -> (&str, bool) {
 /// `<worker::Error as core::fmt::Display>::fmt` → `worker`; `core::ptr::drop_in_place<hello::Foo>`
 /// → `hello`; `<str as core::fmt::Debug>::fmt` → `core`; `memcpy` → `compiler_builtins`.
 pub fn crate_of(name: &str) -> String {
-    let path = name.strip_prefix("core::ptr::drop_in_place<").unwrap_or(name);
+    let path = name
+        .strip_prefix("core::ptr::drop_in_place<")
+        .unwrap_or(name);
     let (first, is_path) = first_segment(path);
     if is_path && !first.is_empty() {
         return first.to_string();
@@ -243,7 +253,9 @@ pub fn crate_of(name: &str) -> String {
                 .find(" as ")
                 .map(|at| first_segment(&path[at + 4..]))
                 .filter(|(segment, is_path)| *is_path && !segment.is_empty());
-            return trait_crate.map_or("core", |(segment, _)| segment).to_string();
+            return trait_crate
+                .map_or("core", |(segment, _)| segment)
+                .to_string();
         }
     }
     NON_RUST
@@ -298,10 +310,19 @@ mod tests {
 
     #[test]
     fn crates_come_from_the_first_path_segment() {
-        assert_eq!(crate_of("<worker::Error as core::fmt::Display>::fmt"), "worker");
-        assert_eq!(crate_of("core::ptr::drop_in_place<hello::Counter>"), "hello");
+        assert_eq!(
+            crate_of("<worker::Error as core::fmt::Display>::fmt"),
+            "worker"
+        );
+        assert_eq!(
+            crate_of("core::ptr::drop_in_place<hello::Counter>"),
+            "hello"
+        );
         assert_eq!(crate_of("serde_json::de::from_str"), "serde_json");
-        assert_eq!(crate_of("<&mut serde_json::Serializer as serde::Serializer>::x"), "serde_json");
+        assert_eq!(
+            crate_of("<&mut serde_json::Serializer as serde::Serializer>::x"),
+            "serde_json"
+        );
         assert_eq!(crate_of("__wbindgen_malloc"), "wasm-bindgen");
         assert_eq!(crate_of("memcpy"), "compiler_builtins");
         assert_eq!(crate_of("main"), "(other)");
@@ -319,11 +340,15 @@ mod tests {
 
     #[test]
     fn disambiguators_are_dropped() {
-        let (name, krate) = name_and_crate("<dlmalloc[e24a27700634d609]::Dlmalloc<x[ab]::Y>>::malloc");
+        let (name, krate) =
+            name_and_crate("<dlmalloc[e24a27700634d609]::Dlmalloc<x[ab]::Y>>::malloc");
         assert_eq!(name, "<dlmalloc::Dlmalloc<x::Y>>::malloc");
         assert_eq!(krate, "dlmalloc");
         assert_eq!(without_disambiguators("a[0]::b [x]"), "a::b [x]");
-        assert_eq!(without_hash("m::Node<T>::at::h29c03848383e6bd0"), "m::Node<T>::at");
+        assert_eq!(
+            without_hash("m::Node<T>::at::h29c03848383e6bd0"),
+            "m::Node<T>::at"
+        );
         assert_eq!(without_hash("m::hello"), "m::hello");
     }
 

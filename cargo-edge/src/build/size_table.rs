@@ -64,20 +64,34 @@ pub fn table(report: &SizeReport, by: By, top: usize) -> String {
             By::Function => format!("  [{krate}]"),
             By::Crate => String::new(),
         };
-        let _ = writeln!(out, "{size:>10}  {:>5.1}%  {label}{suffix}", share(*size, report.code));
+        let _ = writeln!(
+            out,
+            "{size:>10}  {:>5.1}%  {label}{suffix}",
+            share(*size, report.code)
+        );
     }
     if rows.len() > top {
         let rest: u64 = rows[top..].iter().map(|r| r.2).sum();
-        let _ = writeln!(out, "{rest:>10}  {:>5.1}%  ({} more)", share(rest, report.code), rows.len() - top);
+        let _ = writeln!(
+            out,
+            "{rest:>10}  {:>5.1}%  ({} more)",
+            share(rest, report.code),
+            rows.len() - top
+        );
     }
-    let _ = writeln!(out, "{:>10}  {:>6}  (data segments: string literals, tables, statics)", report.data, "");
+    let _ = writeln!(
+        out,
+        "{:>10}  {:>6}  (data segments: string literals, tables, statics)",
+        report.data, ""
+    );
     out
 }
 
 /// Per-row change from `previous` to `current`, biggest changes first, rows only in one of
 /// them included (a new dependency shows as a new crate).
 pub fn diff(previous: &SizeReport, current: &SizeReport, by: By, top: usize) -> String {
-    let before: BTreeMap<String, u64> = rows(previous, by).into_iter().map(|r| (r.0, r.2)).collect();
+    let before: BTreeMap<String, u64> =
+        rows(previous, by).into_iter().map(|r| (r.0, r.2)).collect();
     let after: BTreeMap<String, u64> = rows(current, by).into_iter().map(|r| (r.0, r.2)).collect();
     let mut changes: Vec<(String, i64, &str)> = before
         .keys()
@@ -109,10 +123,18 @@ pub fn diff(previous: &SizeReport, current: &SizeReport, by: By, top: usize) -> 
         human(current.data),
     );
     if changes.is_empty() {
-        let _ = writeln!(out, "no {} changed size", if by == By::Crate { "crate" } else { "function" });
+        let _ = writeln!(
+            out,
+            "no {} changed size",
+            if by == By::Crate { "crate" } else { "function" }
+        );
     }
     for (label, delta, note) in changes.iter().take(top) {
-        let note = if note.is_empty() { String::new() } else { format!("  ({note})") };
+        let note = if note.is_empty() {
+            String::new()
+        } else {
+            format!("  ({note})")
+        };
         let _ = writeln!(out, "{:>10}  {label}{note}", format!("{delta:+}"));
     }
     out
@@ -165,7 +187,11 @@ mod tests {
 
     #[test]
     fn crates_sum_their_functions_and_the_rest_is_summed() {
-        let r = report(&[("worker::a", "worker", 300), ("worker::b", "worker", 200), ("hello::f", "hello", 50)]);
+        let r = report(&[
+            ("worker::a", "worker", 300),
+            ("worker::b", "worker", 200),
+            ("hello::f", "hello", 50),
+        ]);
         let text = table(&r, By::Crate, 1);
         assert!(text.contains("       500   90.9%  worker"), "{text}");
         assert!(text.contains("(1 more)"), "{text}");
@@ -174,7 +200,10 @@ mod tests {
     #[test]
     fn a_new_crate_shows_in_the_diff() {
         let before = report(&[("worker::a", "worker", 300)]);
-        let after = report(&[("worker::a", "worker", 310), ("serde_json::x", "serde_json", 900)]);
+        let after = report(&[
+            ("worker::a", "worker", 310),
+            ("serde_json::x", "serde_json", 900),
+        ]);
         let text = diff(&before, &after, By::Crate, 10);
         assert!(text.contains("+900  serde_json  (new)"), "{text}");
         assert!(text.contains("+10  worker"), "{text}");

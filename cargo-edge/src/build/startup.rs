@@ -125,7 +125,8 @@ pub fn measure_modules(
     let probe_only = dir.path().join("baseline.capnp");
     let with_worker = dir.path().join("worker.capnp");
     std::fs::write(&probe_only, config(None, compatibility)).map_err(|e| e.to_string())?;
-    std::fs::write(&with_worker, config(Some(modules), compatibility)).map_err(|e| e.to_string())?;
+    std::fs::write(&with_worker, config(Some(modules), compatibility))
+        .map_err(|e| e.to_string())?;
     // One unmeasured start warms the page cache (workerd's binary, the bundle).
     time_start(workerd, &with_worker)?;
     let (mut worker_times, mut baseline_times) = (Vec::new(), Vec::new());
@@ -180,7 +181,11 @@ fn config(worker: Option<&[Module]>, compatibility: &Compatibility) -> String {
                     ModuleType::Data => "data",
                     ModuleType::Json => "json",
                 };
-                format!("(name = {:?}, {kind} = embed {:?})", m.name, m.path.display().to_string())
+                format!(
+                    "(name = {:?}, {kind} = embed {:?})",
+                    m.name,
+                    m.path.display().to_string()
+                )
             })
             .collect();
         services.push(format!(
@@ -220,7 +225,9 @@ fn time_start(workerd: &Workerd, config: &Path) -> Result<Duration, String> {
                 let _ = pipe.read_to_string(&mut stderr);
             }
             let first = stderr.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-            return Err(format!("workerd exited with {status} before answering: {first}"));
+            return Err(format!(
+                "workerd exited with {status} before answering: {first}"
+            ));
         }
         if started.elapsed() > Duration::from_secs(30) {
             return Err("workerd did not answer within 30 s".into());
@@ -240,7 +247,9 @@ impl Drop for Reaped {
 }
 
 fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 /// Whether the probe answers `GET /` with a status line.
@@ -280,6 +289,9 @@ mod tests {
         let text = config(None, &compat);
         assert!(text.contains("(name = \"probe\""), "{text}");
         assert!(!text.contains("measured"), "{text}");
-        assert!(text.contains("compatibilityFlags = [\"nodejs_compat\"]"), "{text}");
+        assert!(
+            text.contains("compatibilityFlags = [\"nodejs_compat\"]"),
+            "{text}"
+        );
     }
 }

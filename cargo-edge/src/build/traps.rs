@@ -91,7 +91,15 @@ impl Graph {
     pub fn load(options: &CargoOptions, manifest: &Path, package: &str) -> Option<Graph> {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let output = Command::new(cargo)
-            .args(["tree", "--target", WASM_TARGET, "-e", "normal", "--prefix", "depth"])
+            .args([
+                "tree",
+                "--target",
+                WASM_TARGET,
+                "-e",
+                "normal",
+                "--prefix",
+                "depth",
+            ])
             .args(["--format", TREE_FORMAT, "--color", "never"])
             .arg("--manifest-path")
             .arg(manifest)
@@ -113,7 +121,9 @@ impl Graph {
         // (name, is a proc-macro) per depth, down to the current line.
         let mut stack: Vec<(String, bool)> = Vec::new();
         for line in text.lines() {
-            let digits = line.find(|c: char| !c.is_ascii_digit()).unwrap_or(line.len());
+            let digits = line
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(line.len());
             let Ok(depth) = line[..digits].parse::<usize>() else {
                 continue;
             };
@@ -133,7 +143,10 @@ impl Graph {
             if host || !seen.insert((name.to_string(), version.clone())) {
                 continue;
             }
-            let features = features.trim_end_matches(" (*)").split(',').filter(|f| !f.is_empty());
+            let features = features
+                .trim_end_matches(" (*)")
+                .split(',')
+                .filter(|f| !f.is_empty());
             graph.nodes.push((
                 Node {
                     name: name.to_string(),
@@ -249,7 +262,10 @@ fn rules(node: &Node) -> Vec<Finding> {
 fn getrandom(node: &Node) -> Option<Finding> {
     let v = &node.version;
     let has = |feature: &str| node.features.contains(feature);
-    let dependency = format!("getrandom = {{ version = \"{}.{}\", features = [", v.major, v.minor);
+    let dependency = format!(
+        "getrandom = {{ version = \"{}.{}\", features = [",
+        v.major, v.minor
+    );
     match (v.major, v.minor) {
         (0, 2) if !has("js") => Some(finding(
             When::Compile,
@@ -312,9 +328,17 @@ mod tests {
         assert_eq!(traps.len(), 4, "{lines:#?}");
         let getrandom = traps.iter().find(|t| t.package == "getrandom").unwrap();
         assert_eq!(getrandom.path_text(), "my-worker → getrandom");
-        assert!(getrandom.fix.contains("features = [\"js\"]"), "{}", getrandom.fix);
+        assert!(
+            getrandom.fix.contains("features = [\"js\"]"),
+            "{}",
+            getrandom.fix
+        );
         let tokio: Vec<&Trap> = traps.iter().filter(|t| t.package == "tokio").collect();
-        assert_eq!(tokio[0].path_text(), "my-worker → reqwest → tokio", "not the proc-macro's");
+        assert_eq!(
+            tokio[0].path_text(),
+            "my-worker → reqwest → tokio",
+            "not the proc-macro's"
+        );
         assert!(tokio[0].problem.contains("`net`"), "{}", tokio[0].problem);
         assert_eq!(tokio[1].when, When::Runtime);
         let mio = traps.iter().find(|t| t.package == "mio").unwrap();
@@ -337,10 +361,16 @@ mod tests {
     fn only_old_getrandom_03_with_its_feature_is_fixed_automatically() {
         let auto = |version: &str, features: &str| {
             let package = format!("getrandom v{version}");
-            scan(&graph_of(&[(&package, features)])).first().and_then(|t| t.auto_fix)
+            scan(&graph_of(&[(&package, features)]))
+                .first()
+                .and_then(|t| t.auto_fix)
         };
         assert_eq!(auto("0.3.2", "wasm_js"), Some(AutoFix::GetrandomBackendCfg));
-        assert_eq!(auto("0.3.2", ""), None, "the cfg without the feature is a compile error");
+        assert_eq!(
+            auto("0.3.2", ""),
+            None,
+            "the cfg without the feature is a compile error"
+        );
         assert_eq!(auto("0.3.4", ""), None);
         assert_eq!(auto("0.2.15", ""), None);
     }

@@ -64,8 +64,16 @@ pub fn check(crate_dir: &Path) -> Result<()> {
         return Ok(());
     }
     Err(Error::PanicUnwindToolchain {
-        missing: missing.iter().map(|(what, _)| what.clone()).collect::<Vec<_>>().join("; "),
-        fix: missing.iter().map(|(_, fix)| fix.clone()).collect::<Vec<_>>().join(" && "),
+        missing: missing
+            .iter()
+            .map(|(what, _)| what.clone())
+            .collect::<Vec<_>>()
+            .join("; "),
+        fix: missing
+            .iter()
+            .map(|(_, fix)| fix.clone())
+            .collect::<Vec<_>>()
+            .join(" && "),
     })
 }
 
@@ -108,7 +116,10 @@ mod tests {
         };
         let missing = probe.missing();
         assert!(missing[0].0.contains("rust-src"), "{missing:?}");
-        assert_eq!(missing[0].1, "rustup component add rust-src --toolchain nightly");
+        assert_eq!(
+            missing[0].1,
+            "rustup component add rust-src --toolchain nightly"
+        );
         let std = dir.path().join("lib/rustlib/src/rust/library/std");
         std::fs::create_dir_all(&std).unwrap();
         std::fs::write(std.join("Cargo.toml"), "").unwrap();

@@ -49,19 +49,31 @@ pub fn size(args: SizeArgs) -> CommandResult {
     if args.diff {
         let Some(previous) = &sized.previous else {
             return Err(plain(
-                format!("there is no earlier build of `{}` to compare with", built.bundle.worker),
+                format!(
+                    "there is no earlier build of `{}` to compare with",
+                    built.bundle.worker
+                ),
                 "change the code and build again; `cargo edge size --diff` then shows what changed",
             ));
         };
         if json {
-            println!("{}", size_table::json(&sized.report, args.by, args.top, Some(previous)));
+            println!(
+                "{}",
+                size_table::json(&sized.report, args.by, args.top, Some(previous))
+            );
         } else {
-            print!("{}", size_table::diff(previous, &sized.report, args.by, args.top));
+            print!(
+                "{}",
+                size_table::diff(previous, &sized.report, args.by, args.top)
+            );
         }
         return Ok(());
     }
     if json {
-        println!("{}", size_table::json(&sized.report, args.by, args.top, sized.previous.as_ref()));
+        println!(
+            "{}",
+            size_table::json(&sized.report, args.by, args.top, sized.previous.as_ref())
+        );
     } else {
         print!("{}", size_table::table(&sized.report, args.by, args.top));
         if let Some(change) = sized.change {

@@ -82,7 +82,14 @@ pub fn command(bench: &Bench, tool: Tool, fixture: &Fixture) -> Command {
             let mut command = Command::new(&bench.cargo_edge);
             command
                 // Startup is measured on its own (`startup.rs`), not inside the build timings.
-                .args(["edge", "build", "--color", "never", "--no-startup", "--manifest-path"])
+                .args([
+                    "edge",
+                    "build",
+                    "--color",
+                    "never",
+                    "--no-startup",
+                    "--manifest-path",
+                ])
                 .arg(&manifest)
                 .arg("--target-dir")
                 .arg(&target);

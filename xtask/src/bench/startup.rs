@@ -49,9 +49,12 @@ pub fn measure(bench: &Bench, fixture: &Fixture) -> Result<Value> {
             [(&wb, &mut wb_ms), (&edge, &mut edge_ms)]
         };
         for (modules, samples) in order {
-            let measured = startup::measure_modules(&workerd, modules, &compatibility, RUNS_PER_ROUND)
-                .map_err(anyhow::Error::msg)
-                .with_context(|| format!("measuring the startup of {}", modules[0].path.display()))?;
+            let measured =
+                startup::measure_modules(&workerd, modules, &compatibility, RUNS_PER_ROUND)
+                    .map_err(anyhow::Error::msg)
+                    .with_context(|| {
+                        format!("measuring the startup of {}", modules[0].path.display())
+                    })?;
             samples.push(ms(measured));
         }
         eprint!(".");
