@@ -3,8 +3,8 @@
 
 use clap::Args;
 
-use super::args::{CargoArgs, OutputArgs};
-use super::outcome::{plain, CommandResult};
+use super::failure::{plain, CommandResult};
+use super::flags::{CargoArgs, OutputArgs};
 use crate::build::insight;
 use crate::build::size_table::{self, By};
 use crate::build::{self, BuildOptions};
