@@ -39,17 +39,15 @@ pub enum Error {
         embedded: &'static str,
     },
 
-    #[error("`{package}` locks wasm-bindgen {locked} ({locked_schema}), but cargo-edge embeds wasm-bindgen {embedded}, which reads schema {embedded_schema} only")]
+    #[error("`{package}` locks wasm-bindgen {locked}, but cargo-edge embeds wasm-bindgen {}, which reads schema {} only", crate::WASM_BINDGEN_VERSION, crate::build::EMBEDDED_SCHEMA)]
     #[diagnostic(
         code(edge::build::wasm_bindgen_mismatch),
-        help("move the lock to the embedded version: run `{update}` (or `cargo edge build --fix-lock`, which runs it); if {manifest} pins another version, change it to `wasm-bindgen = \"={embedded}\"` first")
+        help("move the lock to the embedded version: run `{update}` (or `cargo edge build --fix-lock`, which runs it); if {manifest} pins another version, change it to `wasm-bindgen = \"={}\"` first", crate::WASM_BINDGEN_VERSION)
     )]
     WasmBindgenMismatch {
         package: String,
+        /// `0.2.129 (schema 0.2.128)`.
         locked: String,
-        locked_schema: String,
-        embedded: &'static str,
-        embedded_schema: &'static str,
         update: String,
         manifest: String,
     },

@@ -24,3 +24,4 @@ pub use exports::Exports;
 pub use options::{BuildOptions, CargoOptions, ProfileChoice, WasmOptChoice, DEV_PROFILE};
 pub use preflight::{preflight, WorkerCrate};
 pub use run::run;
+pub use schema::EMBEDDED_SCHEMA;

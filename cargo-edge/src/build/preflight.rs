@@ -151,10 +151,7 @@ fn check_crate(metadata: &Metadata, package: &Package, options: &CargoOptions) -
             );
             return Err(Error::WasmBindgenMismatch {
                 package: package.name.to_string(),
-                locked,
-                locked_schema,
-                embedded: WASM_BINDGEN_VERSION,
-                embedded_schema: schema::EMBEDDED_SCHEMA,
+                locked: format!("{locked} ({locked_schema})"),
                 update: schema::update_line(&schema::pinned_with(metadata), &manifest_flag),
                 manifest,
             });

@@ -247,16 +247,14 @@ pub fn crate_of(name: &str) -> String {
     if is_path && !first.is_empty() {
         return first.to_string();
     }
-    if path.starts_with('<') {
-        if PRIMITIVES.contains(&first) || !is_path {
-            let trait_crate = path
-                .find(" as ")
-                .map(|at| first_segment(&path[at + 4..]))
-                .filter(|(segment, is_path)| *is_path && !segment.is_empty());
-            return trait_crate
-                .map_or("core", |(segment, _)| segment)
-                .to_string();
-        }
+    if path.starts_with('<') && (PRIMITIVES.contains(&first) || !is_path) {
+        let trait_crate = path
+            .find(" as ")
+            .map(|at| first_segment(&path[at + 4..]))
+            .filter(|(segment, is_path)| *is_path && !segment.is_empty());
+        return trait_crate
+            .map_or("core", |(segment, _)| segment)
+            .to_string();
     }
     NON_RUST
         .iter()
