@@ -39,18 +39,32 @@ pub enum Error {
         embedded: &'static str,
     },
 
-    #[error("`{package}` locks wasm-bindgen {locked}, but cargo-edge embeds wasm-bindgen {embedded}; the two must match exactly")]
+    #[error("`{package}` locks wasm-bindgen {locked}, but cargo-edge embeds wasm-bindgen {}, which reads schema {} only", crate::WASM_BINDGEN_VERSION, crate::build::EMBEDDED_SCHEMA)]
     #[diagnostic(
         code(edge::build::wasm_bindgen_mismatch),
-        help("pin the embedded version: run `cargo update -p wasm-bindgen --precise {embedded}{manifest_flag}`, and to keep it pinned add `wasm-bindgen = \"={embedded}\"` to [dependencies] in {manifest}")
+        help("move the lock to the embedded version: run `{update}` (or `cargo edge build --fix-lock`, which runs it); if {manifest} pins another version, change it to `wasm-bindgen = \"={}\"` first", crate::WASM_BINDGEN_VERSION)
     )]
     WasmBindgenMismatch {
         package: String,
+        /// `0.2.129 (schema 0.2.128)`.
         locked: String,
-        embedded: &'static str,
+        update: String,
         manifest: String,
-        manifest_flag: String,
     },
+
+    #[error("`--fix-lock` ran `{line}` and cargo refused: {stderr}")]
+    #[diagnostic(
+        code(edge::build::fix_lock),
+        help("a dependency requires another wasm-bindgen exactly (`=0.2.N` in a Cargo.toml, often your own): loosen or change that requirement, then run `cargo edge build --fix-lock` again")
+    )]
+    FixLock { line: String, stderr: String },
+
+    #[error("`--panic-unwind` needs {missing}")]
+    #[diagnostic(
+        code(edge::setup::panic_unwind_toolchain),
+        help("install it with `{fix}`; without --panic-unwind the worker builds on stable, with panics aborting the call (the shim recovers the instance)")
+    )]
+    PanicUnwindToolchain { missing: String, fix: String },
 
     #[error("the Rust target `wasm32-unknown-unknown` is not installed for {toolchain}")]
     #[diagnostic(
@@ -153,11 +167,12 @@ impl Error {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::NoWasmTarget { .. } => exit::SETUP,
+            Error::NoWasmTarget { .. } | Error::PanicUnwindToolchain { .. } => exit::SETUP,
             Error::Compile { .. } => exit::COMPILE,
             Error::NoCdylib { .. }
             | Error::NoWorkerDependency { .. }
             | Error::WasmBindgenMismatch { .. }
+            | Error::FixLock { .. }
             | Error::AmbiguousPackage { .. }
             | Error::UnknownPackage { .. }
             | Error::NoPackage { .. }

@@ -27,6 +27,10 @@ pub struct Built {
     pub cargo: Duration,
     /// Time of the whole command.
     pub total: Duration,
+    /// The wasm module's size, attributed (see `build::size`), and its change.
+    pub size: Option<crate::build::insight::Sized>,
+    /// Startup measured in local workerd (production builds of `cargo edge build`).
+    pub startup: Option<crate::build::startup::Startup>,
 }
 
 impl Built {
@@ -178,6 +182,9 @@ impl Reporter {
             .map(|m| gzip_size(&bundle.module_path(m)))
             .collect();
         let total_gzip: u64 = gzip.iter().sum();
+        if let Some(warning) = crate::build::insight::size_warning(bundle.total_size()) {
+            self.warn(warning);
+        }
         match self.format {
             MessageFormat::Json => self.event(json!({
                 "reason": "bundle",
@@ -195,6 +202,8 @@ impl Reporter {
                 "gzip_size": total_gzip,
                 "elapsed_ms": built.total.as_millis() as u64,
                 "cargo_ms": built.cargo.as_millis() as u64,
+                "wasm_size": built.size.as_ref().map(crate::build::insight::size_json),
+                "startup": built.startup.as_ref().map(crate::build::insight::startup_json),
             })),
             MessageFormat::Human if !self.quiet => {
                 let width = bundle.modules.iter().map(|m| m.name.len()).max().unwrap_or(0);
@@ -208,6 +217,9 @@ impl Reporter {
                     "Bundle",
                     format!("{} total, {} gzip, hash {}", bytes(bundle.total_size()), bytes(total_gzip), &bundle.content_hash[..16]),
                 );
+                for (verb, line) in crate::build::insight::summary_lines(built) {
+                    self.status(verb, line);
+                }
                 self.status(
                     "Finished",
                     format!(

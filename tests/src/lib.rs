@@ -67,6 +67,8 @@ pub fn cargo_edge(args: &[&str]) -> Output {
         .args(args)
         .current_dir(root())
         .env("WORKERD", workerd_bin())
+        // Startup is measured by its own tests (tests/insight.rs), not on every fixture build.
+        .env("CARGO_EDGE_STARTUP_RUNS", "0")
         .output()
         .expect("cargo-edge runs")
 }

@@ -154,7 +154,7 @@ fn a_mismatched_wasm_bindgen_is_told_which_version_to_pin() {
     assert_eq!(code, 3, "{stderr}");
     assert!(stderr.contains("locks wasm-bindgen 0.2.129"), "{stderr}");
     assert!(
-        stderr.contains("cargo update -p wasm-bindgen --precise 0.2.130"),
+        stderr.contains("cargo update -p wasm-bindgen -p js-sys -p wasm-bindgen-futures -p web-sys --precise 0.2.130"),
         "{stderr}"
     );
     assert!(stderr.contains("wasm-bindgen = \"=0.2.130\""), "{stderr}");

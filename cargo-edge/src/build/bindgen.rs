@@ -39,15 +39,20 @@ pub fn generate(wasm_path: &Path, production: bool) -> Result<Generated> {
         .typescript(true) // read for class names, never shipped
         .reset_state_function(true)
         .force_enable_abort_handler(true)
-        .remove_name_section(production)
+        // The name section is kept for `cargo edge size`; production strips it after reading it.
+        .remove_name_section(false)
         .remove_producers_section(production)
         .keep_debug(!production);
     bindgen.module(true).map_err(bindgen_error)?;
     let mut output = bindgen.generate_output().map_err(bindgen_error)?;
 
     let exports = Exports::find(output.wasm(), output.ts().unwrap_or_default());
+    let mut glue = output.js().to_string();
     if production {
         strip_custom_sections(output.wasm_mut());
+        if let Some(shortened) = super::imports::shorten(output.wasm_mut(), &glue) {
+            glue = shortened;
+        }
     }
     let wasm = output.wasm_mut().emit_wasm();
 
@@ -65,7 +70,7 @@ pub fn generate(wasm_path: &Path, production: bool) -> Result<Generated> {
     }
     snippets.sort(); // local_modules is a HashMap: fix the order so bundles are deterministic
     Ok(Generated {
-        glue: output.js().to_string(),
+        glue,
         wasm,
         snippets,
         exports,
@@ -73,7 +78,8 @@ pub fn generate(wasm_path: &Path, production: bool) -> Result<Generated> {
 }
 
 /// Drop every custom section production does not read (debug info, `target_features`, ...).
-/// The name and producers sections are removed by wasm-bindgen itself.
+/// The producers section is removed by wasm-bindgen itself; the name section (which walrus keeps
+/// apart from the custom sections) goes after the size report has read it.
 fn strip_custom_sections(module: &mut walrus::Module) {
     let unwanted: Vec<_> = module
         .customs

@@ -13,7 +13,10 @@ use crate::report::Reporter;
 
 /// The command line of the build, without running it (shown with `-v`).
 pub fn command(options: &CargoOptions, krate: &WorkerCrate) -> Command {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let cargo = match options.panic_unwind {
+        true => super::unwind::cargo_program().into(),
+        false => std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
+    };
     let mut command = Command::new(cargo);
     command
         .arg("build")
@@ -31,6 +34,9 @@ pub fn command(options: &CargoOptions, krate: &WorkerCrate) -> Command {
         .args(options.lock_args());
     for config in &options.config {
         command.arg("--config").arg(config);
+    }
+    if options.panic_unwind {
+        super::unwind::apply(&mut command, options.profile.name());
     }
     for _ in 0..options.verbose {
         command.arg("--verbose");

@@ -74,6 +74,10 @@ pub struct CargoOptions {
     /// Not a cargo flag: the wasm-opt choice rides along so every build (build, dev reloads,
     /// deploy) honours it.
     pub wasm_opt: WasmOptChoice,
+    /// `--fix-lock`: move a lock with an unreadable wasm-bindgen to the embedded one.
+    pub fix_lock: bool,
+    /// `--panic-unwind`: nightly, `-Zbuild-std` and `-Cpanic=unwind` (see `unwind.rs`).
+    pub panic_unwind: bool,
 }
 
 impl CargoOptions {
@@ -110,4 +114,6 @@ impl CargoOptions {
 #[derive(Debug, Clone, Default)]
 pub struct BuildOptions {
     pub cargo: CargoOptions,
+    /// Measure startup in local workerd after a production build (`cargo edge build` does).
+    pub startup: Option<super::startup::StartupOptions>,
 }

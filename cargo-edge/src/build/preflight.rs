@@ -8,6 +8,7 @@ use std::process::Command;
 use cargo_metadata::{Metadata, MetadataCommand, Package};
 
 use super::options::CargoOptions;
+use super::{schema, traps};
 use crate::error::{Error, Result};
 use crate::WASM_BINDGEN_VERSION;
 
@@ -25,13 +26,27 @@ pub struct WorkerCrate {
     pub worker_name: String,
     /// The `wasm-bindgen` version in the lock file.
     pub wasm_bindgen: Option<String>,
+    /// Dependencies known to fail on wasm32, found in the resolved graph.
+    pub traps: Vec<traps::Trap>,
 }
 
 /// Resolve the workspace with `cargo metadata`, pick the package and check it can be built.
 pub fn preflight(options: &CargoOptions) -> Result<WorkerCrate> {
-    let metadata = load_metadata(options)?;
-    let package = select_package(&metadata, options)?;
-    check_crate(&metadata, package, options)?;
+    let mut metadata = load_metadata(options)?;
+    let mut package = select_package(&metadata, options)?;
+    if let Err(error) = check_crate(&metadata, package, options) {
+        if !(options.fix_lock && matches!(error, Error::WasmBindgenMismatch { .. })) {
+            return Err(error);
+        }
+        let pinned = schema::pinned_with(&metadata);
+        schema::fix_lock(
+            metadata.workspace_root.join("Cargo.toml").as_std_path(),
+            &pinned,
+        )?;
+        metadata = load_metadata(options)?;
+        package = select_package(&metadata, options)?;
+        check_crate(&metadata, package, options)?;
+    }
     check_wasm_target(package.manifest_path.parent().map(|p| p.as_std_path()))?;
     let target_dir = match &options.target_dir {
         Some(dir) => std::path::absolute(dir).map_err(Error::io("resolving", dir))?,
@@ -45,6 +60,9 @@ pub fn preflight(options: &CargoOptions) -> Result<WorkerCrate> {
         target_dir,
         worker_name: worker_name(package),
         wasm_bindgen: locked_wasm_bindgen(&metadata),
+        traps: traps::Graph::load(options, package.manifest_path.as_std_path(), &package.name)
+            .map(|graph| traps::scan(&graph))
+            .unwrap_or_default(),
     })
 }
 
@@ -122,17 +140,20 @@ fn check_crate(metadata: &Metadata, package: &Package, options: &CargoOptions) -
         });
     }
     if let Some(locked) = locked_wasm_bindgen(metadata) {
-        if locked != WASM_BINDGEN_VERSION {
+        if !schema::accepts(metadata, &locked) {
             let manifest_flag = match &options.manifest_path {
                 Some(path) => format!(" --manifest-path {}", path.display()),
                 None => String::new(),
             };
+            let locked_schema = schema::schema_of(metadata, &locked).map_or_else(
+                || "an unknown schema".to_string(),
+                |s| format!("schema {s}"),
+            );
             return Err(Error::WasmBindgenMismatch {
                 package: package.name.to_string(),
-                locked,
-                embedded: WASM_BINDGEN_VERSION,
+                locked: format!("{locked} ({locked_schema})"),
+                update: schema::update_line(&schema::pinned_with(metadata), &manifest_flag),
                 manifest,
-                manifest_flag,
             });
         }
     }
@@ -148,10 +169,10 @@ fn locked_wasm_bindgen(metadata: &Metadata) -> Option<String> {
         .map(|p| p.version.to_string())
         .collect();
     versions.sort();
-    // Several versions in one graph cannot link; report the one that differs.
+    // Several versions in one graph cannot link; report the one the embedded one cannot read.
     versions
         .iter()
-        .find(|v| *v != WASM_BINDGEN_VERSION)
+        .find(|v| !schema::accepts(metadata, v))
         .or(versions.first())
         .cloned()
 }

@@ -1,7 +1,10 @@
 use std::time::Instant;
 
-use super::options::BuildOptions;
-use super::{bindgen, cargo, preflight, shim, wasm_opt};
+use super::bindgen::Generated;
+use super::options::{BuildOptions, CargoOptions};
+use super::preflight::WorkerCrate;
+use super::size::SizeReport;
+use super::{bindgen, cargo, insight, minify, preflight, shim, size, traps, unwind, wasm_opt};
 use crate::bundle::{BundleSource, ModuleSource, ModuleType};
 use crate::error::Result;
 use crate::report::{Built, Reporter};
@@ -28,18 +31,49 @@ fn optimize(found: &wasm_opt::WasmOpt, wasm: Vec<u8>, reporter: &Reporter) -> Re
     }
 }
 
+/// Warn about every wasm32 trap in the graph, and apply the fixes that are safe to apply.
+fn handle_traps(krate: &WorkerCrate, options: &mut CargoOptions, reporter: &Reporter) {
+    for trap in &krate.traps {
+        reporter.warn(trap.message());
+        if trap.auto_fix == Some(traps::AutoFix::GetrandomBackendCfg) {
+            match insight::getrandom_cfg(&krate.workspace_root) {
+                Ok(config) => {
+                    reporter.status(
+                        "Fixing",
+                        format!("getrandom {}: this build passes `--config {config}` to cargo", trap.version),
+                    );
+                    options.config.push(config);
+                }
+                Err(why) => reporter.warn(format!(
+                    "getrandom {}: cargo-edge did not set the cfg itself because {why}; add `--cfg getrandom_backend=\"wasm_js\"` to your rustflags for wasm32-unknown-unknown",
+                    trap.version
+                )),
+            }
+        }
+    }
+}
+
 /// Build the worker crate the options select and write its bundle to
 /// `<target-dir>/edge/<worker-name>/`.
 pub fn run(options: &BuildOptions, reporter: &Reporter) -> Result<Built> {
     let started = Instant::now();
-    let cargo_options = &options.cargo;
-    let krate = preflight::preflight(cargo_options)?;
+    let krate = preflight::preflight(&options.cargo)?;
+    let mut cargo_options = options.cargo.clone();
+    handle_traps(&krate, &mut cargo_options, reporter);
+    let project_dir = krate
+        .manifest_path
+        .parent()
+        .unwrap_or(&krate.workspace_root)
+        .to_path_buf();
+    if cargo_options.panic_unwind {
+        unwind::check(&project_dir)?;
+    }
 
     let stage = reporter.stage(
         "compiling",
         format!("{} to wasm32-unknown-unknown", krate.package),
     );
-    let wasm_path = cargo::build(cargo_options, &krate, reporter)?;
+    let wasm_path = cargo::build(&cargo_options, &krate, reporter)?;
     let cargo_time = stage.finish();
 
     let production = cargo_options.profile.is_production();
@@ -53,43 +87,15 @@ pub fn run(options: &BuildOptions, reporter: &Reporter) -> Result<Built> {
     let mut generated = bindgen::generate(&wasm_path, production)?;
     stage.finish();
     if production {
-        let project_dir = krate
-            .manifest_path
-            .parent()
-            .unwrap_or(&krate.workspace_root);
-        if let Some(found) = wasm_opt::locate(&cargo_options.wasm_opt, project_dir) {
+        if let Some(found) = wasm_opt::locate(&cargo_options.wasm_opt, &project_dir) {
             generated.wasm = optimize(&found, generated.wasm, reporter)?;
         }
     }
+    let size_report = finish_wasm(&mut generated, production, reporter);
 
     let stage = reporter.stage("bundling", format!("worker `{}`", krate.worker_name));
-    let mut modules = vec![
-        ModuleSource {
-            name: shim::SHIM_NAME.into(),
-            kind: ModuleType::Esm,
-            bytes: shim::generate(&generated.exports).into_bytes(),
-        },
-        ModuleSource {
-            name: format!("{}.js", bindgen::OUT_NAME),
-            kind: ModuleType::Esm,
-            bytes: generated.glue.into_bytes(),
-        },
-        ModuleSource {
-            name: format!("{}_bg.wasm", bindgen::OUT_NAME),
-            kind: ModuleType::Wasm,
-            bytes: generated.wasm,
-        },
-    ];
-    modules.extend(
-        generated
-            .snippets
-            .into_iter()
-            .map(|(name, js)| ModuleSource {
-                name,
-                kind: ModuleType::Esm,
-                bytes: js.into_bytes(),
-            }),
-    );
+    let glue = std::mem::take(&mut generated.glue);
+    let modules = modules(glue, &generated, production, reporter);
     let dir = krate.target_dir.join("edge").join(&krate.worker_name);
     let bundle = BundleSource {
         worker: krate.worker_name.clone(),
@@ -109,9 +115,90 @@ pub fn run(options: &BuildOptions, reporter: &Reporter) -> Result<Built> {
             bundle.worker
         ));
     }
+    let size = size_report.and_then(|report| {
+        insight::store_size(&krate.target_dir, &krate.worker_name, report)
+            .map_err(|e| reporter.warn(format!("the size report was not saved: {e}")))
+            .ok()
+    });
+    let startup = match &options.startup {
+        Some(startup) if production => insight::startup(&krate, &bundle, startup, reporter),
+        _ => None,
+    };
     Ok(Built {
         bundle,
         cargo: cargo_time,
         total: started.elapsed(),
+        size,
+        startup,
     })
+}
+
+/// Read the size report off the named module, then strip the name section in production.
+fn finish_wasm(
+    generated: &mut Generated,
+    production: bool,
+    reporter: &Reporter,
+) -> Option<SizeReport> {
+    let named = std::mem::take(&mut generated.wasm);
+    let shipped = if production {
+        match size::strip_name_section(&named) {
+            Ok(stripped) => stripped,
+            Err(error) => {
+                reporter.warn(format!("the name section was kept: {error}"));
+                named.clone()
+            }
+        }
+    } else {
+        named.clone()
+    };
+    let report = SizeReport::attribute(&named, &shipped)
+        .map_err(|e| reporter.warn(format!("no size report: {e}")))
+        .ok();
+    generated.wasm = shipped;
+    report
+}
+
+/// Minify a production module's JavaScript; keep it as it was (with a warning) if that fails.
+fn js(name: &str, source: String, production: bool, reporter: &Reporter) -> Vec<u8> {
+    if !production {
+        return source.into_bytes();
+    }
+    match minify::minify(&source) {
+        Ok(minified) => minified.into_bytes(),
+        Err(error) => {
+            reporter.warn(format!(
+                "{name} was not minified: {error} (this is a cargo-edge bug: please report it)"
+            ));
+            source.into_bytes()
+        }
+    }
+}
+
+fn modules(
+    glue: String,
+    generated: &Generated,
+    production: bool,
+    reporter: &Reporter,
+) -> Vec<ModuleSource> {
+    let esm = |name: String, source: String| ModuleSource {
+        bytes: js(&name, source, production, reporter),
+        name,
+        kind: ModuleType::Esm,
+    };
+    let mut modules = vec![
+        esm(shim::SHIM_NAME.into(), shim::generate(&generated.exports)),
+        esm(format!("{}.js", bindgen::OUT_NAME), glue),
+        ModuleSource {
+            name: format!("{}_bg.wasm", bindgen::OUT_NAME),
+            kind: ModuleType::Wasm,
+            bytes: generated.wasm.clone(),
+        },
+    ];
+    modules.extend(
+        generated
+            .snippets
+            .iter()
+            .map(|(name, js)| esm(name.clone(), js.clone())),
+    );
+    modules
 }

@@ -81,7 +81,13 @@ pub fn optimize(wasm_opt: &WasmOpt, wasm: &[u8]) -> Result<Vec<u8>> {
     let output = dir.path().join("out.wasm");
     std::fs::write(&input, wasm).map_err(Error::io("writing", &input))?;
     let mut command = Command::new(&wasm_opt.path);
-    command.arg(&input).arg("-o").arg(&output).arg("-Oz");
+    // `--debuginfo` keeps the name section, which the size report reads before it is stripped.
+    command
+        .arg(&input)
+        .arg("-o")
+        .arg(&output)
+        .arg("-Oz")
+        .arg("--debuginfo");
     command.args(FEATURES.iter().map(|f| format!("--enable-{f}")));
     let failure = |reason: String| Error::WasmOpt {
         path: wasm_opt.path.display().to_string(),

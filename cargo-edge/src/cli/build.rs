@@ -13,6 +13,9 @@ pub struct BuildArgs {
     pub cargo: CargoArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Skip measuring startup in local workerd after a production build
+    #[arg(long)]
+    pub no_startup: bool,
 }
 
 pub fn build(args: BuildArgs) -> CommandResult {
@@ -21,6 +24,7 @@ pub fn build(args: BuildArgs) -> CommandResult {
         .with_verbose(args.output.verbose > 0);
     let options = BuildOptions {
         cargo: args.cargo.to_options(&args.output),
+        startup: (!args.no_startup).then(build::startup::StartupOptions::from_env),
     };
     warn_about_the_table(&args);
     let built = build::run(&options, &reporter)?;

@@ -290,6 +290,7 @@ pub fn build_all(
         .map(|worker| {
             let options = BuildOptions {
                 cargo: cargo_options_for(base, worker, profile.clone()),
+                startup: None,
             };
             build::run(&options, reporter).map_err(Failure::from)
         })

@@ -95,6 +95,12 @@ pub struct CargoArgs {
     /// Never run wasm-opt
     #[arg(long, conflicts_with = "wasm_opt", help_heading = "Optimization")]
     pub no_wasm_opt: bool,
+    /// Move a Cargo.lock whose wasm-bindgen the embedded one cannot read to the embedded version
+    #[arg(long, help_heading = "Manifest Options")]
+    pub fix_lock: bool,
+    /// Unwind panics (nightly, rebuilds std with -Zbuild-std; needs the rust-src component)
+    #[arg(long, help_heading = "Compilation Options")]
+    pub panic_unwind: bool,
 }
 
 #[derive(Debug, Args, Default)]
@@ -158,6 +164,8 @@ impl CargoArgs {
             offline,
             wasm_opt,
             no_wasm_opt,
+            fix_lock,
+            panic_unwind,
         } = self;
         let profile = match (profile, dev) {
             (Some(name), _) => ProfileChoice::Named(name.clone()),
@@ -183,6 +191,8 @@ impl CargoArgs {
                 (Some(path), false) => WasmOptChoice::Path(path.clone()),
                 (None, false) => WasmOptChoice::Auto,
             },
+            fix_lock: *fix_lock,
+            panic_unwind: *panic_unwind,
         }
     }
 }

@@ -31,6 +31,7 @@ mod r2;
 mod remote;
 mod rollout;
 mod secret;
+mod size;
 mod test;
 mod trigger;
 mod types;
@@ -109,6 +110,8 @@ pub enum Command {
     Types(types::TypesArgs),
     /// Write a deterministic zip of the built worker and its rendered configs
     Package(package::PackageArgs),
+    /// Build, then show the wasm module's bytes by crate or function, and the change since the last build
+    Size(size::SizeArgs),
 }
 
 /// Parse the process arguments, run the command and turn the outcome into an exit code.
@@ -141,7 +144,8 @@ pub fn run(cli: EdgeCli) -> ExitCode {
     let json = matches!(
         &cli.command,
         Command::Build(a) if a.output.message_format == MessageFormat::Json
-    ) || matches!(&cli.command, Command::Deploy(a) if a.output.message_format == MessageFormat::Json);
+    ) || matches!(&cli.command, Command::Size(a) if a.output.message_format == MessageFormat::Json)
+        || matches!(&cli.command, Command::Deploy(a) if a.output.message_format == MessageFormat::Json);
     let result = match cli.command {
         Command::New(args) => new::new(args),
         Command::Init(args) => init::init(args),
@@ -164,6 +168,7 @@ pub fn run(cli: EdgeCli) -> ExitCode {
         Command::Compile(args) => compile::compile(args).map(|_| ()),
         Command::Export(args) => export::export(args),
         Command::Test(args) => test::test(args),
+        Command::Size(args) => size::size(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

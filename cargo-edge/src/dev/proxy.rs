@@ -138,7 +138,7 @@ pub fn start(
         answered: answered.clone(),
         upstream: receiver,
         in_flight: in_flight.clone(),
-        client: Client::builder(TokioExecutor::new()).build_http(),
+        client: Client::builder(TokioExecutor::new()).build(upstream_connector()),
         hold,
         triggers,
     });
@@ -153,11 +153,23 @@ pub fn start(
     })
 }
 
+/// Connections to workerd with Nagle's algorithm off (see [`accept_loop`]).
+fn upstream_connector() -> HttpConnector {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    connector
+}
+
+/// Nagle's algorithm is off on every socket of the request path (client ↔ proxy ↔ workerd, and
+/// workerd ↔ binding server): with it on, a small write waiting for the ACK of the one before
+/// meets the peer's delayed ACK (40 ms on Linux), which was the whole p99 of KV reads under wrk
+/// (48 ms, against a 2.8 ms median).
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
+        let _ = stream.set_nodelay(true);
         let shared = shared.clone();
         tokio::spawn(async move {
             let service =

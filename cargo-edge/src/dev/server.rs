@@ -178,6 +178,10 @@ async fn run_http(
     let stop = async move {
         let _ = stopped.wait_for(|s| *s).await;
     };
+    // Nagle off, as on the proxy's sockets (see `proxy::accept_loop`).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     if let Err(e) = axum::serve(listener, app)
         .with_graceful_shutdown(stop)
         .await

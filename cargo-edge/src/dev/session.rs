@@ -74,6 +74,7 @@ impl Session {
                 build::run(
                     &BuildOptions {
                         cargo: cargo.clone(),
+                        startup: None,
                     },
                     reporter,
                 )

@@ -81,7 +81,15 @@ pub fn command(bench: &Bench, tool: Tool, fixture: &Fixture) -> Command {
         Tool::CargoEdge => {
             let mut command = Command::new(&bench.cargo_edge);
             command
-                .args(["edge", "build", "--color", "never", "--manifest-path"])
+                // Startup is measured on its own (`startup.rs`), not inside the build timings.
+                .args([
+                    "edge",
+                    "build",
+                    "--color",
+                    "never",
+                    "--no-startup",
+                    "--manifest-path",
+                ])
                 .arg(&manifest)
                 .arg("--target-dir")
                 .arg(&target);
@@ -152,7 +160,9 @@ pub fn measure(bench: &Bench, fixture: &Fixture) -> Result<Value> {
     ] {
         times.insert(name.into(), with_overheads(runs));
     }
-    Ok(json!({ "times": times, "bundle": bundle }))
+    eprint!("\nbench: startup {}", fixture.name);
+    let startup = super::startup::measure(bench, fixture)?;
+    Ok(json!({ "times": times, "bundle": bundle, "startup": startup }))
 }
 
 /// `runs` rounds of every tool, `before(tool, run)` ahead of each build; seconds per tool.

@@ -8,6 +8,7 @@ mod deploy;
 mod dev;
 mod peers;
 mod report;
+mod startup;
 
 use std::path::PathBuf;
 use std::process::Command;

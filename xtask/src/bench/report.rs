@@ -95,6 +95,19 @@ fn targets(out: &mut String, r: &Value) {
             ratio(gzip_opt),
             gzip_opt.map(|g| g <= 0.8),
         );
+        let startup = &b["startup"];
+        if let Some(edge) = startup["cargo-edge_ms"]["median"].as_f64() {
+            row(
+                "startup (median, ms) under half of Cloudflare's 1 s limit; vs worker-build",
+                fixture,
+                format!(
+                    "{edge:.0} ms vs {} ms ({})",
+                    num0(&startup["worker-build_ms"]["median"]),
+                    ratio(startup["ratio"].as_f64())
+                ),
+                Some(edge < 500.0),
+            );
+        }
         for scenario in ["clean", "noop", "edit"] {
             let own = b["times"][scenario]["own_ratio"].as_f64();
             row(
@@ -202,6 +215,19 @@ fn build(out: &mut String, r: &Value) {
             ratio(bundle["gzip_ratio_wasm_opt"].as_f64()),
             ratio(bundle["raw_ratio"].as_f64())
         );
+        let startup = &b["startup"];
+        if !startup.is_null() {
+            let _ = writeln!(
+                out,
+                "Startup (ms; wasm compile + instantiate + top level, each round the median of {} fresh workerd processes with the worker minus {} without, {} rounds per tool, alternating; Cloudflare's limit: {} ms):\n",
+                startup["runs_per_round"], startup["runs_per_round"], startup["rounds"], startup["limit_ms"]
+            );
+            let _ = writeln!(out, "| tool | startup (ms) |\n| --- | --- |");
+            for tool in ["cargo-edge", "worker-build"] {
+                let _ = writeln!(out, "| {tool} | {} |", mmm(&startup[format!("{tool}_ms")]));
+            }
+            let _ = writeln!(out, "\nratio: {}\n", ratio(startup["ratio"].as_f64()));
+        }
     }
 }
 
@@ -320,6 +346,10 @@ fn s(v: &Value) -> String {
 
 fn num(v: &Value) -> String {
     v.as_f64().map_or_else(|| "–".into(), |x| format!("{x:.2}"))
+}
+
+fn num0(v: &Value) -> String {
+    v.as_f64().map_or_else(|| "–".into(), |x| format!("{x:.0}"))
 }
 
 fn ratio(v: Option<f64>) -> String {
