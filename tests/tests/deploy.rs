@@ -568,6 +568,9 @@ fn workspace_deploy_puts_bound_workers_first_and_converges() {
     let args = [
         "deploy",
         "--workspace",
+        // The fidelity fixture lacks what Cloudflare requires on purpose (dev_fidelity.rs).
+        "--exclude",
+        "fidelity",
         "--color",
         "never",
         "--profile",
@@ -577,6 +580,25 @@ fn workspace_deploy_puts_bound_workers_first_and_converges() {
         "--target-dir",
         target.to_str().unwrap(),
     ];
+    // Without --exclude the fidelity member's deploy-only problems stop the run before any
+    // request; an --exclude naming no member is refused with the members' names.
+    let everything: Vec<&str> = args
+        .iter()
+        .copied()
+        .filter(|a| *a != "--exclude" && *a != "fidelity")
+        .collect();
+    let refused = edge(&fake, &everything);
+    let refusal = String::from_utf8_lossy(&refused.stderr).to_string();
+    assert!(!refused.status.success(), "{refusal}");
+    assert!(refusal.contains("fidelity"), "{refusal}");
+    assert!(api_requests(&fake).is_empty(), "{:?}", api_requests(&fake));
+    let mut unknown = everything.clone();
+    unknown.extend(["--exclude", "fidelty"]);
+    let typo = edge(&fake, &unknown);
+    let typo_text = String::from_utf8_lossy(&typo.stderr).to_string();
+    assert!(!typo.status.success(), "{typo_text}");
+    assert!(typo_text.contains("--exclude `fidelty`"), "{typo_text}");
+    assert!(typo_text.contains("`auth-service`"), "{typo_text}");
     let output = edge(&fake, &args);
     let text = String::from_utf8_lossy(&output.stderr).to_string();
     assert!(output.status.success(), "{text}");

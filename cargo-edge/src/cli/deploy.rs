@@ -37,6 +37,9 @@ pub struct DeployArgs {
     /// Deploy every worker of the workspace, each after the workers it binds to
     #[arg(long, conflicts_with_all = ["package", "canary"])]
     pub workspace: bool,
+    /// With --workspace: leave out this member (its package or worker name); repeatable
+    #[arg(long, value_name = "NAME", requires = "workspace")]
+    pub exclude: Vec<String>,
 }
 
 pub fn deploy(args: DeployArgs) -> CommandResult {
@@ -74,8 +77,33 @@ fn deploy_workspace(args: &DeployArgs, reporter: &Reporter) -> CommandResult {
     let root = context::workspace_root(&manifest)?;
     let loaded = crate::manifest::load_project(&root, args.env.as_deref())?;
     context::print_warnings(&loaded.warnings);
-    crate::manifest::strict::refuse_deploy(&loaded.warnings)?;
-    let order = context::deploy_order(&loaded.project);
+    let mut order = context::deploy_order(&loaded.project);
+    if let Some(unknown) = args
+        .exclude
+        .iter()
+        .find(|name| !order.iter().any(|w| is_named(w, name)))
+    {
+        return Err(plain(
+            format!(
+                "--exclude `{unknown}`: no worker of the workspace has that package or worker name"
+            ),
+            format!(
+                "the workers are: {}",
+                order
+                    .iter()
+                    .map(|w| format!("`{}` (package `{}`)", w.name, w.package))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+    order.retain(|w| !args.exclude.iter().any(|name| is_named(w, name)));
+    // What build and dev only warn about, Cloudflare refuses: check every worker that goes
+    // out before the first is sent (an excluded member's warnings do not stop the others).
+    for worker in &order {
+        let own = crate::manifest::load_worker(&worker.manifest_path, args.env.as_deref())?;
+        crate::manifest::strict::refuse_deploy(&own.warnings)?;
+    }
     if order.is_empty() {
         return Err(plain(
             format!("no worker in the workspace at {}", root.display()),
@@ -101,6 +129,11 @@ fn deploy_workspace(args: &DeployArgs, reporter: &Reporter) -> CommandResult {
         deploy_one(worker, args, &options, reporter)?;
     }
     Ok(())
+}
+
+/// Whether `--exclude name` names this worker (by package or by worker name).
+fn is_named(worker: &Worker, name: &str) -> bool {
+    worker.package == name || worker.name == name
 }
 
 fn deploy_one(
