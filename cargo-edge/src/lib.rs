@@ -21,6 +21,7 @@ pub mod manifest;
 pub mod model;
 pub mod new;
 pub mod package;
+pub mod remote;
 pub mod render;
 pub mod report;
 pub mod workerd;

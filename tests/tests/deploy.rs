@@ -7,6 +7,9 @@ use std::time::Duration;
 use edge_tests::cloudflare::{FakeCloudflare, Fault, FaultKind, Options};
 use edge_tests::{cargo_edge_bin, fixture_manifest, fixture_target_dir, root};
 
+#[path = "deploy/lost_answer.rs"]
+mod lost_answer;
+
 /// Run `cargo edge <args>` against `fake`, with its token in the environment.
 fn edge(fake: &FakeCloudflare, args: &[&str]) -> Output {
     std::process::Command::new(cargo_edge_bin())

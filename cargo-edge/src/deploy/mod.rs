@@ -1,7 +1,9 @@
 //! `cargo edge deploy`: plan against what is live, then execute, through Cloudflare's API.
 
 pub mod client;
+pub mod create;
 pub mod d1;
+pub mod delete;
 pub mod error;
 pub mod execute;
 pub mod live;
@@ -10,3 +12,6 @@ pub mod record;
 pub mod rollout;
 pub mod run;
 pub mod secrets;
+pub mod version_upload;
+pub mod versions;
+pub mod whoami;

@@ -21,10 +21,13 @@ mod bindings;
 mod client;
 mod consumers;
 mod d1;
+mod d1_data;
 mod domains;
 mod inspect;
+mod kv_data;
 mod migrations;
 mod queues;
+mod r2_data;
 mod routes;
 mod script;
 mod scripts;
@@ -32,6 +35,7 @@ mod secrets;
 mod server;
 mod state;
 mod storage;
+mod tokens;
 mod triggers;
 mod upload;
 mod versions;
@@ -43,6 +47,18 @@ pub use faults::{Fault, FaultKind};
 pub use inspect::{LoggedRequest, Script};
 pub use script::{Deployment, Module, Route, Version};
 pub use state::{Consumer, CustomDomain, KvNamespace, Queue, R2Bucket};
+
+/// The permission groups of the default token: everything cargo-edge uses.
+pub const ALL_PERMISSIONS: &[&str] = &[
+    "Account Settings Read",
+    "Workers Scripts Write",
+    "Workers KV Storage Write",
+    "Workers R2 Storage Write",
+    "D1 Write",
+    "Queues Write",
+    "Workers Tail Read",
+    "Workers Routes Write",
+];
 
 /// How the fake starts.
 #[derive(Debug, Clone)]
@@ -59,6 +75,9 @@ pub struct Options {
     pub zones: Vec<String>,
     /// Faults armed from the first request on.
     pub faults: Vec<Fault>,
+    /// The permission groups `GET /user/tokens/{id}` shows, or `None` for a token that may not
+    /// read its own policies (9109).
+    pub token_permissions: Option<Vec<String>>,
 }
 
 impl Default for Options {
@@ -70,6 +89,7 @@ impl Default for Options {
             api_key: Some(("fake-global-api-key".into(), "dev@example.com".into())),
             zones: vec!["example.com".into(), "example.org".into()],
             faults: Vec::new(),
+            token_permissions: Some(ALL_PERMISSIONS.iter().map(|p| p.to_string()).collect()),
         }
     }
 }

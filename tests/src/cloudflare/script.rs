@@ -32,6 +32,9 @@ pub struct Version {
     pub annotations: Value,
     pub compatibility_date: Option<String>,
     pub compatibility_flags: Vec<String>,
+    /// The script's Durable Object migration tag when the version was made: a deployment of a
+    /// version made under another tag is refused (a migration happened in between).
+    pub migration_tag: Option<String>,
 }
 
 /// A deployment: which versions serve which share of traffic.

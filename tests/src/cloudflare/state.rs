@@ -43,6 +43,18 @@ pub struct Account {
     pub queues: Vec<Queue>,
     pub scripts: BTreeMap<String, ScriptState>,
     pub domains: Vec<CustomDomain>,
+    /// KV pairs by namespace id, then key.
+    pub kv_values: BTreeMap<String, BTreeMap<String, KvEntry>>,
+    /// R2 objects by bucket name, then key.
+    pub r2_objects: BTreeMap<String, BTreeMap<String, Vec<u8>>>,
+}
+
+/// One KV value with what was stored beside it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KvEntry {
+    pub value: Vec<u8>,
+    pub expiration: Option<u64>,
+    pub metadata: Option<Value>,
 }
 
 /// A zone of the account, for routes and custom domains.
@@ -190,6 +202,14 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// The current time as RFC 3339 with microseconds, as Cloudflare writes it.
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
 pub fn now() -> String {
     let since = SystemTime::now()
         .duration_since(UNIX_EPOCH)
