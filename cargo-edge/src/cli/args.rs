@@ -51,10 +51,18 @@ pub enum Command {
     Deploy(DeployArgs),
     /// Move traffic between the two versions of a gradual rollout
     Rollout(RolloutArgs),
-    /// List the worker's versions on Cloudflare
-    Versions(ListArgs),
-    /// List the worker's deployments on Cloudflare
-    Deployments(ListArgs),
+    /// The worker's versions on Cloudflare: list, view, upload without deploying, deploy by share
+    Versions(super::versions::VersionsArgs),
+    /// The worker's deployments on Cloudflare: list, and the one serving now
+    Deployments(super::versions::DeploymentsArgs),
+    /// Serve an earlier version of the worker at 100% again
+    Rollback(super::rollback::RollbackArgs),
+    /// Delete the worker from Cloudflare (and, with --with-resources, what was provisioned for it)
+    Delete(super::delete::DeleteArgs),
+    /// Check the Cloudflare credentials: the accounts they reach and the permissions they carry
+    Whoami(super::whoami::WhoamiArgs),
+    /// The account's queues: list, info, purge
+    Queues(super::queues::QueuesArgs),
     /// Set, list or delete the worker's secrets on Cloudflare
     Secret(SecretArgs),
     /// D1: apply migrations and run SQL, locally or on Cloudflare
@@ -244,6 +252,9 @@ pub enum SecretAction {
     List,
     /// Delete NAME
     Delete { name: String },
+    /// Set every secret in FILE: a JSON object of strings, or `NAME=value` lines (.env)
+    #[command(after_help = "Example:\n  cargo edge secret bulk secrets.json --env prod")]
+    Bulk { file: PathBuf },
 }
 
 #[derive(Debug, Args)]

@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 
 use super::args::{
-    DeployArgs, ListArgs, RolloutAction, RolloutArgs, SecretAction, SecretArgs, WorkerArgs,
+    DeployArgs, RolloutAction, RolloutArgs, SecretAction, SecretArgs, WorkerArgs,
 };
 use super::context;
 use super::outcome::{plain, CommandResult, Failure};
@@ -181,57 +181,6 @@ pub fn rollout(args: RolloutArgs) -> CommandResult {
     Ok(())
 }
 
-pub fn versions(args: ListArgs) -> CommandResult {
-    list(args, rollouts::list_versions)
-}
-
-pub fn deployments(args: ListArgs) -> CommandResult {
-    list(args, rollouts::list_deployments)
-}
-
-fn list(
-    args: ListArgs,
-    fetch: fn(&Client, &str) -> Result<Vec<serde_json::Value>, DeployError>,
-) -> CommandResult {
-    let (client, worker, account) = connect(&args.worker)?;
-    let items = fetch(&client, &script_path(&account, &worker))?;
-    for item in &items {
-        match args.message_format {
-            MessageFormat::Json => println!("{item}"),
-            MessageFormat::Human => println!("{}", summary(item)),
-        }
-    }
-    Ok(())
-}
-
-/// One line per version or deployment: id, when, and what it carries.
-fn summary(item: &serde_json::Value) -> String {
-    let id = item["id"].as_str().unwrap_or("?");
-    let created = item["created_on"]
-        .as_str()
-        .or(item["metadata"]["created_on"].as_str())
-        .unwrap_or("");
-    let versions: Vec<String> = item["versions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|v| {
-            format!(
-                "{}={}%",
-                v["version_id"].as_str().unwrap_or("?"),
-                v["percentage"]
-            )
-        })
-        .collect();
-    let number = item["number"]
-        .as_u64()
-        .map(|n| format!("#{n} "))
-        .unwrap_or_default();
-    format!("{number}{id}  {created}  {}", versions.join(" "))
-        .trim_end()
-        .to_string()
-}
-
 pub fn secret(args: SecretArgs) -> CommandResult {
     let (client, worker, account) = connect(&args.worker)?;
     match args.action {
@@ -256,6 +205,13 @@ pub fn secret(args: SecretArgs) -> CommandResult {
         SecretAction::Delete { name } => {
             secrets::delete(&client, &account, &worker.name, &name)?;
             eprintln!("secret `{name}` deleted from `{}`", worker.name);
+        }
+        SecretAction::Bulk { file } => {
+            let values = secrets::read_bulk(&file).map_err(|e| {
+                plain(e, "write a JSON object of strings, or one `NAME=value` per line")
+            })?;
+            let names = secrets::put_all(&client, &account, &worker.name, &values)?;
+            eprintln!("{} secrets set on `{}`: {}", names.len(), worker.name, names.join(", "));
         }
     }
     Ok(())

@@ -120,7 +120,8 @@ pub fn run(cli: EdgeCli) -> ExitCode {
     let json = matches!(
         &cli.command,
         Command::Build(a) if a.output.message_format == MessageFormat::Json
-    ) || matches!(&cli.command, Command::Deploy(a) if a.output.message_format == MessageFormat::Json);
+    ) || matches!(&cli.command, Command::Deploy(a) if a.output.message_format == MessageFormat::Json)
+        || super::remote_json::wants_json(&cli.command);
     let result = match cli.command {
         Command::New(args) => super::build_cmd::new(args),
         Command::Init(args) => super::build_cmd::init(args),
@@ -129,8 +130,12 @@ pub fn run(cli: EdgeCli) -> ExitCode {
         Command::Dev(args) => super::dev_cmd::dev(args),
         Command::Deploy(args) => super::deploy_cmd::deploy(args),
         Command::Rollout(args) => super::deploy_cmd::rollout(args),
-        Command::Versions(args) => super::deploy_cmd::versions(args),
-        Command::Deployments(args) => super::deploy_cmd::deployments(args),
+        Command::Versions(args) => super::versions::versions(args),
+        Command::Deployments(args) => super::versions::deployments(args),
+        Command::Rollback(args) => super::rollback::rollback(args),
+        Command::Delete(args) => super::delete::delete(args),
+        Command::Whoami(args) => super::whoami::whoami(args),
+        Command::Queues(args) => super::queues::queues(args),
         Command::Secret(args) => super::deploy_cmd::secret(args),
         Command::D1(args) => super::local_cmd::d1(args),
         Command::Kv(args) => super::local_cmd::kv(args),
