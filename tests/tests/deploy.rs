@@ -7,6 +7,8 @@ use std::time::Duration;
 use edge_tests::cloudflare::{FakeCloudflare, Fault, FaultKind, Options};
 use edge_tests::{cargo_edge_bin, fixture_manifest, fixture_target_dir, root};
 
+#[path = "deploy/day_two.rs"]
+mod day_two;
 #[path = "deploy/lost_answer.rs"]
 mod lost_answer;
 
