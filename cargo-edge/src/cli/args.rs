@@ -258,9 +258,12 @@ pub enum SecretAction {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  cargo edge d1 execute DB --command \"SELECT * FROM notes\" --env prod\n  cargo edge d1 export DB -o backup.sql\n  cargo edge d1 migrations create DB add_tags\n  cargo edge d1 migrations list DB --local")]
 pub struct D1Args {
     #[command(subcommand)]
     pub action: D1Action,
+    #[arg(long, global = true, value_enum, value_name = "FMT", default_value_t = MessageFormat::Human)]
+    pub message_format: MessageFormat,
 }
 
 #[derive(Debug, Subcommand)]
@@ -289,6 +292,16 @@ pub enum D1Action {
         #[arg(long)]
         file: Option<PathBuf>,
     },
+    /// Write the database on Cloudflare as SQL (schema and rows) to a file
+    Export {
+        /// The D1 binding name
+        database: String,
+        #[command(flatten)]
+        worker: WorkerArgs,
+        /// The file to write
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -306,14 +319,39 @@ pub enum MigrationsAction {
         #[arg(long, value_name = "DIR")]
         persist_to: Option<PathBuf>,
     },
+    /// Every file of the migrations folder and whether the database has applied it
+    List {
+        /// The D1 binding name
+        database: String,
+        #[command(flatten)]
+        worker: WorkerArgs,
+        /// Look at local state (`cargo edge dev`'s) instead of Cloudflare
+        #[arg(long)]
+        local: bool,
+        /// Local state folder (default `.edge/state` beside Cargo.toml)
+        #[arg(long, value_name = "DIR")]
+        persist_to: Option<PathBuf>,
+    },
+    /// Write an empty, numbered `NNNN_name.sql` in the migrations folder
+    Create {
+        /// The D1 binding name
+        database: String,
+        /// What the migration does (the file's name)
+        name: String,
+        #[command(flatten)]
+        worker: WorkerArgs,
+    },
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  cargo edge kv put CACHE greeting hello --env prod\n  cargo edge kv list CACHE --prefix user: --message-format json\n  cargo edge kv bulk put CACHE seed.json\n  cargo edge kv get CACHE greeting --local")]
 pub struct KvArgs {
     #[command(subcommand)]
     pub action: KvAction,
     #[command(flatten)]
     pub local: LocalArgs,
+    #[arg(long, global = true, value_enum, value_name = "FMT", default_value_t = MessageFormat::Human)]
+    pub message_format: MessageFormat,
 }
 
 /// Where local state is: every local-data command takes these.
@@ -321,7 +359,7 @@ pub struct KvArgs {
 pub struct LocalArgs {
     #[command(flatten)]
     pub worker: WorkerArgs,
-    /// Use local state (required: commands on KV data on Cloudflare are not part of cargo-edge yet)
+    /// Use local state (what `cargo edge dev` serves) instead of the data on Cloudflare
     #[arg(long, global = true)]
     pub local: bool,
     /// Local state folder (default `.edge/state` beside Cargo.toml)
@@ -340,6 +378,9 @@ pub enum KvAction {
         binding: String,
         key: String,
         value: String,
+        /// Seconds until the key expires (at least 60; on Cloudflare)
+        #[arg(long, value_name = "SECONDS")]
+        ttl: Option<u64>,
     },
     List {
         binding: String,
@@ -350,28 +391,61 @@ pub enum KvAction {
         binding: String,
         key: String,
     },
+    /// Write or delete many keys from a JSON file (on Cloudflare)
+    Bulk {
+        #[command(subcommand)]
+        action: KvBulkAction,
+    },
+    /// The account's KV namespaces
+    Namespace {
+        #[command(subcommand)]
+        action: KvNamespaceAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KvBulkAction {
+    /// FILE: `[{"key": …, "value": …, "base64"?, "expiration"?, "expiration_ttl"?, "metadata"?}]`
+    Put { binding: String, file: PathBuf },
+    /// FILE: `["key", …]` (or the pairs of a bulk put)
+    Delete { binding: String, file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KvNamespaceAction {
+    /// Every namespace: id and title
+    List,
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  cargo edge r2 put ASSETS photos/cat.jpg ./cat.jpg --env prod\n  cargo edge r2 get ASSETS photos/cat.jpg -o cat.jpg\n  cargo edge r2 list ASSETS --prefix photos/ --local")]
 pub struct R2Args {
     #[command(subcommand)]
     pub action: R2Action,
     #[command(flatten)]
     pub local: LocalArgs,
+    #[arg(long, global = true, value_enum, value_name = "FMT", default_value_t = MessageFormat::Human)]
+    pub message_format: MessageFormat,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum R2Action {
-    /// Write an object's bytes to standard output
+    /// Write an object's bytes to standard output (or to --output FILE, streamed)
     Get {
         binding: String,
         key: String,
+        /// Write the object here instead of standard output
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// Store FILE (or standard input when FILE is `-`) as an object
     Put {
         binding: String,
         key: String,
         file: PathBuf,
+        /// The object's content type (on Cloudflare)
+        #[arg(long, default_value = "application/octet-stream")]
+        content_type: String,
     },
     /// List keys, one per line
     List {

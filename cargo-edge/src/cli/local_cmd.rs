@@ -25,14 +25,14 @@ pub fn state_dir(worker: &Worker, persist_to: Option<&Path>) -> PathBuf {
     }
 }
 
-fn dev_failure(error: dev::DevError) -> Failure {
+pub fn dev_failure(error: dev::DevError) -> Failure {
     plain(
         error.to_string(),
         "check the local state folder (`.edge/state`)",
     )
 }
 
-fn database<'w>(worker: &'w Worker, binding: &str) -> Result<&'w D1Database, Failure> {
+pub fn database<'w>(worker: &'w Worker, binding: &str) -> Result<&'w D1Database, Failure> {
     worker.d1.get(binding).ok_or_else(|| {
         let known: Vec<&String> = worker.d1.keys().collect();
         plain(
@@ -44,6 +44,28 @@ fn database<'w>(worker: &'w Worker, binding: &str) -> Result<&'w D1Database, Fai
 
 pub fn d1(args: D1Args) -> CommandResult {
     match args.action {
+        D1Action::Export {
+            database,
+            worker,
+            output,
+        } => super::d1_remote::export(&worker, &database, &output, args.message_format),
+        D1Action::Migrations {
+            action:
+                MigrationsAction::List {
+                    database,
+                    worker,
+                    local,
+                    persist_to,
+                },
+        } => super::d1_remote::list_migrations(&worker, &database, local, persist_to.as_deref(), args.message_format),
+        D1Action::Migrations {
+            action:
+                MigrationsAction::Create {
+                    database,
+                    name,
+                    worker,
+                },
+        } => super::d1_remote::create_migration(&worker, &database, &name),
         D1Action::Migrations {
             action:
                 MigrationsAction::Apply {
@@ -99,7 +121,8 @@ pub fn d1(args: D1Args) -> CommandResult {
                 (None, None) => unreachable!("clap requires --command or --file"),
             };
             if !local {
-                return Err(plain("`d1 execute` runs against local state only", "add --local (remote SQL: use `cargo edge d1 migrations apply` or the dashboard)"));
+                let (client, account) = remote(&worker)?;
+                return super::d1_remote::execute(&client, &account, &worker, &binding, &sql, args.message_format);
             }
             let mut conn =
                 dev::d1::open_database(&state_dir(&worker, persist_to.as_deref()), &db.name)
@@ -112,7 +135,7 @@ pub fn d1(args: D1Args) -> CommandResult {
     }
 }
 
-fn remote(worker: &Worker) -> Result<(Client, String), Failure> {
+pub fn remote(worker: &Worker) -> Result<(Client, String), Failure> {
     let auth = Auth::from_env().ok_or(DeployError::NoCredentials)?;
     let client = Client::new(
         &Client::base_url_from_env(),
@@ -128,10 +151,7 @@ fn remote(worker: &Worker) -> Result<(Client, String), Failure> {
 /// KV to workerd, so limits and expiry behave the same.
 pub fn kv(args: KvArgs) -> CommandResult {
     if !args.local.local {
-        return Err(plain(
-            "`cargo edge kv` works on local state only",
-            "add --local (the data `cargo edge dev` serves)",
-        ));
+        return super::kv_remote::kv(args);
     }
     let worker = context::load_worker(&args.local.worker)?;
     let stores = dev::store::Stores::new(&state_dir(&worker, args.local.persist_to.as_deref()))
@@ -142,6 +162,7 @@ pub fn kv(args: KvArgs) -> CommandResult {
             binding,
             key,
             value,
+            ..
         } => (binding, "PUT", key.clone(), vec![], put_value(value)?),
         KvAction::List { binding, prefix } => {
             let query = prefix
@@ -151,6 +172,12 @@ pub fn kv(args: KvArgs) -> CommandResult {
             (binding, "GET", String::new(), query, Vec::new())
         }
         KvAction::Delete { binding, key } => (binding, "DELETE", key.clone(), vec![], Vec::new()),
+        KvAction::Bulk { .. } | KvAction::Namespace { .. } => {
+            return Err(plain(
+                "`kv bulk` and `kv namespace` work on Cloudflare's data",
+                "drop --local",
+            ))
+        }
     };
     let namespace = worker.kv.get(binding).ok_or_else(|| {
         plain(
@@ -237,21 +264,20 @@ fn call_local(
 /// to workerd (same wire format, same storage).
 pub fn r2(args: R2Args) -> CommandResult {
     if !args.local.local {
-        return Err(plain(
-            "`cargo edge r2` works on local state only",
-            "add --local (the data `cargo edge dev` serves)",
-        ));
+        return super::r2_remote::r2(args);
     }
     let worker = context::load_worker(&args.local.worker)?;
     let stores = dev::store::Stores::new(&state_dir(&worker, args.local.persist_to.as_deref()))
         .map_err(dev_failure)?;
     let (binding, request, payload) = match &args.action {
-        R2Action::Get { binding, key } => (
+        R2Action::Get { binding, key, .. } => (
             binding,
             serde_json::json!({"version": 1, "method": "get", "object": key}),
             None,
         ),
-        R2Action::Put { binding, key, file } => (
+        R2Action::Put {
+            binding, key, file, ..
+        } => (
             binding,
             serde_json::json!({"version": 1, "method": "put", "object": key}),
             Some(read_input(file)?),
@@ -300,9 +326,17 @@ pub fn r2(args: R2Args) -> CommandResult {
     }
     use std::io::Write;
     match &args.action {
-        R2Action::Get { .. } => {
+        R2Action::Get { output: None, .. } => {
             let _ = std::io::stdout().write_all(object);
         }
+        R2Action::Get {
+            output: Some(path), ..
+        } => std::fs::write(path, object).map_err(|e| {
+            plain(
+                format!("could not write {}: {e}", path.display()),
+                "check the path",
+            )
+        })?,
         R2Action::List { .. } => {
             let listing: serde_json::Value = serde_json::from_slice(metadata).unwrap_or_default();
             for object in listing["objects"].as_array().into_iter().flatten() {
