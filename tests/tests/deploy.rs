@@ -11,6 +11,8 @@ use edge_tests::{cargo_edge_bin, fixture_manifest, fixture_target_dir, root};
 mod day_two;
 #[path = "deploy/lost_answer.rs"]
 mod lost_answer;
+#[path = "deploy/remote_data.rs"]
+mod remote_data;
 
 /// Run `cargo edge <args>` against `fake`, with its token in the environment.
 fn edge(fake: &FakeCloudflare, args: &[&str]) -> Output {

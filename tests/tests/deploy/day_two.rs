@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use super::{api_requests, deploy, edge};
 
 /// `cargo edge ARGS --manifest-path <fixture>`: (success, stdout, stderr), token never shown.
-fn run(fake: &FakeCloudflare, fixture: &str, args: &[&str]) -> (bool, String, String) {
+pub fn run(fake: &FakeCloudflare, fixture: &str, args: &[&str]) -> (bool, String, String) {
     let manifest = fixture_manifest(fixture);
     let mut all: Vec<&str> = args.to_vec();
     all.extend(["--manifest-path", manifest.to_str().unwrap()]);
