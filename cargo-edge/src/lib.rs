@@ -23,6 +23,7 @@ pub mod new;
 pub mod package;
 pub mod remote;
 pub mod render;
+pub mod tail;
 pub mod report;
 pub mod workerd;
 

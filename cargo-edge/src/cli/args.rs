@@ -63,6 +63,8 @@ pub enum Command {
     Whoami(super::whoami::WhoamiArgs),
     /// The account's queues: list, info, purge
     Queues(super::queues::QueuesArgs),
+    /// Live logs of the deployed worker: requests, console lines, exceptions
+    Tail(super::tail::TailArgs),
     /// Set, list or delete the worker's secrets on Cloudflare
     Secret(SecretArgs),
     /// D1: apply migrations and run SQL, locally or on Cloudflare

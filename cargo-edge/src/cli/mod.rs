@@ -24,6 +24,7 @@ mod remote;
 mod remote_json;
 mod rollback;
 mod selfhost_cmd;
+mod tail;
 mod test_cmd;
 mod versions;
 mod whoami;

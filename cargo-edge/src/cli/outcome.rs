@@ -136,6 +136,7 @@ pub fn run(cli: EdgeCli) -> ExitCode {
         Command::Delete(args) => super::delete::delete(args),
         Command::Whoami(args) => super::whoami::whoami(args),
         Command::Queues(args) => super::queues::queues(args),
+        Command::Tail(args) => super::tail::tail(args),
         Command::Secret(args) => super::deploy_cmd::secret(args),
         Command::D1(args) => super::local_cmd::d1(args),
         Command::Kv(args) => super::local_cmd::kv(args),
