@@ -13,6 +13,8 @@ mod day_two;
 mod lost_answer;
 #[path = "deploy/remote_data.rs"]
 mod remote_data;
+#[path = "deploy/tail.rs"]
+mod tail;
 
 /// Run `cargo edge <args>` against `fake`, with its token in the environment.
 fn edge(fake: &FakeCloudflare, args: &[&str]) -> Output {

@@ -35,6 +35,7 @@ mod secrets;
 mod server;
 mod state;
 mod storage;
+mod tails;
 mod tokens;
 mod triggers;
 mod upload;
@@ -46,6 +47,7 @@ pub use client::{multipart, ApiClient, ApiResponse};
 pub use faults::{Fault, FaultKind};
 pub use inspect::{LoggedRequest, Script};
 pub use script::{Deployment, Module, Route, Version};
+pub use tails::Tail;
 pub use state::{Consumer, CustomDomain, KvNamespace, Queue, R2Bucket};
 
 /// The permission groups of the default token: everything cargo-edge uses.
@@ -143,6 +145,21 @@ impl FakeCloudflare {
     /// Disarm every fault.
     pub fn clear_faults(&self) {
         state::lock(&self.state).faults.clear();
+    }
+
+    /// The URL of the hosted worker `script`: requests to it reach the script's tails.
+    pub fn worker_url(&self, script: &str) -> String {
+        format!("http://{}/__worker/{script}", self.server.addr)
+    }
+
+    /// The tails not yet deleted.
+    pub fn tails(&self) -> Vec<Tail> {
+        state::lock(&self.state).tails.clone()
+    }
+
+    /// Cut every open tail socket without a close frame.
+    pub fn drop_tail_sockets(&self) {
+        let _ = state::lock(&self.state).hub.cut.send(());
     }
 
     /// A client for this fake with the valid token.

@@ -3,13 +3,13 @@
 
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{any, get, post, put};
 use axum::Router;
 
 use super::envelope::{ApiError, METHOD_NOT_ALLOWED, NO_ROUTE};
 use super::state::Shared;
 use super::{
-    accounts, consumers, d1, d1_data, domains, kv_data, queues, r2_data, scripts, secrets, storage, tokens, triggers,
+    accounts, consumers, d1, d1_data, domains, kv_data, queues, r2_data, scripts, secrets, storage, tails, tokens, triggers,
     versions,
 };
 
@@ -24,6 +24,9 @@ pub fn router(shared: Shared) -> Router {
             "/__signed/d1-export/{a}/{uuid}",
             get(d1_data::signed_export),
         )
+        .route("/__tail/{id}", get(tails::socket))
+        .route("/__worker/{script}", any(tails::worker))
+        .route("/__worker/{script}/{*path}", any(tails::worker))
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -42,6 +45,11 @@ fn api() -> Router<Shared> {
         .route("/accounts/{a}/workers/scripts", get(scripts::list))
         .route(script, put(scripts::put).delete(scripts::delete))
         .route(&format!("{script}/settings"), get(scripts::settings))
+        .route(&format!("{script}/tails"), post(tails::create))
+        .route(
+            &format!("{script}/tails/{{id}}"),
+            axum::routing::delete(tails::delete),
+        )
         .route(
             &format!("{script}/script-settings"),
             get(scripts::script_settings).patch(scripts::patch_script_settings),

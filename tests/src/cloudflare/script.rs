@@ -92,6 +92,11 @@ impl ScriptState {
     }
 
     /// The version that serves the most traffic in the newest deployment.
+    /// The id of the version serving most traffic, or "" before the first deployment.
+    pub fn version_id(&self) -> String {
+        self.live().map(|v| v.id.clone()).unwrap_or_default()
+    }
+
     pub fn live(&self) -> Option<&Version> {
         let deployment = self.deployments.last()?;
         let (id, _) = deployment

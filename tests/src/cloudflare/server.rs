@@ -87,7 +87,8 @@ async fn accept_loop(listener: tokio::net::TcpListener, shared: Shared, router: 
                 })
             };
             let connection = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service);
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
             tokio::select! {
                 _ = connection => {}
                 _ = kill.notified() => {}
@@ -131,8 +132,9 @@ async fn gate(
         Some(FaultKind::Slow(delay)) => tokio::time::sleep(delay).await,
         Some(FaultKind::DropAfterApply) | None => {}
     }
-    // A signed URL (a D1 export) carries its authority in itself, as Cloudflare's do.
-    if !api_path.starts_with("/__signed/") && !authorized(&shared, &parts.headers) {
+    // Outside the API (`/__…`: a signed URL, a tail socket, the hosted worker) there are no
+    // API credentials, as on Cloudflare.
+    if !api_path.starts_with("/__") && !authorized(&shared, &parts.headers) {
         return Ok(ApiError::new(401, AUTH_ERROR, "Authentication error").into_response());
     }
     let request = Request::from_parts(parts, Body::from(bytes));

@@ -28,6 +28,10 @@ pub struct FakeState {
     pub zones: Vec<Zone>,
     pub faults: Faults,
     pub log: Vec<LoggedRequest>,
+    /// Tails created and not deleted.
+    pub tails: Vec<super::tails::Tail>,
+    /// Events for tail sockets, and the switch that cuts them.
+    pub hub: super::tails::Hub,
     counter: u64,
 }
 
@@ -126,6 +130,8 @@ impl FakeState {
             zones: Vec::new(),
             faults: Faults::default(),
             log: Vec::new(),
+            tails: Vec::new(),
+            hub: Default::default(),
             counter: 0,
         };
         for n in 0..options.accounts.max(1) {
