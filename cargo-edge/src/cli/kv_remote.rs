@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::args::{KvAction, KvArgs, KvBulkAction, KvNamespaceAction};
+use super::kv::{KvAction, KvArgs, KvBulkAction, KvNamespaceAction};
 use super::failure::{plain, CommandResult};
 use super::json::print_json;
 use super::remote::connect;

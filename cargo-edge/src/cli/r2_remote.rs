@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::args::{R2Action, R2Args};
+use super::r2::{R2Action, R2Args};
 use super::failure::{plain, CommandResult};
 use super::json::print_json;
 use super::remote::connect;

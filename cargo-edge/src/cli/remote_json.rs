@@ -1,7 +1,7 @@
 //! Which commands that talk to Cloudflare asked for `--message-format json`, so their errors
 //! are printed as JSON too.
 
-use super::args::Command;
+use super::Command;
 use super::versions::{DeploymentsAction, VersionsAction};
 use crate::report::MessageFormat;
 

@@ -26,6 +26,7 @@ type Socket = WebSocket<MaybeTlsStream<TcpStream>>;
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct TailSummary {
     pub events: usize,
+    /// Connections made again after one dropped.
     pub reconnects: usize,
     pub tails_created: usize,
 }
@@ -81,6 +82,7 @@ pub fn run(
     let mut tail = create(client, script)?;
     summary.tails_created += 1;
     let mut failures = 0u32;
+    let mut dropped = false;
     let outcome = loop {
         if stop.load(Ordering::SeqCst) || max_events.is_some_and(|m| summary.events >= m) {
             break Ok(());
@@ -103,16 +105,21 @@ pub fn run(
                 continue;
             }
         };
-        if summary.events > 0 || summary.reconnects > 0 || failures > 0 {
+        if dropped || failures > 0 {
             on_status("connected again");
         } else {
             on_status("connected; waiting for events (Ctrl-C to stop)");
         }
         failures = 0;
+        if dropped {
+            summary.reconnects += 1;
+        }
         read(&mut socket, filters, stop, max_events, &mut summary, &mut on_event);
         let _ = socket.close(None);
-        if !stop.load(Ordering::SeqCst) && !max_events.is_some_and(|m| summary.events >= m) {
-            summary.reconnects += 1;
+        // A Ctrl-C can end the read a moment before `stop` is set: give it that moment.
+        sleep_unless_stopped(Duration::from_millis(100), stop);
+        dropped = !stop.load(Ordering::SeqCst) && !max_events.is_some_and(|m| summary.events >= m);
+        if dropped {
             on_status("the connection dropped; reconnecting");
             sleep_unless_stopped(backoff(1), stop);
         }
@@ -136,7 +143,15 @@ fn read(
         }
         let message = match socket.read() {
             Ok(message) => message,
-            Err(tungstenite::Error::Io(e)) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => continue,
+            // A read timeout, or a signal (Ctrl-C) interrupting the read: look at `stop` again.
+            Err(tungstenite::Error::Io(e))
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut | std::io::ErrorKind::Interrupted
+                ) =>
+            {
+                continue
+            }
             Err(_) => return,
         };
         let text = match &message {

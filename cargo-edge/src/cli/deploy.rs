@@ -1,19 +1,43 @@
-//! `cargo edge deploy`, `rollout`, `versions`, `deployments` and `secret`.
+//! `cargo edge deploy`: build the worker (or every worker of the workspace) and deploy it.
 
-use std::io::IsTerminal;
+use std::path::PathBuf;
 
-use super::args::{
-    DeployArgs, RolloutAction, RolloutArgs, SecretAction, SecretArgs, WorkerArgs,
-};
+use clap::Args;
+
 use super::context;
-use super::outcome::{plain, CommandResult, Failure};
+use super::failure::{plain, CommandResult};
+use super::flags::{CargoArgs, OutputArgs};
 use crate::build::ProfileChoice;
-use crate::deploy::client::{Auth, Client, Mode, RetryPolicy};
-use crate::deploy::error::DeployError;
+use crate::deploy::client::RetryPolicy;
 use crate::deploy::run::{deploy as run_deploy, DeployOptions, DeployReport};
-use crate::deploy::{live, rollout as rollouts, secrets};
 use crate::model::Worker;
 use crate::report::{MessageFormat, Reporter};
+
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    #[command(flatten)]
+    pub cargo: CargoArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Environment from [package.metadata.edge.env.NAME]
+    #[arg(short = 'e', long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Print the plan and write the requests it would send to DIR; change nothing
+    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "target/edge-dry-run")]
+    pub dry_run: Option<PathBuf>,
+    /// Upload even when nothing changed
+    #[arg(long)]
+    pub force: bool,
+    /// Deploy the new version to this percentage of traffic beside the current one
+    #[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u8).range(1..=99))]
+    pub canary: Option<u8>,
+    /// Set the secrets in this file (`NAME=value` lines) with the deploy
+    #[arg(long, value_name = "FILE", conflicts_with = "workspace")]
+    pub secrets_file: Option<PathBuf>,
+    /// Deploy every worker of the workspace, each after the workers it binds to
+    #[arg(long, conflicts_with_all = ["package", "canary"])]
+    pub workspace: bool,
+}
 
 pub fn deploy(args: DeployArgs) -> CommandResult {
     let reporter = context::reporter(&args.output);
@@ -144,75 +168,4 @@ fn print_report(report: &DeployReport, reporter: &Reporter) {
             ),
         ),
     }
-}
-
-/// A live client and the account and script path for the selected worker.
-fn connect(args: &WorkerArgs) -> Result<(Client, Worker, String), Failure> {
-    let worker = context::load_worker(args)?;
-    let auth = Auth::from_env().ok_or(DeployError::NoCredentials)?;
-    let client = Client::new(
-        &Client::base_url_from_env(),
-        auth,
-        RetryPolicy::default(),
-        Mode::Live,
-    )?;
-    let account = live::resolve_account(&client, worker.account_id.as_deref())?;
-    Ok((client, worker, account))
-}
-
-fn script_path(account: &str, worker: &Worker) -> String {
-    format!("/accounts/{account}/workers/scripts/{}", worker.name)
-}
-
-pub fn rollout(args: RolloutArgs) -> CommandResult {
-    let (client, worker, account) = connect(&args.worker)?;
-    let action = match args.action {
-        RolloutAction::Promote => rollouts::Rollout::Promote,
-        RolloutAction::Set { percent } => rollouts::Rollout::Set(percent),
-        RolloutAction::Rollback => rollouts::Rollout::Rollback,
-    };
-    let result = rollouts::rollout(&client, &script_path(&account, &worker), action)?;
-    let shares: Vec<String> = result
-        .versions
-        .iter()
-        .map(|(id, p)| format!("{id} at {p}%"))
-        .collect();
-    println!("`{}` now serves {}", worker.name, shares.join(", "));
-    Ok(())
-}
-
-pub fn secret(args: SecretArgs) -> CommandResult {
-    let (client, worker, account) = connect(&args.worker)?;
-    match args.action {
-        SecretAction::Put { name } => {
-            if std::io::stdin().is_terminal() {
-                eprintln!("Enter the value of `{name}` and end with Ctrl-D:");
-            }
-            let value = secrets::read_value(std::io::stdin()).map_err(|e| {
-                plain(
-                    format!("could not read standard input: {e}"),
-                    "pipe the value in",
-                )
-            })?;
-            secrets::put(&client, &account, &worker.name, &name, &value)?;
-            eprintln!("secret `{name}` set on `{}`", worker.name);
-        }
-        SecretAction::List => {
-            for name in secrets::list(&client, &account, &worker.name)? {
-                println!("{name}");
-            }
-        }
-        SecretAction::Delete { name } => {
-            secrets::delete(&client, &account, &worker.name, &name)?;
-            eprintln!("secret `{name}` deleted from `{}`", worker.name);
-        }
-        SecretAction::Bulk { file } => {
-            let values = secrets::read_bulk(&file).map_err(|e| {
-                plain(e, "write a JSON object of strings, or one `NAME=value` per line")
-            })?;
-            let names = secrets::put_all(&client, &account, &worker.name, &values)?;
-            eprintln!("{} secrets set on `{}`: {}", names.len(), worker.name, names.join(", "));
-        }
-    }
-    Ok(())
 }

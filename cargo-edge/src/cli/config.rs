@@ -1,15 +1,48 @@
 //! `cargo edge config`: the model rendered for workerd, wrangler or Cloudflare's upload API.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::args::{ConfigArgs, ConfigFormat};
+use clap::{Args, ValueEnum};
+
 use super::context;
-use super::outcome::{plain, CommandResult, Failure};
+use super::failure::{plain, CommandResult, Failure};
+use super::flags::WorkerArgs;
 use crate::build::{CargoOptions, ProfileChoice};
 use crate::manifest;
 use crate::model::Worker;
 use crate::render::{capnp, upload, wrangler};
 use crate::report::Reporter;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConfigFormat {
+    /// A workerd config for `workerd serve` (self-hosting and the local runtime)
+    Capnp,
+    /// wrangler.toml, with every environment
+    Wrangler,
+    /// wrangler.jsonc, with every environment
+    WranglerJson,
+    /// The `metadata` part of a Cloudflare script upload
+    UploadJson,
+    /// The resolved model, as JSON
+    Model,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    #[command(flatten)]
+    pub worker: WorkerArgs,
+    #[arg(long, value_enum, default_value_t = ConfigFormat::Capnp)]
+    pub format: ConfigFormat,
+    /// Write to this file instead of standard output
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Directory for all generated artifacts
+    #[arg(long, value_name = "DIRECTORY")]
+    pub target_dir: Option<PathBuf>,
+    /// Build with the given profile (default: release)
+    #[arg(long, value_name = "PROFILE-NAME")]
+    pub profile: Option<String>,
+}
 
 pub fn config(args: ConfigArgs) -> CommandResult {
     let worker = context::load_worker(&args.worker)?;

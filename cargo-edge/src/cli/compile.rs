@@ -1,16 +1,37 @@
-//! `cargo edge compile` and `cargo edge export docker|systemd`: the worker as one workerd
-//! executable, for self-hosting.
+//! `cargo edge compile`: the worker as one self-contained workerd executable.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use super::args::{CompileArgs, ExportArgs, ExportKind, WorkerArgs};
+use clap::Args;
+
 use super::context;
-use super::outcome::{plain, CommandResult, Failure};
+use super::failure::{plain, Failure};
+use super::flags::{CargoArgs, OutputArgs};
 use crate::build::ProfileChoice;
 use crate::model::Worker;
 use crate::render::{capnp, selfhost};
 use crate::workerd::{self, Search};
+
+#[derive(Debug, Args)]
+pub struct CompileArgs {
+    #[command(flatten)]
+    pub cargo: CargoArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Environment from [package.metadata.edge.env.NAME]
+    #[arg(short = 'e', long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// The executable to write (default: target/edge/<worker>.bin)
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Where Durable Objects keep their data when the executable runs
+    #[arg(long, value_name = "DIR", default_value = "/var/lib/cargo-edge")]
+    pub state_dir: PathBuf,
+    /// The workerd binary to compile with
+    #[arg(long, value_name = "PATH")]
+    pub workerd: Option<PathBuf>,
+}
 
 /// Build, render a self-hosting config and `workerd compile` it. Returns the worker and the
 /// executable's path.
@@ -103,58 +124,5 @@ fn write_executable(workerd: &Path, config: &Path, out: &Path) -> Result<(), Fai
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(out, std::fs::Permissions::from_mode(0o755))
         .map_err(|e| plain(e.to_string(), "check the permissions"))?;
-    Ok(())
-}
-
-/// `cargo edge export docker|systemd`: the compiled executable plus the files that run it.
-pub fn export(mut args: ExportArgs) -> CommandResult {
-    std::fs::create_dir_all(&args.dir).map_err(|e| {
-        plain(
-            format!("cannot create {}: {e}", args.dir.display()),
-            "choose another --dir",
-        )
-    })?;
-    let (worker, _) = {
-        let probe = context::load_worker(&WorkerArgs {
-            manifest_path: args.compile.cargo.manifest_path.clone(),
-            package: args.compile.cargo.package.clone(),
-            env: args.compile.env.clone(),
-        })?;
-        let name = selfhost::unit_name(&probe);
-        args.compile.out = Some(args.dir.join(&name));
-        // systemd's StateDirectory and the Dockerfile make this folder for the service user.
-        args.compile.state_dir = PathBuf::from("/var/lib").join(&name);
-        compile(args.compile)?
-    };
-    let name = selfhost::unit_name(&worker);
-    let write = |file: &str, text: String| {
-        let path = args.dir.join(file);
-        std::fs::write(&path, text).map_err(|e| {
-            plain(
-                format!("cannot write {}: {e}", path.display()),
-                "choose another --dir",
-            )
-        })
-    };
-    match args.kind {
-        ExportKind::Docker => write(
-            "Dockerfile",
-            selfhost::dockerfile(&worker, &name, args.port),
-        )?,
-        ExportKind::Systemd => {
-            let (socket, service) =
-                selfhost::systemd_units(&worker, &format!("/usr/local/bin/{name}"), args.port);
-            write(&format!("{name}.socket"), socket)?;
-            write(&format!("{name}.service"), service)?;
-        }
-    }
-    eprintln!(
-        "wrote {} into {}",
-        match args.kind {
-            ExportKind::Docker => "Dockerfile and the executable",
-            ExportKind::Systemd => "the socket and service units and the executable",
-        },
-        args.dir.display()
-    );
     Ok(())
 }

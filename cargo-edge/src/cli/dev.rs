@@ -1,15 +1,53 @@
-//! `cargo edge dev` and `cargo edge trigger cron`.
+//! `cargo edge dev`: the worker (and the workers it binds) in workerd with local bindings,
+//! rebuilt on save.
 
 use std::path::{Path, PathBuf};
 
-use super::args::{DevArgs, TriggerArgs};
+use clap::Args;
+
 use super::context;
-use super::outcome::{plain, CommandResult, Failure};
+use super::failure::{plain, CommandResult, Failure};
+use super::flags::{CargoArgs, OutputArgs};
 use crate::build::{CargoOptions, ProfileChoice};
 use crate::dev::session::Session;
 use crate::model::Worker;
 use crate::report::Reporter;
 use crate::workerd::{self, Search};
+
+#[derive(Debug, Args)]
+pub struct DevArgs {
+    #[command(flatten)]
+    pub cargo: CargoArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Environment from [package.metadata.edge.env.NAME]
+    #[arg(short = 'e', long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Port to serve on
+    #[arg(long, default_value_t = 8787)]
+    pub port: u16,
+    /// Address to serve on
+    #[arg(long, default_value = "127.0.0.1")]
+    pub ip: String,
+    /// Open workerd's inspector (Chrome DevTools) on this port
+    #[arg(long)]
+    pub inspector_port: Option<u16>,
+    /// Keep local state here instead of `.edge/state` beside Cargo.toml
+    #[arg(long, value_name = "DIR", conflicts_with = "no_persist")]
+    pub persist_to: Option<PathBuf>,
+    /// Keep local state in a temporary folder, deleted on exit
+    #[arg(long)]
+    pub no_persist: bool,
+    /// Do not rebuild when sources change
+    #[arg(long)]
+    pub no_watch: bool,
+    /// The workerd binary to use
+    #[arg(long, value_name = "PATH")]
+    pub workerd: Option<PathBuf>,
+    /// Install the tested workerd with npm if none is found, without asking
+    #[arg(long)]
+    pub install_workerd: bool,
+}
 
 /// The profile dev builds use unless `--release` or `--profile` says otherwise: release
 /// settings without LTO, with incremental builds, defined on the command line so users need
@@ -178,38 +216,4 @@ fn watch_roots(workers: &[Worker]) -> Vec<PathBuf> {
     roots.sort();
     roots.dedup();
     roots
-}
-
-/// `cargo edge trigger cron EXPR`: ask a running `cargo edge dev` to fire a cron now.
-pub fn trigger(args: TriggerArgs) -> CommandResult {
-    let cron = args.cron.replace(' ', "+").replace('/', "%2F");
-    let url = format!(
-        "http://127.0.0.1:{}{}?cron={cron}",
-        args.port,
-        crate::dev::proxy::TRIGGER_CRON_PATH
-    );
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let mut response = agent.post(&url).send_empty().map_err(|e| {
-        plain(
-            format!(
-                "could not reach `cargo edge dev` on port {}: {e}",
-                args.port
-            ),
-            "start it with `cargo edge dev`, or pass --port",
-        )
-    })?;
-    let status = response.status().as_u16();
-    let body = response.body_mut().read_to_string().unwrap_or_default();
-    if status == 200 {
-        println!("cron `{}` fired: {}", args.cron, body.trim());
-        Ok(())
-    } else {
-        Err(plain(
-            format!("cron `{}` was not fired: {}", args.cron, body.trim()),
-            "use the expression exactly as written in [package.metadata.edge] crons",
-        ))
-    }
 }

@@ -3,14 +3,33 @@
 
 use std::path::{Path, PathBuf};
 
-use super::args::TestArgs;
+use clap::Args;
+
 use super::context;
-use super::outcome::{plain, CommandResult, Failure};
+use super::failure::{plain, CommandResult, Failure, Plain};
+use super::flags::{CargoArgs, OutputArgs};
 use crate::build::ProfileChoice;
 use crate::error::exit;
 use crate::model::Worker;
 use crate::render::capnp;
 use crate::workerd::{self, Search};
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    #[command(flatten)]
+    pub cargo: CargoArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Environment from [package.metadata.edge.env.NAME]
+    #[arg(short = 'e', long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// The folder of test modules (relative to the crate)
+    #[arg(long, value_name = "DIR", default_value = "tests/workerd")]
+    pub tests_dir: PathBuf,
+    /// The workerd binary to use
+    #[arg(long, value_name = "PATH")]
+    pub workerd: Option<PathBuf>,
+}
 
 pub fn test(args: TestArgs) -> CommandResult {
     let reporter = context::reporter(&args.output);
@@ -148,7 +167,7 @@ fn run_tests(workerd: &Path, config: &Path) -> CommandResult {
         Ok(())
     } else {
         Err(Failure::new(
-            super::outcome::Plain {
+            Plain {
                 message: format!("{} workerd test(s) failed", failed.len().max(1)),
                 help: "the failing tests and workerd's output are above".into(),
             },

@@ -1,0 +1,28 @@
+//! `cargo edge build`: compile the worker to wasm and write its bundle.
+
+use clap::Args;
+
+use super::failure::CommandResult;
+use super::flags::{CargoArgs, OutputArgs};
+use crate::build::{self, BuildOptions};
+use crate::report::Reporter;
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub cargo: CargoArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+pub fn build(args: BuildArgs) -> CommandResult {
+    let color = args.output.color.enabled();
+    let reporter = Reporter::new(args.output.message_format, color, args.output.quiet)
+        .with_verbose(args.output.verbose > 0);
+    let options = BuildOptions {
+        cargo: args.cargo.to_options(&args.output),
+    };
+    let built = build::run(&options, &reporter)?;
+    reporter.finished(&built);
+    Ok(())
+}
