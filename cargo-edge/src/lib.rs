@@ -23,8 +23,8 @@ pub mod new;
 pub mod package;
 pub mod remote;
 pub mod render;
-pub mod tail;
 pub mod report;
+pub mod tail;
 pub mod workerd;
 
 /// The wasm-bindgen version this binary embeds (`wasm-bindgen-cli-support`). A crate must lock

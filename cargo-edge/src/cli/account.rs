@@ -15,7 +15,12 @@ pub fn account(args: &WorkerArgs) -> Result<(Client, String), Failure> {
         Err(failure) if args.manifest_path.is_some() || args.package.is_some() => Err(failure),
         Err(_) => {
             let auth = Auth::from_env().ok_or(DeployError::NoCredentials)?;
-            let client = Client::new(&Client::base_url_from_env(), auth, RetryPolicy::default(), Mode::Live)?;
+            let client = Client::new(
+                &Client::base_url_from_env(),
+                auth,
+                RetryPolicy::default(),
+                Mode::Live,
+            )?;
             let account = live::resolve_account(&client, None)?;
             Ok((client, account))
         }

@@ -23,5 +23,8 @@ pub fn confirm(what: &str, yes: bool) -> Result<bool, Failure> {
         .lock()
         .read_line(&mut answer)
         .map_err(|e| plain(format!("could not read the answer: {e}"), "pass --yes"))?;
-    Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
 }

@@ -16,7 +16,9 @@ use crate::model::{D1Database, Worker};
 use crate::report::MessageFormat;
 
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  cargo edge d1 execute DB --command \"SELECT * FROM notes\" --env prod\n  cargo edge d1 export DB -o backup.sql\n  cargo edge d1 migrations create DB add_tags\n  cargo edge d1 migrations list DB --local")]
+#[command(
+    after_help = "Examples:\n  cargo edge d1 execute DB --command \"SELECT * FROM notes\" --env prod\n  cargo edge d1 export DB -o backup.sql\n  cargo edge d1 migrations create DB add_tags\n  cargo edge d1 migrations list DB --local"
+)]
 pub struct D1Args {
     #[command(subcommand)]
     pub action: D1Action,
@@ -126,7 +128,13 @@ pub fn d1(args: D1Args) -> CommandResult {
                     local,
                     persist_to,
                 },
-        } => super::d1_remote::list_migrations(&worker, &database, local, persist_to.as_deref(), args.message_format),
+        } => super::d1_remote::list_migrations(
+            &worker,
+            &database,
+            local,
+            persist_to.as_deref(),
+            args.message_format,
+        ),
         D1Action::Migrations {
             action:
                 MigrationsAction::Create {
@@ -191,7 +199,14 @@ pub fn d1(args: D1Args) -> CommandResult {
             };
             if !local {
                 let (client, account) = remote(&worker)?;
-                return super::d1_remote::execute(&client, &account, &worker, &binding, &sql, args.message_format);
+                return super::d1_remote::execute(
+                    &client,
+                    &account,
+                    &worker,
+                    &binding,
+                    &sql,
+                    args.message_format,
+                );
             }
             let mut conn =
                 dev::d1::open_database(&state_dir(&worker, persist_to.as_deref()), &db.name)

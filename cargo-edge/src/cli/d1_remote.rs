@@ -3,10 +3,10 @@
 use std::path::Path;
 
 use super::context;
+use super::d1::database;
 use super::failure::{plain, CommandResult};
 use super::flags::WorkerArgs;
 use super::json::print_json;
-use super::d1::database;
 use super::local::{dev_failure, state_dir};
 use super::remote::remote;
 use crate::deploy::client::Client;
@@ -41,14 +41,25 @@ pub fn execute(
     Ok(())
 }
 
-pub fn export(args: &WorkerArgs, binding: &str, output: &Path, format: MessageFormat) -> CommandResult {
+pub fn export(
+    args: &WorkerArgs,
+    binding: &str,
+    output: &Path,
+    format: MessageFormat,
+) -> CommandResult {
     let worker = context::load_worker(args)?;
     let (client, account) = remote(&worker)?;
     let (name, uuid) = resolve::d1_database(&client, &account, &worker, binding)?;
     let bytes = d1::export(&client, &account, &uuid, output)?;
     match format {
-        MessageFormat::Json => print_json("d1-export", &serde_json::json!({"database": name, "file": output, "bytes": bytes})),
-        MessageFormat::Human => eprintln!("D1 `{name}`: exported {bytes} bytes of SQL to {}", output.display()),
+        MessageFormat::Json => print_json(
+            "d1-export",
+            &serde_json::json!({"database": name, "file": output, "bytes": bytes}),
+        ),
+        MessageFormat::Human => eprintln!(
+            "D1 `{name}`: exported {bytes} bytes of SQL to {}",
+            output.display()
+        ),
     }
     Ok(())
 }
@@ -63,13 +74,21 @@ pub fn list_migrations(
     let worker = context::load_worker(args)?;
     let db = database(&worker, binding)?;
     let Some(dir) = &db.migrations_dir else {
-        return Err(plain(format!("D1 binding `{binding}` has no migrations folder"), format!("create one with `cargo edge d1 migrations create {binding} NAME`")));
+        return Err(plain(
+            format!("D1 binding `{binding}` has no migrations folder"),
+            format!("create one with `cargo edge d1 migrations create {binding} NAME`"),
+        ));
     };
     let files = dev::migrations::list(dir).map_err(dev_failure)?;
     let applied: Vec<String> = if local {
-        let connection = dev::d1::open_database(&state_dir(&worker, persist_to), &db.name).map_err(dev_failure)?;
+        let connection = dev::d1::open_database(&state_dir(&worker, persist_to), &db.name)
+            .map_err(dev_failure)?;
         let pending = dev::migrations::pending(&connection, dir).map_err(dev_failure)?;
-        files.iter().filter(|f| !pending.contains(f)).map(|f| f.name.clone()).collect()
+        files
+            .iter()
+            .filter(|f| !pending.contains(f))
+            .map(|f| f.name.clone())
+            .collect()
     } else {
         let (client, account) = remote(&worker)?;
         let (_, uuid) = resolve::d1_database(&client, &account, &worker, binding)?;
@@ -80,7 +99,11 @@ pub fn list_migrations(
         MessageFormat::Json => print_json("d1-migrations", &states),
         MessageFormat::Human => {
             for state in &states {
-                println!("{}  {}", if state.applied { "applied" } else { "pending" }, state.name);
+                println!(
+                    "{}  {}",
+                    if state.applied { "applied" } else { "pending" },
+                    state.name
+                );
             }
         }
     }
@@ -94,7 +117,8 @@ pub fn create_migration(args: &WorkerArgs, binding: &str, name: &str) -> Command
         Some(dir) => dir.clone(),
         None => context::crate_dir(&worker).join("migrations"),
     };
-    let path = d1::create_migration(&dir, name).map_err(|e| plain(e, "give the migration a name of letters and digits"))?;
+    let path = d1::create_migration(&dir, name)
+        .map_err(|e| plain(e, "give the migration a name of letters and digits"))?;
     eprintln!("created {}", path.display());
     println!("{}", path.display());
     Ok(())

@@ -61,7 +61,12 @@ pub fn delete(args: DeleteArgs) -> CommandResult {
     if json {
         print_json("delete", &plan);
     } else {
-        eprintln!("{:>12} `{}` ({} steps)", "Deleted", worker.name, plan.steps.len());
+        eprintln!(
+            "{:>12} `{}` ({} steps)",
+            "Deleted",
+            worker.name,
+            plan.steps.len()
+        );
     }
     Ok(())
 }

@@ -12,7 +12,9 @@ use crate::dev;
 use crate::report::MessageFormat;
 
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  cargo edge kv put CACHE greeting hello --env prod\n  cargo edge kv list CACHE --prefix user: --message-format json\n  cargo edge kv bulk put CACHE seed.json\n  cargo edge kv get CACHE greeting --local")]
+#[command(
+    after_help = "Examples:\n  cargo edge kv put CACHE greeting hello --env prod\n  cargo edge kv list CACHE --prefix user: --message-format json\n  cargo edge kv bulk put CACHE seed.json\n  cargo edge kv get CACHE greeting --local"
+)]
 pub struct KvArgs {
     #[command(subcommand)]
     pub action: KvAction,

@@ -2,16 +2,18 @@
 
 use clap::{Args, Subcommand};
 
+use super::account::account;
 use super::confirm::confirm;
 use super::failure::CommandResult;
 use super::flags::WorkerArgs;
 use super::json::print_json;
-use super::account::account;
 use crate::remote::{queues, resolve};
 use crate::report::MessageFormat;
 
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  cargo edge queues list\n  cargo edge queues info image-processing\n  cargo edge queues purge image-processing --yes")]
+#[command(
+    after_help = "Examples:\n  cargo edge queues list\n  cargo edge queues info image-processing\n  cargo edge queues purge image-processing --yes"
+)]
 pub struct QueuesArgs {
     #[command(subcommand)]
     pub action: QueuesAction,
@@ -57,13 +59,19 @@ pub fn queues(args: QueuesArgs) -> CommandResult {
         }
         QueuesAction::Purge { name, yes } => {
             let id = resolve::queue_id(&client, &account, &name)?;
-            if !confirm(&format!("Delete every message in queue `{name}` (this cannot be undone)"), yes)? {
+            if !confirm(
+                &format!("Delete every message in queue `{name}` (this cannot be undone)"),
+                yes,
+            )? {
                 eprintln!("Nothing purged.");
                 return Ok(());
             }
             queues::purge(&client, &account, &id)?;
             match json {
-                true => print_json("queue-purge", &serde_json::json!({"queue": name, "queue_id": id})),
+                true => print_json(
+                    "queue-purge",
+                    &serde_json::json!({"queue": name, "queue_id": id}),
+                ),
                 false => eprintln!("{:>12} queue `{name}`", "Purged"),
             }
         }

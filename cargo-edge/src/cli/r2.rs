@@ -12,7 +12,9 @@ use crate::dev;
 use crate::report::MessageFormat;
 
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  cargo edge r2 put ASSETS photos/cat.jpg ./cat.jpg --env prod\n  cargo edge r2 get ASSETS photos/cat.jpg -o cat.jpg\n  cargo edge r2 list ASSETS --prefix photos/ --local")]
+#[command(
+    after_help = "Examples:\n  cargo edge r2 put ASSETS photos/cat.jpg ./cat.jpg --env prod\n  cargo edge r2 get ASSETS photos/cat.jpg -o cat.jpg\n  cargo edge r2 list ASSETS --prefix photos/ --local"
+)]
 pub struct R2Args {
     #[command(subcommand)]
     pub action: R2Action,

@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
-use super::r2::{R2Action, R2Args};
 use super::failure::{plain, CommandResult};
 use super::json::print_json;
+use super::r2::{R2Action, R2Args};
 use super::remote::connect;
 use crate::remote::{r2, resolve};
 use crate::report::MessageFormat;
@@ -15,15 +15,29 @@ pub fn r2(args: R2Args) -> CommandResult {
     let json = args.message_format == MessageFormat::Json;
     let bucket = |binding: &str| resolve::r2_bucket(&client, &account, &worker, binding);
     match &args.action {
-        R2Action::Get { binding, key, output } => {
+        R2Action::Get {
+            binding,
+            key,
+            output,
+        } => {
             let bucket = bucket(binding)?;
             let found = match output {
                 Some(path) => {
-                    let mut file = std::fs::File::create(path)
-                        .map_err(|e| plain(format!("could not create {}: {e}", path.display()), "check the path"))?;
+                    let mut file = std::fs::File::create(path).map_err(|e| {
+                        plain(
+                            format!("could not create {}: {e}", path.display()),
+                            "check the path",
+                        )
+                    })?;
                     r2::get(&client, &account, &bucket, key, &mut file)?
                 }
-                None => r2::get(&client, &account, &bucket, key, &mut std::io::stdout().lock())?,
+                None => r2::get(
+                    &client,
+                    &account,
+                    &bucket,
+                    key,
+                    &mut std::io::stdout().lock(),
+                )?,
             };
             match found {
                 None => {
@@ -35,24 +49,56 @@ pub fn r2(args: R2Args) -> CommandResult {
                         format!("`cargo edge r2 list {binding}` shows its objects"),
                     ));
                 }
-                Some(size) if output.is_some() => report(json, "r2-get", &format!("wrote `{key}` ({size} bytes)"), key, size),
+                Some(size) if output.is_some() => report(
+                    json,
+                    "r2-get",
+                    &format!("wrote `{key}` ({size} bytes)"),
+                    key,
+                    size,
+                ),
                 Some(_) => {}
             }
         }
-        R2Action::Put { binding, key, file, content_type } => {
+        R2Action::Put {
+            binding,
+            key,
+            file,
+            content_type,
+        } => {
             let bucket = bucket(binding)?;
             if file == Path::new("-") {
                 let mut bytes = Vec::new();
-                std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes)
-                    .map_err(|e| plain(format!("could not read standard input: {e}"), "pipe the object in"))?;
+                std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).map_err(|e| {
+                    plain(
+                        format!("could not read standard input: {e}"),
+                        "pipe the object in",
+                    )
+                })?;
                 r2::put_bytes(&client, &account, &bucket, key, &bytes, content_type)?;
-                report(json, "r2-put", &format!("stored `{key}` in `{binding}`"), key, bytes.len() as u64);
+                report(
+                    json,
+                    "r2-put",
+                    &format!("stored `{key}` in `{binding}`"),
+                    key,
+                    bytes.len() as u64,
+                );
             } else {
                 let size = std::fs::metadata(file)
-                    .map_err(|e| plain(format!("could not read {}: {e}", file.display()), "check the path"))?
+                    .map_err(|e| {
+                        plain(
+                            format!("could not read {}: {e}", file.display()),
+                            "check the path",
+                        )
+                    })?
                     .len();
                 r2::put_file(&client, &account, &bucket, key, file, content_type)?;
-                report(json, "r2-put", &format!("stored `{key}` in `{binding}` ({size} bytes)"), key, size);
+                report(
+                    json,
+                    "r2-put",
+                    &format!("stored `{key}` in `{binding}` ({size} bytes)"),
+                    key,
+                    size,
+                );
             }
         }
         R2Action::List { binding, prefix } => {
@@ -65,7 +111,13 @@ pub fn r2(args: R2Args) -> CommandResult {
         }
         R2Action::Delete { binding, key } => {
             r2::delete(&client, &account, &bucket(binding)?, key)?;
-            report(json, "r2-delete", &format!("deleted `{key}` from `{binding}`"), key, 0);
+            report(
+                json,
+                "r2-delete",
+                &format!("deleted `{key}` from `{binding}`"),
+                key,
+                0,
+            );
         }
     }
     Ok(())

@@ -1,14 +1,16 @@
 //! Which commands that talk to Cloudflare asked for `--message-format json`, so their errors
 //! are printed as JSON too.
 
-use super::Command;
 use super::versions::{DeploymentsAction, VersionsAction};
+use super::Command;
 use crate::report::MessageFormat;
 
 pub fn wants_json(command: &Command) -> bool {
     let format = match command {
         Command::Versions(args) => match &args.action {
-            VersionsAction::List(l) | VersionsAction::View { listing: l, .. } | VersionsAction::Deploy { listing: l, .. } => l.message_format,
+            VersionsAction::List(l)
+            | VersionsAction::View { listing: l, .. }
+            | VersionsAction::Deploy { listing: l, .. } => l.message_format,
             VersionsAction::Upload(upload) => upload.output.message_format,
         },
         Command::Deployments(args) => match &args.action {

@@ -12,7 +12,9 @@ use crate::deploy::versions;
 use crate::report::MessageFormat;
 
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  cargo edge rollback --yes\n  cargo edge rollback 3f2c0a1e-5b6d-4c7e-8f90-a1b2c3d4e5f6 --message \"bad search\"")]
+#[command(
+    after_help = "Examples:\n  cargo edge rollback --yes\n  cargo edge rollback 3f2c0a1e-5b6d-4c7e-8f90-a1b2c3d4e5f6 --message \"bad search\""
+)]
 pub struct RollbackArgs {
     /// The version to serve (default: the newest version older than the one serving)
     pub version_id: Option<String>,
@@ -34,7 +36,11 @@ pub fn rollback(args: RollbackArgs) -> CommandResult {
     let plan = versions::plan_rollback(&client, &script, args.version_id.as_deref())?;
     let json = args.message_format == MessageFormat::Json;
     if !json {
-        let serving: Vec<String> = plan.from.iter().map(|(id, p)| format!("{id} at {p}%")).collect();
+        let serving: Vec<String> = plan
+            .from
+            .iter()
+            .map(|(id, p)| format!("{id} at {p}%"))
+            .collect();
         eprintln!("`{}` serves {}", worker.name, serving.join(", "));
         eprintln!("Rolling back to {}", plan.to);
         for change in &plan.changes {
@@ -50,7 +56,10 @@ pub fn rollback(args: RollbackArgs) -> CommandResult {
     if json {
         print_json("rollback", &plan);
     } else {
-        eprintln!("{:>12} `{}` now serves {} at 100%", "Rolled back", worker.name, plan.to.id);
+        eprintln!(
+            "{:>12} `{}` now serves {} at 100%",
+            "Rolled back", worker.name, plan.to.id
+        );
     }
     Ok(())
 }

@@ -58,10 +58,18 @@ pub fn secret(args: SecretArgs) -> CommandResult {
         }
         SecretAction::Bulk { file } => {
             let values = secrets::read_bulk(&file).map_err(|e| {
-                plain(e, "write a JSON object of strings, or one `NAME=value` per line")
+                plain(
+                    e,
+                    "write a JSON object of strings, or one `NAME=value` per line",
+                )
             })?;
             let names = secrets::put_all(&client, &account, &worker.name, &values)?;
-            eprintln!("{} secrets set on `{}`: {}", names.len(), worker.name, names.join(", "));
+            eprintln!(
+                "{} secrets set on `{}`: {}",
+                names.len(),
+                worker.name,
+                names.join(", ")
+            );
         }
     }
     Ok(())

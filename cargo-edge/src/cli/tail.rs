@@ -18,7 +18,9 @@ pub enum TailFormat {
 }
 
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  cargo edge tail --env prod\n  cargo edge tail --status error --method POST --format json\n  cargo edge tail --header x-user:ada --search timeout --sampling-rate 0.1")]
+#[command(
+    after_help = "Examples:\n  cargo edge tail --env prod\n  cargo edge tail --status error --method POST --format json\n  cargo edge tail --header x-user:ada --search timeout --sampling-rate 0.1"
+)]
 pub struct TailArgs {
     #[command(flatten)]
     pub worker: WorkerArgs,
@@ -62,7 +64,9 @@ pub fn tail(args: TailArgs) -> CommandResult {
         sampling_rate: args.sampling_rate,
         version_id: args.version_id,
     };
-    filters.message().map_err(|e| plain(e, "see `cargo edge tail --help`"))?;
+    filters
+        .message()
+        .map_err(|e| plain(e, "see `cargo edge tail --help`"))?;
     let stop = Arc::new(AtomicBool::new(false));
     watch_ctrl_c(stop.clone());
     let name = worker.name.clone();
@@ -88,7 +92,10 @@ pub fn tail(args: TailArgs) -> CommandResult {
 /// Set `stop` on Ctrl-C (SIGINT), from a small thread of its own.
 fn watch_ctrl_c(stop: Arc<AtomicBool>) {
     std::thread::spawn(move || {
-        let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
             return;
         };
         runtime.block_on(async {

@@ -15,7 +15,9 @@ use crate::deploy::versions::{self, VersionInfo};
 use crate::report::MessageFormat;
 
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  cargo edge versions list\n  cargo edge versions upload --tag v2 --message \"new search\"\n  cargo edge versions deploy 3f2c0a1e-…@10 9d8e7f6a-…@90")]
+#[command(
+    after_help = "Examples:\n  cargo edge versions list\n  cargo edge versions upload --tag v2 --message \"new search\"\n  cargo edge versions deploy 3f2c0a1e-…@10 9d8e7f6a-…@90"
+)]
 pub struct VersionsArgs {
     #[command(subcommand)]
     pub action: VersionsAction,
@@ -72,7 +74,9 @@ pub struct UploadArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  cargo edge deployments status\n  cargo edge deployments list --message-format json")]
+#[command(
+    after_help = "Examples:\n  cargo edge deployments status\n  cargo edge deployments list --message-format json"
+)]
 pub struct DeploymentsArgs {
     #[command(subcommand)]
     pub action: DeploymentsAction,
@@ -97,7 +101,10 @@ pub fn versions(args: VersionsArgs) -> CommandResult {
                 MessageFormat::Human => infos.iter().for_each(|v| println!("{v}")),
             }
         }
-        VersionsAction::View { version_id, listing } => {
+        VersionsAction::View {
+            version_id,
+            listing,
+        } => {
             let (client, worker, account) = connect(&listing.worker)?;
             let info = versions::view(&client, &script_path(&account, &worker), &version_id)?;
             match listing.message_format {
@@ -106,15 +113,35 @@ pub fn versions(args: VersionsArgs) -> CommandResult {
             }
         }
         VersionsAction::Upload(upload) => upload_version(upload)?,
-        VersionsAction::Deploy { versions: shares, message, listing } => {
+        VersionsAction::Deploy {
+            versions: shares,
+            message,
+            listing,
+        } => {
             let (client, worker, account) = connect(&listing.worker)?;
-            let split = shares.iter().map(|s| versions::parse_split(s)).collect::<Result<Vec<_>, _>>()?;
-            versions::deploy_versions(&client, &script_path(&account, &worker), &split, message.as_deref())?;
+            let split = shares
+                .iter()
+                .map(|s| versions::parse_split(s))
+                .collect::<Result<Vec<_>, _>>()?;
+            versions::deploy_versions(
+                &client,
+                &script_path(&account, &worker),
+                &split,
+                message.as_deref(),
+            )?;
             match listing.message_format {
                 MessageFormat::Json => print_json("versions-deploy", &split),
                 MessageFormat::Human => {
-                    let shares: Vec<String> = split.iter().map(|(id, p)| format!("{id} at {p}%")).collect();
-                    eprintln!("{:>12} `{}` now serves {}", "Deployed", worker.name, shares.join(", "));
+                    let shares: Vec<String> = split
+                        .iter()
+                        .map(|(id, p)| format!("{id} at {p}%"))
+                        .collect();
+                    eprintln!(
+                        "{:>12} `{}` now serves {}",
+                        "Deployed",
+                        worker.name,
+                        shares.join(", ")
+                    );
                 }
             }
         }
@@ -136,8 +163,13 @@ fn upload_version(args: UploadArgs) -> CommandResult {
     let reporter = context::reporter(&args.output);
     let worker = context::worker_for(&args.cargo, args.env.as_deref())?;
     let cargo = args.cargo.to_options(&args.output);
-    let built = context::build_all(&cargo, &[&worker], ProfileChoice::Release, &reporter)?.remove(0);
-    let options = VersionUpload { tag: args.tag, message: args.message, retry: RetryPolicy::default() };
+    let built =
+        context::build_all(&cargo, &[&worker], ProfileChoice::Release, &reporter)?.remove(0);
+    let options = VersionUpload {
+        tag: args.tag,
+        message: args.message,
+        retry: RetryPolicy::default(),
+    };
     let uploaded = version_upload::upload(&worker, &built.bundle, &options)?;
     match args.output.message_format {
         MessageFormat::Json => print_json("versions-upload", &uploaded),
@@ -189,7 +221,18 @@ fn deployment_line(item: &serde_json::Value) -> String {
         .as_array()
         .into_iter()
         .flatten()
-        .map(|v| format!("{}={}%", v["version_id"].as_str().unwrap_or("?"), v["percentage"]))
+        .map(|v| {
+            format!(
+                "{}={}%",
+                v["version_id"].as_str().unwrap_or("?"),
+                v["percentage"]
+            )
+        })
         .collect();
-    format!("{}  {}  {}", item["id"].as_str().unwrap_or("?"), item["created_on"].as_str().unwrap_or(""), shares.join(" "))
+    format!(
+        "{}  {}  {}",
+        item["id"].as_str().unwrap_or("?"),
+        item["created_on"].as_str().unwrap_or(""),
+        shares.join(" ")
+    )
 }

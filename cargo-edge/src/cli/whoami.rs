@@ -23,7 +23,12 @@ pub struct WhoamiArgs {
 
 pub fn whoami(args: WhoamiArgs) -> CommandResult {
     let auth = Auth::from_env().ok_or(DeployError::NoCredentials)?;
-    let client = Client::new(&Client::base_url_from_env(), auth.clone(), RetryPolicy::default(), Mode::Live)?;
+    let client = Client::new(
+        &Client::base_url_from_env(),
+        auth.clone(),
+        RetryPolicy::default(),
+        Mode::Live,
+    )?;
     // The worker (when there is one here) says which permissions `deploy` needs.
     let worker = match context::load_worker(&args.worker) {
         Ok(worker) => Some(worker),

@@ -211,10 +211,11 @@ impl Client {
                 Some(key) => envelope.result.get(key).cloned().unwrap_or(Value::Null),
                 None => envelope.result,
             };
-            let batch: Vec<T> = serde_json::from_value(result).map_err(|e| DeployError::Decode {
-                path: path.into(),
-                message: e.to_string(),
-            })?;
+            let batch: Vec<T> =
+                serde_json::from_value(result).map_err(|e| DeployError::Decode {
+                    path: path.into(),
+                    message: e.to_string(),
+                })?;
             let done = batch.is_empty()
                 || envelope
                     .result_info
@@ -254,7 +255,12 @@ impl Client {
     /// Send a request whose answer is not Cloudflare's JSON envelope (a KV value, an R2
     /// object): the response of a success, unread, so a large body can be streamed; an error
     /// status is read as the envelope's errors.
-    pub fn call_raw(&self, method: Method, path: &str, body: Body) -> Result<Response, DeployError> {
+    pub fn call_raw(
+        &self,
+        method: Method,
+        path: &str,
+        body: Body,
+    ) -> Result<Response, DeployError> {
         self.recorder.record(Recorded::new(&method, path, &body));
         let (response, attempts) = self.send(&method, path, &body)?;
         if response.status().is_success() {
@@ -269,7 +275,12 @@ impl Client {
     }
 
     /// Send with retries: the last response, and how many attempts it took.
-    fn send(&self, method: &Method, path: &str, body: &Body) -> Result<(Response, u32), DeployError> {
+    fn send(
+        &self,
+        method: &Method,
+        path: &str,
+        body: &Body,
+    ) -> Result<(Response, u32), DeployError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -319,7 +330,9 @@ impl Client {
                 match std::fs::File::open(path) {
                     Ok(file) => request.body(reqwest::blocking::Body::from(file)),
                     // Gone since it was checked: the body fails, so nothing empty is stored.
-                    Err(error) => request.body(reqwest::blocking::Body::new(Unreadable(Some(error)))),
+                    Err(error) => {
+                        request.body(reqwest::blocking::Body::new(Unreadable(Some(error))))
+                    }
                 }
             }
         };
@@ -374,7 +387,10 @@ struct Unreadable(Option<std::io::Error>);
 
 impl std::io::Read for Unreadable {
     fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
-        Err(self.0.take().unwrap_or_else(|| std::io::Error::other("unreadable")))
+        Err(self
+            .0
+            .take()
+            .unwrap_or_else(|| std::io::Error::other("unreadable")))
     }
 }
 

@@ -44,12 +44,16 @@ pub fn create_or_find(
 
 /// The first item of a list whose `key` is `name`.
 pub fn find_in(list: &Value, key: &str, name: &str) -> Option<Value> {
-    list.as_array()?.iter().find(|item| item[key] == name).cloned()
+    list.as_array()?
+        .iter()
+        .find(|item| item[key] == name)
+        .cloned()
 }
 
 /// A KV namespace by title (every page).
 pub fn find_kv(client: &Client, account: &str, title: &str) -> Result<Value, DeployError> {
-    let namespaces: Vec<Value> = client.list(&format!("/accounts/{account}/storage/kv/namespaces"))?;
+    let namespaces: Vec<Value> =
+        client.list(&format!("/accounts/{account}/storage/kv/namespaces"))?;
     find_in(&Value::Array(namespaces), "title", title).ok_or_else(|| missing("KV namespace", title))
 }
 
@@ -127,7 +131,10 @@ mod tests {
     fn only_a_retried_create_told_already_exists_lost_its_answer() {
         for code in EXISTS_CODES {
             assert!(is_lost_answer(&exists(2, code)), "{code}");
-            assert!(!is_lost_answer(&exists(1, code)), "{code} on a first attempt");
+            assert!(
+                !is_lost_answer(&exists(1, code)),
+                "{code} on a first attempt"
+            );
         }
         assert!(!is_lost_answer(&exists(3, 10013)));
     }

@@ -15,24 +15,52 @@ use crate::model::Worker;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum DeleteStep {
-    DetachConsumer { queue: String, queue_id: String, consumer_id: String },
-    ClearRoutes { patterns: Vec<String> },
-    DetachDomain { hostname: String, id: String },
+    DetachConsumer {
+        queue: String,
+        queue_id: String,
+        consumer_id: String,
+    },
+    ClearRoutes {
+        patterns: Vec<String>,
+    },
+    DetachDomain {
+        hostname: String,
+        id: String,
+    },
     DeleteScript,
-    DeleteKvNamespace { title: String, id: String },
-    DeleteD1Database { name: String, uuid: String },
-    DeleteR2Bucket { name: String },
-    DeleteQueue { name: String, queue_id: String },
+    DeleteKvNamespace {
+        title: String,
+        id: String,
+    },
+    DeleteD1Database {
+        name: String,
+        uuid: String,
+    },
+    DeleteR2Bucket {
+        name: String,
+    },
+    DeleteQueue {
+        name: String,
+        queue_id: String,
+    },
 }
 
 impl std::fmt::Display for DeleteStep {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            DeleteStep::DetachConsumer { queue, .. } => write!(f, "detach the consumer of queue `{queue}`"),
-            DeleteStep::ClearRoutes { patterns } => write!(f, "remove routes [{}]", patterns.join(", ")),
-            DeleteStep::DetachDomain { hostname, .. } => write!(f, "detach custom domain `{hostname}`"),
+            DeleteStep::DetachConsumer { queue, .. } => {
+                write!(f, "detach the consumer of queue `{queue}`")
+            }
+            DeleteStep::ClearRoutes { patterns } => {
+                write!(f, "remove routes [{}]", patterns.join(", "))
+            }
+            DeleteStep::DetachDomain { hostname, .. } => {
+                write!(f, "detach custom domain `{hostname}`")
+            }
             DeleteStep::DeleteScript => write!(f, "delete the worker script"),
-            DeleteStep::DeleteKvNamespace { title, .. } => write!(f, "delete KV namespace `{title}`"),
+            DeleteStep::DeleteKvNamespace { title, .. } => {
+                write!(f, "delete KV namespace `{title}`")
+            }
             DeleteStep::DeleteD1Database { name, .. } => write!(f, "delete D1 database `{name}`"),
             DeleteStep::DeleteR2Bucket { name } => write!(f, "delete R2 bucket `{name}`"),
             DeleteStep::DeleteQueue { name, .. } => write!(f, "delete queue `{name}`"),
@@ -64,7 +92,12 @@ pub fn plan(
             help: "nothing to delete; check --env and the account".into(),
         });
     }
-    let needs = Needs { kv: true, d1: true, r2: true, queues: true };
+    let needs = Needs {
+        kv: true,
+        d1: true,
+        r2: true,
+        queues: true,
+    };
     live::read_resources(client, account, needs, &mut live)?;
     let mut steps = consumers(&live, &worker.name);
     steps.extend(routes_and_domains(client, account, &script, &worker.name)?);
@@ -74,12 +107,19 @@ pub fn plan(
         let bound = bound_elsewhere(client, account, &worker.name, &live)?;
         for (step, key) in owned_resources(worker, &live) {
             match bound.iter().find(|(value, _)| *value == key) {
-                Some((_, other)) => kept.push(format!("{}: still bound by `{other}`", describe(&step))),
+                Some((_, other)) => {
+                    kept.push(format!("{}: still bound by `{other}`", describe(&step)))
+                }
                 None => steps.push(step),
             }
         }
     }
-    Ok(DeletePlan { worker: worker.name.clone(), account_id: account.into(), steps, kept })
+    Ok(DeletePlan {
+        worker: worker.name.clone(),
+        account_id: account.into(),
+        steps,
+        kept,
+    })
 }
 
 fn describe(step: &DeleteStep) -> String {
@@ -89,7 +129,11 @@ fn describe(step: &DeleteStep) -> String {
 fn consumers(live: &Live, worker: &str) -> Vec<DeleteStep> {
     let mut steps = Vec::new();
     for (queue, state) in &live.queues {
-        for consumer in state.consumers.iter().filter(|c| c.script() == Some(worker)) {
+        for consumer in state
+            .consumers
+            .iter()
+            .filter(|c| c.script() == Some(worker))
+        {
             steps.push(DeleteStep::DetachConsumer {
                 queue: queue.clone(),
                 queue_id: state.queue_id.clone(),
@@ -133,17 +177,34 @@ fn owned_resources(worker: &Worker, live: &Live) -> Vec<(DeleteStep, String)> {
     let mut out = Vec::new();
     for kv in worker.kv.values().filter(|kv| kv.id.is_none()) {
         if let Some(id) = live.kv.get(&kv.title) {
-            out.push((DeleteStep::DeleteKvNamespace { title: kv.title.clone(), id: id.clone() }, id.clone()));
+            out.push((
+                DeleteStep::DeleteKvNamespace {
+                    title: kv.title.clone(),
+                    id: id.clone(),
+                },
+                id.clone(),
+            ));
         }
     }
     for db in worker.d1.values().filter(|db| db.id.is_none()) {
         if let Some(uuid) = live.d1.get(&db.name) {
-            out.push((DeleteStep::DeleteD1Database { name: db.name.clone(), uuid: uuid.clone() }, uuid.clone()));
+            out.push((
+                DeleteStep::DeleteD1Database {
+                    name: db.name.clone(),
+                    uuid: uuid.clone(),
+                },
+                uuid.clone(),
+            ));
         }
     }
     for bucket in worker.r2.values().filter(|b| live.r2.contains(&b.bucket)) {
         if !out.iter().any(|(_, key)| *key == bucket.bucket) {
-            out.push((DeleteStep::DeleteR2Bucket { name: bucket.bucket.clone() }, bucket.bucket.clone()));
+            out.push((
+                DeleteStep::DeleteR2Bucket {
+                    name: bucket.bucket.clone(),
+                },
+                bucket.bucket.clone(),
+            ));
         }
     }
     let mut queues: Vec<&String> = worker.queue_producers.values().map(|p| &p.queue).collect();
@@ -155,7 +216,10 @@ fn owned_resources(worker: &Worker, live: &Live) -> Vec<(DeleteStep, String)> {
     queues.dedup();
     for queue in queues {
         if let Some(state) = live.queues.get(queue) {
-            let step = DeleteStep::DeleteQueue { name: queue.clone(), queue_id: state.queue_id.clone() };
+            let step = DeleteStep::DeleteQueue {
+                name: queue.clone(),
+                queue_id: state.queue_id.clone(),
+            };
             out.push((step, queue.clone()));
         }
     }
@@ -178,8 +242,17 @@ fn bound_elsewhere(
             }
         }
     }
-    let scripts = client.call(Method::GET, &format!("/accounts/{account}/workers/scripts"), Body::None)?;
-    for name in scripts.as_array().into_iter().flatten().filter_map(|s| s["id"].as_str()) {
+    let scripts = client.call(
+        Method::GET,
+        &format!("/accounts/{account}/workers/scripts"),
+        Body::None,
+    )?;
+    for name in scripts
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["id"].as_str())
+    {
         if name == worker {
             continue;
         }
@@ -200,7 +273,11 @@ fn bound_elsewhere(
 }
 
 /// Run the plan in order. A failure stops; rerunning plans again from what is left.
-pub fn execute(client: &Client, plan: &DeletePlan, mut progress: impl FnMut(&DeleteStep)) -> Result<(), DeployError> {
+pub fn execute(
+    client: &Client,
+    plan: &DeletePlan,
+    mut progress: impl FnMut(&DeleteStep),
+) -> Result<(), DeployError> {
     let account = &plan.account_id;
     let script = format!("/accounts/{account}/workers/scripts/{}", plan.worker);
     for step in &plan.steps {
@@ -212,16 +289,44 @@ pub fn execute(client: &Client, plan: &DeletePlan, mut progress: impl FnMut(&Del
             }
         }
         let (method, path, body) = match step {
-            DeleteStep::DetachConsumer { queue_id, consumer_id, .. } => {
-                (Method::DELETE, format!("/accounts/{account}/queues/{queue_id}/consumers/{consumer_id}"), None)
+            DeleteStep::DetachConsumer {
+                queue_id,
+                consumer_id,
+                ..
+            } => (
+                Method::DELETE,
+                format!("/accounts/{account}/queues/{queue_id}/consumers/{consumer_id}"),
+                None,
+            ),
+            DeleteStep::ClearRoutes { .. } => {
+                (Method::PUT, format!("{script}/routes"), Some(json!([])))
             }
-            DeleteStep::ClearRoutes { .. } => (Method::PUT, format!("{script}/routes"), Some(json!([]))),
-            DeleteStep::DetachDomain { id, .. } => (Method::DELETE, format!("/accounts/{account}/workers/domains/{id}"), None),
+            DeleteStep::DetachDomain { id, .. } => (
+                Method::DELETE,
+                format!("/accounts/{account}/workers/domains/{id}"),
+                None,
+            ),
             DeleteStep::DeleteScript => (Method::DELETE, format!("{script}?force=true"), None),
-            DeleteStep::DeleteKvNamespace { id, .. } => (Method::DELETE, format!("/accounts/{account}/storage/kv/namespaces/{id}"), None),
-            DeleteStep::DeleteD1Database { uuid, .. } => (Method::DELETE, format!("/accounts/{account}/d1/database/{uuid}"), None),
-            DeleteStep::DeleteR2Bucket { name } => (Method::DELETE, format!("/accounts/{account}/r2/buckets/{name}"), None),
-            DeleteStep::DeleteQueue { queue_id, .. } => (Method::DELETE, format!("/accounts/{account}/queues/{queue_id}"), None),
+            DeleteStep::DeleteKvNamespace { id, .. } => (
+                Method::DELETE,
+                format!("/accounts/{account}/storage/kv/namespaces/{id}"),
+                None,
+            ),
+            DeleteStep::DeleteD1Database { uuid, .. } => (
+                Method::DELETE,
+                format!("/accounts/{account}/d1/database/{uuid}"),
+                None,
+            ),
+            DeleteStep::DeleteR2Bucket { name } => (
+                Method::DELETE,
+                format!("/accounts/{account}/r2/buckets/{name}"),
+                None,
+            ),
+            DeleteStep::DeleteQueue { queue_id, .. } => (
+                Method::DELETE,
+                format!("/accounts/{account}/queues/{queue_id}"),
+                None,
+            ),
         };
         let body = body.as_ref().map_or(Body::None, Body::Json);
         match client.call(method, &path, body) {

@@ -34,9 +34,19 @@ pub fn upload(
     options: &VersionUpload,
 ) -> Result<UploadedVersion, DeployError> {
     let auth = Auth::from_env().ok_or(DeployError::NoCredentials)?;
-    let client = Client::new(&Client::base_url_from_env(), auth, options.retry, Mode::Live)?;
+    let client = Client::new(
+        &Client::base_url_from_env(),
+        auth,
+        options.retry,
+        Mode::Live,
+    )?;
     let account = live::resolve_account(&client, worker.account_id.as_deref())?;
-    let mut live = live::read_script(&client, &account, &worker.name, !worker.migrations.is_empty())?;
+    let mut live = live::read_script(
+        &client,
+        &account,
+        &worker.name,
+        !worker.migrations.is_empty(),
+    )?;
     if !live.script_exists {
         return Err(not_yet(&worker.name, "the worker is not deployed"));
     }
@@ -99,7 +109,10 @@ fn refuse_what_a_version_cannot_do(worker: &Worker, steps: &[Step]) -> Result<()
             }
             _ => continue,
         };
-        return Err(not_yet(&worker.name, &format!("{missing} does not exist yet")));
+        return Err(not_yet(
+            &worker.name,
+            &format!("{missing} does not exist yet"),
+        ));
     }
     Ok(())
 }

@@ -179,12 +179,14 @@ pub fn plan_rollback(
         .collect();
     let current = versions.iter().find(|v| v.id == serving).cloned();
     let to = match target {
-        Some(id) => versions.iter().find(|v| v.id == id).cloned().ok_or_else(|| {
-            DeployError::Rollout {
+        Some(id) => versions
+            .iter()
+            .find(|v| v.id == id)
+            .cloned()
+            .ok_or_else(|| DeployError::Rollout {
                 message: format!("version `{id}` does not exist on this worker"),
                 help: "`cargo edge versions list` shows its versions".into(),
-            }
-        })?,
+            })?,
         None => {
             let number = current.as_ref().and_then(|c| c.number).unwrap_or(u64::MAX);
             versions
@@ -275,7 +277,10 @@ pub fn status(client: &Client, script: &str) -> Result<DeploymentStatus, DeployE
     }
     Ok(DeploymentStatus {
         id: latest["id"].as_str().unwrap_or_default().to_string(),
-        created_on: latest["created_on"].as_str().unwrap_or_default().to_string(),
+        created_on: latest["created_on"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
         message: latest["annotations"]["workers/message"]
             .as_str()
             .map(str::to_string),
@@ -316,7 +321,11 @@ mod tests {
             bindings: bindings.iter().map(|b| b.to_string()).collect(),
             etag: Some(etag.into()),
         };
-        let now = version("b", "2025-06-01", &["CACHE (kv_namespace)", "NEW (plain_text)"]);
+        let now = version(
+            "b",
+            "2025-06-01",
+            &["CACHE (kv_namespace)", "NEW (plain_text)"],
+        );
         let old = version("a", "2025-01-01", &["CACHE (kv_namespace)", "OLD (json)"]);
         assert_eq!(
             changes(&now, &old),

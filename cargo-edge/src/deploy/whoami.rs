@@ -11,14 +11,20 @@ use crate::model::Worker;
 
 /// The permission groups each command needs, as the dashboard names them.
 pub const NEEDS: &[(&str, &[&str])] = &[
-    ("deploy", &["Workers Scripts Write", "Account Settings Read"]),
+    (
+        "deploy",
+        &["Workers Scripts Write", "Account Settings Read"],
+    ),
     ("deploy (KV namespaces)", &["Workers KV Storage Write"]),
     ("deploy (D1 databases)", &["D1 Write"]),
     ("deploy (R2 buckets)", &["Workers R2 Storage Write"]),
     ("deploy (queues)", &["Queues Write"]),
     ("deploy (routes)", &["Workers Routes Write"]),
     ("tail", &["Workers Tail Read"]),
-    ("secret, versions, rollback, delete", &["Workers Scripts Write"]),
+    (
+        "secret, versions, rollback, delete",
+        &["Workers Scripts Write"],
+    ),
     ("kv", &["Workers KV Storage Write"]),
     ("r2", &["Workers R2 Storage Write"]),
     ("d1", &["D1 Write"]),
@@ -55,7 +61,11 @@ pub struct CommandAccess {
     pub allowed: Option<bool>,
 }
 
-pub fn whoami(client: &Client, auth: &Auth, worker: Option<&Worker>) -> Result<WhoAmI, DeployError> {
+pub fn whoami(
+    client: &Client,
+    auth: &Auth,
+    worker: Option<&Worker>,
+) -> Result<WhoAmI, DeployError> {
     let (credential, token_id, status) = match auth {
         Auth::Token(_) => {
             let verified = client.call(Method::GET, "/user/tokens/verify", Body::None)?;
@@ -75,7 +85,9 @@ pub fn whoami(client: &Client, auth: &Auth, worker: Option<&Worker>) -> Result<W
         .map(|(command, needs)| CommandAccess {
             command: command.to_string(),
             needs: needs.iter().map(|n| n.to_string()).collect(),
-            allowed: permissions.as_ref().map(|have| needs.iter().all(|n| has(have, n))),
+            allowed: permissions
+                .as_ref()
+                .map(|have| needs.iter().all(|n| has(have, n))),
         })
         .collect();
     let missing_for_deploy = match &permissions {
@@ -86,14 +98,24 @@ pub fn whoami(client: &Client, auth: &Auth, worker: Option<&Worker>) -> Result<W
             .collect(),
         None => Vec::new(),
     };
-    Ok(WhoAmI { credential, token_id, status, accounts, permissions, commands, missing_for_deploy })
+    Ok(WhoAmI {
+        credential,
+        token_id,
+        status,
+        accounts,
+        permissions,
+        commands,
+        missing_for_deploy,
+    })
 }
 
 /// The token's permission groups, or `None` when it may not read itself (9109 / 403).
 fn token_permissions(client: &Client, id: &str) -> Result<Option<Vec<String>>, DeployError> {
     let token = match client.call(Method::GET, &format!("/user/tokens/{id}"), Body::None) {
         Ok(token) => token,
-        Err(DeployError::Api(error)) if error.status == 403 || error.has_code(9109) => return Ok(None),
+        Err(DeployError::Api(error)) if error.status == 403 || error.has_code(9109) => {
+            return Ok(None)
+        }
         Err(error) => return Err(error),
     };
     let mut names: Vec<String> = token["policies"]
@@ -101,7 +123,12 @@ fn token_permissions(client: &Client, id: &str) -> Result<Option<Vec<String>>, D
         .into_iter()
         .flatten()
         .filter(|p| p["effect"] == "allow")
-        .flat_map(|p| p["permission_groups"].as_array().cloned().unwrap_or_default())
+        .flat_map(|p| {
+            p["permission_groups"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
         .filter_map(|g: Value| g["name"].as_str().map(str::to_string))
         .collect();
     names.sort();
@@ -121,7 +148,13 @@ fn has(have: &[String], need: &str) -> bool {
 pub fn deploy_needs(worker: Option<&Worker>) -> Vec<&'static str> {
     let mut needs = vec!["Workers Scripts Write", "Account Settings Read"];
     let Some(worker) = worker else {
-        needs.extend(["Workers KV Storage Write", "D1 Write", "Workers R2 Storage Write", "Queues Write", "Workers Routes Write"]);
+        needs.extend([
+            "Workers KV Storage Write",
+            "D1 Write",
+            "Workers R2 Storage Write",
+            "Queues Write",
+            "Workers Routes Write",
+        ]);
         return needs;
     };
     if !worker.kv.is_empty() {
@@ -145,7 +178,9 @@ pub fn deploy_needs(worker: Option<&Worker>) -> Vec<&'static str> {
 impl std::fmt::Display for WhoAmI {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match (&self.token_id, &self.status) {
-            (Some(id), Some(status)) => writeln!(f, "Authenticated with an API token ({id}, {status})")?,
+            (Some(id), Some(status)) => {
+                writeln!(f, "Authenticated with an API token ({id}, {status})")?
+            }
             _ => writeln!(f, "Authenticated with a {}", self.credential)?,
         }
         writeln!(f, "Accounts:")?;
@@ -160,8 +195,17 @@ impl std::fmt::Display for WhoAmI {
         };
         writeln!(f, "Permissions: {}", permissions.join(", "))?;
         for command in &self.commands {
-            let mark = if command.allowed == Some(true) { "ok     " } else { "missing" };
-            writeln!(f, "  {mark}  {:<36} {}", command.command, command.needs.join(", "))?;
+            let mark = if command.allowed == Some(true) {
+                "ok     "
+            } else {
+                "missing"
+            };
+            writeln!(
+                f,
+                "  {mark}  {:<36} {}",
+                command.command,
+                command.needs.join(", ")
+            )?;
         }
         if self.missing_for_deploy.is_empty() {
             writeln!(f, "deploy: the token has every permission it needs")

@@ -20,7 +20,12 @@ pub struct Statement {
 }
 
 /// `POST …/raw {sql}`: columns in their order (the `query` endpoint's objects lose it).
-pub fn execute(client: &Client, account: &str, uuid: &str, sql: &str) -> Result<Vec<Statement>, DeployError> {
+pub fn execute(
+    client: &Client,
+    account: &str,
+    uuid: &str,
+    sql: &str,
+) -> Result<Vec<Statement>, DeployError> {
     let result = client.call(
         Method::POST,
         &format!("/accounts/{account}/d1/database/{uuid}/raw"),
@@ -32,14 +37,24 @@ pub fn execute(client: &Client, account: &str, uuid: &str, sql: &str) -> Result<
         .flatten()
         .map(|s| Statement {
             columns: strings(&s["results"]["columns"]),
-            rows: s["results"]["rows"].as_array().into_iter().flatten().map(|r| r.as_array().cloned().unwrap_or_default()).collect(),
+            rows: s["results"]["rows"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|r| r.as_array().cloned().unwrap_or_default())
+                .collect(),
             meta: s["meta"].clone(),
         })
         .collect())
 }
 
 fn strings(value: &Value) -> Vec<String> {
-    value.as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_string)).collect()
+    value
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect()
 }
 
 /// A statement's rows as a table with a header and a rule, columns as wide as their widest cell.
@@ -49,18 +64,42 @@ pub fn table(statement: &Statement) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    let cells: Vec<Vec<String>> = statement.rows.iter().map(|r| r.iter().map(cell).collect()).collect();
+    let cells: Vec<Vec<String>> = statement
+        .rows
+        .iter()
+        .map(|r| r.iter().map(cell).collect())
+        .collect();
     let widths: Vec<usize> = statement
         .columns
         .iter()
         .enumerate()
-        .map(|(i, c)| cells.iter().map(|r| r.get(i).map_or(0, |s| s.chars().count())).max().unwrap_or(0).max(c.chars().count()))
+        .map(|(i, c)| {
+            cells
+                .iter()
+                .map(|r| r.get(i).map_or(0, |s| s.chars().count()))
+                .max()
+                .unwrap_or(0)
+                .max(c.chars().count())
+        })
         .collect();
     let line = |values: &[String]| {
-        values.iter().zip(&widths).map(|(v, w)| format!("{v:<w$}")).collect::<Vec<_>>().join(" │ ").trim_end().to_string()
+        values
+            .iter()
+            .zip(&widths)
+            .map(|(v, w)| format!("{v:<w$}"))
+            .collect::<Vec<_>>()
+            .join(" │ ")
+            .trim_end()
+            .to_string()
     };
     let mut out = vec![line(&statement.columns)];
-    out.push(widths.iter().map(|w| "─".repeat(*w)).collect::<Vec<_>>().join("─┼─"));
+    out.push(
+        widths
+            .iter()
+            .map(|w| "─".repeat(*w))
+            .collect::<Vec<_>>()
+            .join("─┼─"),
+    );
     out.extend(cells.iter().map(|r| line(r)));
     out.join("\n")
 }
@@ -74,16 +113,24 @@ pub fn export(client: &Client, account: &str, uuid: &str, out: &Path) -> Result<
         let result = client.call(Method::POST, &path, Body::Json(&body))?;
         match result["status"].as_str() {
             Some("complete") => {
-                let url = result["result"]["signed_url"].as_str().ok_or_else(|| DeployError::Decode {
-                    path: path.clone(),
-                    message: "a complete export without a signed_url".into(),
-                })?;
+                let url =
+                    result["result"]["signed_url"]
+                        .as_str()
+                        .ok_or_else(|| DeployError::Decode {
+                            path: path.clone(),
+                            message: "a complete export without a signed_url".into(),
+                        })?;
                 return download(url, out);
             }
             Some("error") => {
                 return Err(DeployError::Rollout {
-                    message: format!("the export failed: {}", result["error"].as_str().unwrap_or("no reason given")),
-                    help: "retry; a database over D1's export limits must be exported table by table".into(),
+                    message: format!(
+                        "the export failed: {}",
+                        result["error"].as_str().unwrap_or("no reason given")
+                    ),
+                    help:
+                        "retry; a database over D1's export limits must be exported table by table"
+                            .into(),
                 })
             }
             _ => {
@@ -92,15 +139,25 @@ pub fn export(client: &Client, account: &str, uuid: &str, out: &Path) -> Result<
             }
         }
     }
-    Err(DeployError::Rollout { message: "the export did not complete in 30 seconds".into(), help: "retry later".into() })
+    Err(DeployError::Rollout {
+        message: "the export did not complete in 30 seconds".into(),
+        help: "retry later".into(),
+    })
 }
 
 /// The signed URL is not the API: a plain GET without credentials.
 fn download(url: &str, out: &Path) -> Result<u64, DeployError> {
-    let io = |e: std::io::Error| DeployError::Io { path: out.display().to_string(), message: e.to_string() };
+    let io = |e: std::io::Error| DeployError::Io {
+        path: out.display().to_string(),
+        message: e.to_string(),
+    };
     let mut response = reqwest::blocking::get(url)
         .and_then(|r| r.error_for_status())
-        .map_err(|e| DeployError::Unreachable { method: "GET".into(), path: "(signed export URL)".into(), message: e.without_url().to_string() })?;
+        .map_err(|e| DeployError::Unreachable {
+            method: "GET".into(),
+            path: "(signed export URL)".into(),
+            message: e.without_url().to_string(),
+        })?;
     let mut file = std::fs::File::create(out).map_err(io)?;
     std::io::copy(&mut response, &mut file).map_err(io)
 }
@@ -113,29 +170,64 @@ pub struct MigrationState {
 }
 
 /// The names in the remote `d1_migrations` table (none when it does not exist yet).
-pub fn applied_remote(client: &Client, account: &str, uuid: &str) -> Result<Vec<String>, DeployError> {
-    let exists = execute(client, account, uuid, "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'd1_migrations'")?;
+pub fn applied_remote(
+    client: &Client,
+    account: &str,
+    uuid: &str,
+) -> Result<Vec<String>, DeployError> {
+    let exists = execute(
+        client,
+        account,
+        uuid,
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'd1_migrations'",
+    )?;
     if exists.first().is_none_or(|s| s.rows.is_empty()) {
         return Ok(Vec::new());
     }
-    let rows = execute(client, account, uuid, "SELECT name FROM d1_migrations ORDER BY id")?;
-    Ok(rows.iter().flat_map(|s| &s.rows).filter_map(|r| r.first()?.as_str().map(str::to_string)).collect())
+    let rows = execute(
+        client,
+        account,
+        uuid,
+        "SELECT name FROM d1_migrations ORDER BY id",
+    )?;
+    Ok(rows
+        .iter()
+        .flat_map(|s| &s.rows)
+        .filter_map(|r| r.first()?.as_str().map(str::to_string))
+        .collect())
 }
 
 /// Every file of the folder with its state.
-pub fn states(files: &[crate::dev::migrations::Migration], applied: &[String]) -> Vec<MigrationState> {
-    files.iter().map(|m| MigrationState { name: m.name.clone(), applied: applied.contains(&m.name) }).collect()
+pub fn states(
+    files: &[crate::dev::migrations::Migration],
+    applied: &[String],
+) -> Vec<MigrationState> {
+    files
+        .iter()
+        .map(|m| MigrationState {
+            name: m.name.clone(),
+            applied: applied.contains(&m.name),
+        })
+        .collect()
 }
 
 /// `d1 migrations create DB NAME`: `NNNN_name.sql`, numbered after the highest in `dir`.
 pub fn create_migration(dir: &Path, name: &str) -> Result<PathBuf, String> {
     let slug: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     let slug = slug.trim_matches('_');
     if slug.is_empty() {
-        return Err(format!("`{name}` has no letters or digits to name a file with"));
+        return Err(format!(
+            "`{name}` has no letters or digits to name a file with"
+        ));
     }
     std::fs::create_dir_all(dir).map_err(|e| format!("could not create {}: {e}", dir.display()))?;
     let next = match crate::dev::migrations::list(dir) {
@@ -144,7 +236,8 @@ pub fn create_migration(dir: &Path, name: &str) -> Result<PathBuf, String> {
     };
     let path = dir.join(format!("{next:04}_{slug}.sql"));
     let header = format!("-- Migration number: {next:04}\t{name}\n");
-    std::fs::write(&path, header).map_err(|e| format!("could not write {}: {e}", path.display()))?;
+    std::fs::write(&path, header)
+        .map_err(|e| format!("could not write {}: {e}", path.display()))?;
     Ok(path)
 }
 
@@ -159,15 +252,30 @@ mod tests {
             rows: vec![vec![json!(1), json!("hello")], vec![json!(22), Value::Null]],
             meta: Value::Null,
         };
-        assert_eq!(table(&statement), "id │ body\n───┼──────\n1  │ hello\n22 │ NULL");
+        assert_eq!(
+            table(&statement),
+            "id │ body\n───┼──────\n1  │ hello\n22 │ NULL"
+        );
     }
 
     #[test]
     fn migrations_are_numbered_after_the_last() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(create_migration(dir.path(), "Create users").unwrap().file_name().unwrap(), "0001_create_users.sql");
+        assert_eq!(
+            create_migration(dir.path(), "Create users")
+                .unwrap()
+                .file_name()
+                .unwrap(),
+            "0001_create_users.sql"
+        );
         std::fs::write(dir.path().join("0007_x.sql"), "").unwrap();
-        assert_eq!(create_migration(dir.path(), "add-index").unwrap().file_name().unwrap(), "0008_add_index.sql");
+        assert_eq!(
+            create_migration(dir.path(), "add-index")
+                .unwrap()
+                .file_name()
+                .unwrap(),
+            "0008_add_index.sql"
+        );
         assert!(create_migration(dir.path(), "--").is_err());
     }
 }

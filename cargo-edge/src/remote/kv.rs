@@ -29,7 +29,12 @@ pub struct Key {
 }
 
 /// Every key (following the cursor), optionally under a prefix.
-pub fn list(client: &Client, account: &str, namespace: &str, prefix: Option<&str>) -> Result<Vec<Key>, DeployError> {
+pub fn list(
+    client: &Client,
+    account: &str,
+    namespace: &str,
+    prefix: Option<&str>,
+) -> Result<Vec<Key>, DeployError> {
     let mut keys = Vec::new();
     let mut cursor = String::new();
     loop {
@@ -42,9 +47,13 @@ pub fn list(client: &Client, account: &str, namespace: &str, prefix: Option<&str
         }
         let response = client.call_raw(Method::GET, &path, Body::None)?;
         let page: Value = response.json().map_err(|e| decode(&path, e))?;
-        let batch: Vec<Key> = serde_json::from_value(page["result"].clone()).map_err(|e| decode(&path, e))?;
+        let batch: Vec<Key> =
+            serde_json::from_value(page["result"].clone()).map_err(|e| decode(&path, e))?;
         keys.extend(batch);
-        cursor = page["result_info"]["cursor"].as_str().unwrap_or_default().to_string();
+        cursor = page["result_info"]["cursor"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         if cursor.is_empty() {
             return Ok(keys);
         }
@@ -52,12 +61,23 @@ pub fn list(client: &Client, account: &str, namespace: &str, prefix: Option<&str
 }
 
 /// A value's bytes, or `None` when the key does not exist.
-pub fn get(client: &Client, account: &str, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, DeployError> {
-    let path = format!("{}/values/{}", base(account, namespace), encode_segment(key));
+pub fn get(
+    client: &Client,
+    account: &str,
+    namespace: &str,
+    key: &str,
+) -> Result<Option<Vec<u8>>, DeployError> {
+    let path = format!(
+        "{}/values/{}",
+        base(account, namespace),
+        encode_segment(key)
+    );
     match client.call_raw(Method::GET, &path, Body::None) {
         Ok(mut response) => {
             let mut bytes = Vec::new();
-            response.read_to_end(&mut bytes).map_err(|e| decode(&path, e))?;
+            response
+                .read_to_end(&mut bytes)
+                .map_err(|e| decode(&path, e))?;
             Ok(Some(bytes))
         }
         Err(DeployError::Api(error)) if error.status == 404 => Ok(None),
@@ -74,16 +94,33 @@ pub fn put(
     value: &[u8],
     ttl: Option<u64>,
 ) -> Result<(), DeployError> {
-    let mut path = format!("{}/values/{}", base(account, namespace), encode_segment(key));
+    let mut path = format!(
+        "{}/values/{}",
+        base(account, namespace),
+        encode_segment(key)
+    );
     if let Some(ttl) = ttl {
         path.push_str(&format!("?expiration_ttl={ttl}"));
     }
-    client.call(Method::PUT, &path, Body::Bytes(value, "application/octet-stream"))?;
+    client.call(
+        Method::PUT,
+        &path,
+        Body::Bytes(value, "application/octet-stream"),
+    )?;
     Ok(())
 }
 
-pub fn delete(client: &Client, account: &str, namespace: &str, key: &str) -> Result<(), DeployError> {
-    let path = format!("{}/values/{}", base(account, namespace), encode_segment(key));
+pub fn delete(
+    client: &Client,
+    account: &str,
+    namespace: &str,
+    key: &str,
+) -> Result<(), DeployError> {
+    let path = format!(
+        "{}/values/{}",
+        base(account, namespace),
+        encode_segment(key)
+    );
     client.call(Method::DELETE, &path, Body::None)?;
     Ok(())
 }
@@ -106,8 +143,10 @@ pub struct BulkPair {
 
 /// Read a bulk file: pairs for `put`, or (for `delete`) key strings or pairs whose keys are used.
 pub fn read_bulk_file(path: &std::path::Path) -> Result<Value, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("could not read {}: {e}", path.display()))?;
-    let value: Value = serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("could not read {}: {e}", path.display()))?;
+    let value: Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
     if !value.is_array() {
         return Err(format!("{}: expected a JSON array", path.display()));
     }
@@ -125,24 +164,47 @@ pub fn parse_keys(file: &std::path::Path, value: Value) -> Result<Vec<String>, S
     for (i, entry) in value.as_array().into_iter().flatten().enumerate() {
         match entry.as_str().or(entry["key"].as_str()) {
             Some(key) => keys.push(key.to_string()),
-            None => return Err(format!("{}: entry {i} is neither a key string nor {{\"key\": …}}", file.display())),
+            None => {
+                return Err(format!(
+                    "{}: entry {i} is neither a key string nor {{\"key\": …}}",
+                    file.display()
+                ))
+            }
         }
     }
     Ok(keys)
 }
 
 /// `PUT …/bulk`, in requests of at most 10 000 pairs; how many were written.
-pub fn bulk_put(client: &Client, account: &str, namespace: &str, pairs: &[BulkPair]) -> Result<usize, DeployError> {
+pub fn bulk_put(
+    client: &Client,
+    account: &str,
+    namespace: &str,
+    pairs: &[BulkPair],
+) -> Result<usize, DeployError> {
     for chunk in pairs.chunks(BULK_LIMIT) {
-        client.call(Method::PUT, &format!("{}/bulk", base(account, namespace)), Body::Json(&json!(chunk)))?;
+        client.call(
+            Method::PUT,
+            &format!("{}/bulk", base(account, namespace)),
+            Body::Json(&json!(chunk)),
+        )?;
     }
     Ok(pairs.len())
 }
 
 /// `POST …/bulk/delete`, in requests of at most 10 000 keys; how many were deleted.
-pub fn bulk_delete(client: &Client, account: &str, namespace: &str, keys: &[String]) -> Result<usize, DeployError> {
+pub fn bulk_delete(
+    client: &Client,
+    account: &str,
+    namespace: &str,
+    keys: &[String],
+) -> Result<usize, DeployError> {
     for chunk in keys.chunks(BULK_LIMIT) {
-        client.call(Method::POST, &format!("{}/bulk/delete", base(account, namespace)), Body::Json(&json!(chunk)))?;
+        client.call(
+            Method::POST,
+            &format!("{}/bulk/delete", base(account, namespace)),
+            Body::Json(&json!(chunk)),
+        )?;
     }
     Ok(keys.len())
 }
@@ -152,10 +214,18 @@ pub fn namespaces(client: &Client, account: &str) -> Result<Vec<(String, String)
     let list: Vec<Value> = client.list(&format!("/accounts/{account}/storage/kv/namespaces"))?;
     Ok(list
         .iter()
-        .map(|n| (n["id"].as_str().unwrap_or_default().to_string(), n["title"].as_str().unwrap_or_default().to_string()))
+        .map(|n| {
+            (
+                n["id"].as_str().unwrap_or_default().to_string(),
+                n["title"].as_str().unwrap_or_default().to_string(),
+            )
+        })
         .collect())
 }
 
 fn decode(path: &str, error: impl std::fmt::Display) -> DeployError {
-    DeployError::Decode { path: path.into(), message: error.to_string() }
+    DeployError::Decode {
+        path: path.into(),
+        message: error.to_string(),
+    }
 }

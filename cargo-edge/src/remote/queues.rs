@@ -26,9 +26,19 @@ impl std::fmt::Display for QueueInfo {
         let scripts = |list: &[Value]| {
             let names: Vec<String> = list
                 .iter()
-                .filter_map(|c| c["script_name"].as_str().or(c["script"].as_str()).or(c["service"].as_str()).map(str::to_string))
+                .filter_map(|c| {
+                    c["script_name"]
+                        .as_str()
+                        .or(c["script"].as_str())
+                        .or(c["service"].as_str())
+                        .map(str::to_string)
+                })
                 .collect();
-            if names.is_empty() { "none".to_string() } else { names.join(", ") }
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
         };
         writeln!(f, "  producers  {}", scripts(&self.producers))?;
         write!(f, "  consumers  {}", scripts(&self.consumers))?;
@@ -37,7 +47,9 @@ impl std::fmt::Display for QueueInfo {
             write!(
                 f,
                 "\n    batch size {}, max wait {} ms, max retries {}, dead letter queue {}",
-                settings["batch_size"], settings["max_wait_time_ms"], settings["max_retries"],
+                settings["batch_size"],
+                settings["max_wait_time_ms"],
+                settings["max_retries"],
                 consumer["dead_letter_queue"].as_str().unwrap_or("none")
             )?;
         }
@@ -52,10 +64,18 @@ pub fn list(client: &Client, account: &str) -> Result<Vec<QueueInfo>, DeployErro
 
 /// One queue with its consumers.
 pub fn info(client: &Client, account: &str, queue_id: &str) -> Result<QueueInfo, DeployError> {
-    let queue = client.call(Method::GET, &format!("/accounts/{account}/queues/{queue_id}"), Body::None)?;
-    let mut info: QueueInfo = serde_json::from_value(queue).map_err(|e| DeployError::Decode { path: queue_id.into(), message: e.to_string() })?;
+    let queue = client.call(
+        Method::GET,
+        &format!("/accounts/{account}/queues/{queue_id}"),
+        Body::None,
+    )?;
+    let mut info: QueueInfo = serde_json::from_value(queue).map_err(|e| DeployError::Decode {
+        path: queue_id.into(),
+        message: e.to_string(),
+    })?;
     if info.consumers.is_empty() {
-        info.consumers = client.list(&format!("/accounts/{account}/queues/{queue_id}/consumers"))?;
+        info.consumers =
+            client.list(&format!("/accounts/{account}/queues/{queue_id}/consumers"))?;
     }
     Ok(info)
 }
@@ -63,7 +83,11 @@ pub fn info(client: &Client, account: &str, queue_id: &str) -> Result<QueueInfo,
 /// `POST …/purge {delete_messages_permanently: true}`, then wait until `GET …/purge` says done.
 pub fn purge(client: &Client, account: &str, queue_id: &str) -> Result<(), DeployError> {
     let path = format!("/accounts/{account}/queues/{queue_id}/purge");
-    client.call(Method::POST, &path, Body::Json(&json!({"delete_messages_permanently": true})))?;
+    client.call(
+        Method::POST,
+        &path,
+        Body::Json(&json!({"delete_messages_permanently": true})),
+    )?;
     for _ in 0..120 {
         let status = client.call(Method::GET, &path, Body::None)?;
         if status["completed"] == true || status["completed"] == "true" {
@@ -71,5 +95,8 @@ pub fn purge(client: &Client, account: &str, queue_id: &str) -> Result<(), Deplo
         }
         std::thread::sleep(std::time::Duration::from_millis(250));
     }
-    Err(DeployError::Rollout { message: "the purge did not complete in 30 seconds".into(), help: "`cargo edge queues info` shows the queue; purge again later".into() })
+    Err(DeployError::Rollout {
+        message: "the purge did not complete in 30 seconds".into(),
+        help: "`cargo edge queues info` shows the queue; purge again later".into(),
+    })
 }

@@ -16,15 +16,27 @@ use crate::deploy::error::DeployError;
 /// An object key in a URL: each `/`-separated segment encoded, the separators kept.
 fn object_path(account: &str, bucket: &str, key: &str) -> String {
     let key: Vec<String> = key.split('/').map(encode_segment).collect();
-    format!("/accounts/{account}/r2/buckets/{bucket}/objects/{}", key.join("/"))
+    format!(
+        "/accounts/{account}/r2/buckets/{bucket}/objects/{}",
+        key.join("/")
+    )
 }
 
 /// Stream object `key` into `out`; its size, or `None` when there is no such object.
-pub fn get(client: &Client, account: &str, bucket: &str, key: &str, out: &mut dyn Write) -> Result<Option<u64>, DeployError> {
+pub fn get(
+    client: &Client,
+    account: &str,
+    bucket: &str,
+    key: &str,
+    out: &mut dyn Write,
+) -> Result<Option<u64>, DeployError> {
     let path = object_path(account, bucket, key);
     match client.call_raw(Method::GET, &path, Body::None) {
         Ok(mut response) => {
-            let copied = std::io::copy(&mut response, out).map_err(|e| DeployError::Io { path: key.into(), message: e.to_string() })?;
+            let copied = std::io::copy(&mut response, out).map_err(|e| DeployError::Io {
+                path: key.into(),
+                message: e.to_string(),
+            })?;
             Ok(Some(copied))
         }
         Err(DeployError::Api(error)) if error.status == 404 && !error.has_code(10006) => Ok(None),
@@ -33,19 +45,45 @@ pub fn get(client: &Client, account: &str, bucket: &str, key: &str, out: &mut dy
 }
 
 /// Upload `file` as `key`, streamed from disk.
-pub fn put_file(client: &Client, account: &str, bucket: &str, key: &str, file: &Path, content_type: &str) -> Result<(), DeployError> {
-    client.call_raw(Method::PUT, &object_path(account, bucket, key), Body::File(file, content_type))?;
+pub fn put_file(
+    client: &Client,
+    account: &str,
+    bucket: &str,
+    key: &str,
+    file: &Path,
+    content_type: &str,
+) -> Result<(), DeployError> {
+    client.call_raw(
+        Method::PUT,
+        &object_path(account, bucket, key),
+        Body::File(file, content_type),
+    )?;
     Ok(())
 }
 
 /// Upload bytes already in memory (standard input) as `key`.
-pub fn put_bytes(client: &Client, account: &str, bucket: &str, key: &str, bytes: &[u8], content_type: &str) -> Result<(), DeployError> {
-    client.call_raw(Method::PUT, &object_path(account, bucket, key), Body::Bytes(bytes, content_type))?;
+pub fn put_bytes(
+    client: &Client,
+    account: &str,
+    bucket: &str,
+    key: &str,
+    bytes: &[u8],
+    content_type: &str,
+) -> Result<(), DeployError> {
+    client.call_raw(
+        Method::PUT,
+        &object_path(account, bucket, key),
+        Body::Bytes(bytes, content_type),
+    )?;
     Ok(())
 }
 
 pub fn delete(client: &Client, account: &str, bucket: &str, key: &str) -> Result<(), DeployError> {
-    client.call(Method::DELETE, &object_path(account, bucket, key), Body::None)?;
+    client.call(
+        Method::DELETE,
+        &object_path(account, bucket, key),
+        Body::None,
+    )?;
     Ok(())
 }
 
@@ -62,7 +100,12 @@ pub struct Object {
 }
 
 /// Every object (following the cursor), optionally under a prefix.
-pub fn list(client: &Client, account: &str, bucket: &str, prefix: Option<&str>) -> Result<Vec<Object>, DeployError> {
+pub fn list(
+    client: &Client,
+    account: &str,
+    bucket: &str,
+    prefix: Option<&str>,
+) -> Result<Vec<Object>, DeployError> {
     let mut objects = Vec::new();
     let mut cursor = String::new();
     loop {
@@ -74,9 +117,15 @@ pub fn list(client: &Client, account: &str, bucket: &str, prefix: Option<&str>) 
             path.push_str(&format!("&cursor={}", encode_segment(&cursor)));
         }
         let response = client.call_raw(Method::GET, &path, Body::None)?;
-        let page: Value = response.json().map_err(|e| DeployError::Decode { path: path.clone(), message: e.to_string() })?;
-        let batch: Vec<Object> = serde_json::from_value(page["result"].clone())
-            .map_err(|e| DeployError::Decode { path: path.clone(), message: e.to_string() })?;
+        let page: Value = response.json().map_err(|e| DeployError::Decode {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        let batch: Vec<Object> =
+            serde_json::from_value(page["result"].clone()).map_err(|e| DeployError::Decode {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
         objects.extend(batch);
         let info = &page["result_info"];
         cursor = info["cursor"].as_str().unwrap_or_default().to_string();

@@ -14,7 +14,10 @@ fn unknown(kind: &str, binding: &str, known: Vec<&String>) -> DeployError {
     DeployError::Rollout {
         message: format!("`{binding}` is not a {kind} binding of this worker"),
         help: if known.is_empty() {
-            format!("add one under [package.metadata.edge.{}] in Cargo.toml", kind.to_lowercase())
+            format!(
+                "add one under [package.metadata.edge.{}] in Cargo.toml",
+                kind.to_lowercase()
+            )
         } else {
             format!("its {kind} bindings are {}", known.join(", "))
         },
@@ -30,12 +33,21 @@ pub fn not_deployed(what: &str) -> DeployError {
 }
 
 /// The namespace id of KV binding `binding`: pinned, or found by title.
-pub fn kv_namespace(client: &Client, account: &str, worker: &Worker, binding: &str) -> Result<String, DeployError> {
-    let kv = worker.kv.get(binding).ok_or_else(|| unknown("KV", binding, worker.kv.keys().collect()))?;
+pub fn kv_namespace(
+    client: &Client,
+    account: &str,
+    worker: &Worker,
+    binding: &str,
+) -> Result<String, DeployError> {
+    let kv = worker
+        .kv
+        .get(binding)
+        .ok_or_else(|| unknown("KV", binding, worker.kv.keys().collect()))?;
     if let Some(id) = &kv.id {
         return Ok(id.clone());
     }
-    let namespaces: Vec<Value> = client.list(&format!("/accounts/{account}/storage/kv/namespaces"))?;
+    let namespaces: Vec<Value> =
+        client.list(&format!("/accounts/{account}/storage/kv/namespaces"))?;
     namespaces
         .iter()
         .find(|n| n["title"] == kv.title.as_str())
@@ -44,17 +56,36 @@ pub fn kv_namespace(client: &Client, account: &str, worker: &Worker, binding: &s
 }
 
 /// The bucket name of R2 binding `binding` (it must exist).
-pub fn r2_bucket(client: &Client, account: &str, worker: &Worker, binding: &str) -> Result<String, DeployError> {
-    let bucket = worker.r2.get(binding).ok_or_else(|| unknown("R2", binding, worker.r2.keys().collect()))?;
-    match client.call(Method::GET, &format!("/accounts/{account}/r2/buckets/{}", bucket.bucket), Body::None) {
+pub fn r2_bucket(
+    client: &Client,
+    account: &str,
+    worker: &Worker,
+    binding: &str,
+) -> Result<String, DeployError> {
+    let bucket = worker
+        .r2
+        .get(binding)
+        .ok_or_else(|| unknown("R2", binding, worker.r2.keys().collect()))?;
+    match client.call(
+        Method::GET,
+        &format!("/accounts/{account}/r2/buckets/{}", bucket.bucket),
+        Body::None,
+    ) {
         Ok(_) => Ok(bucket.bucket.clone()),
-        Err(DeployError::Api(error)) if error.status == 404 => Err(not_deployed(&format!("R2 bucket `{}`", bucket.bucket))),
+        Err(DeployError::Api(error)) if error.status == 404 => {
+            Err(not_deployed(&format!("R2 bucket `{}`", bucket.bucket)))
+        }
         Err(error) => Err(error),
     }
 }
 
 /// The `(name, uuid)` of D1 binding `binding` (or of a database named so).
-pub fn d1_database(client: &Client, account: &str, worker: &Worker, binding: &str) -> Result<(String, String), DeployError> {
+pub fn d1_database(
+    client: &Client,
+    account: &str,
+    worker: &Worker,
+    binding: &str,
+) -> Result<(String, String), DeployError> {
     let db = worker
         .d1
         .get(binding)

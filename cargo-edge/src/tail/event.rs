@@ -48,7 +48,10 @@ pub fn render(event: &Value) -> String {
     } else if let Some(cron) = trigger["cron"].as_str() {
         format!("cron \"{cron}\" {outcome}")
     } else if let Some(queue) = trigger["queue"].as_str() {
-        format!("queue {queue} (batch of {}) {outcome}", trigger["batchSize"])
+        format!(
+            "queue {queue} (batch of {}) {outcome}",
+            trigger["batchSize"]
+        )
     } else {
         format!("event {outcome}")
     };
@@ -61,14 +64,33 @@ pub fn render(event: &Value) -> String {
             .as_array()
             .into_iter()
             .flatten()
-            .map(|m| m.as_str().map(str::to_string).unwrap_or_else(|| m.to_string()))
+            .map(|m| {
+                m.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| m.to_string())
+            })
             .collect();
-        lines.push(format!("  ({}) {}", log["level"].as_str().unwrap_or("log"), parts.join(" ")));
+        lines.push(format!(
+            "  ({}) {}",
+            log["level"].as_str().unwrap_or("log"),
+            parts.join(" ")
+        ));
     }
     for exception in event["exceptions"].as_array().into_iter().flatten() {
-        let message = exception["message"].as_str().map(str::to_string).unwrap_or_else(|| exception["message"].to_string());
-        lines.push(format!("  exception {}: {message}", exception["name"].as_str().unwrap_or("Error")));
-        for frame in exception["stack"].as_str().unwrap_or("").lines().filter(|l| !l.trim().is_empty()) {
+        let message = exception["message"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| exception["message"].to_string());
+        lines.push(format!(
+            "  exception {}: {message}",
+            exception["name"].as_str().unwrap_or("Error")
+        ));
+        for frame in exception["stack"]
+            .as_str()
+            .unwrap_or("")
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+        {
             lines.push(format!("    {}", frame.trim()));
         }
     }
@@ -93,6 +115,9 @@ mod tests {
             "[2025-12-01T21:03:04.123Z] POST https://api.example.com/notes 500 (exception)\n  (warn) slow 3\n  exception Error: boom\n    at handler (shim.mjs:1)\n    at run"
         );
         let cron = json!({"outcome": "ok", "eventTimestamp": 0, "event": {"cron": "* * * * *"}, "logs": [], "exceptions": []});
-        assert_eq!(render(&cron), "[1970-01-01T00:00:00.000Z] cron \"* * * * *\" ok");
+        assert_eq!(
+            render(&cron),
+            "[1970-01-01T00:00:00.000Z] cron \"* * * * *\" ok"
+        );
     }
 }

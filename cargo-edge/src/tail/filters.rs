@@ -34,9 +34,18 @@ impl TailFilters {
                     "ok" => &["ok"],
                     "canceled" => &["canceled"],
                     "error" => &["exception", "exceededCpu", "exceededMemory", "unknown"],
-                    other => return Err(format!("`{other}` is not a status: use ok, error or canceled")),
+                    other => {
+                        return Err(format!(
+                            "`{other}` is not a status: use ok, error or canceled"
+                        ))
+                    }
                 };
-                outcomes.extend(add.iter().filter(|o| !outcomes.contains(*o)).copied().collect::<Vec<_>>());
+                outcomes.extend(
+                    add.iter()
+                        .filter(|o| !outcomes.contains(*o))
+                        .copied()
+                        .collect::<Vec<_>>(),
+                );
             }
             filters.push(json!({"outcome": outcomes}));
         }
@@ -94,9 +103,15 @@ mod tests {
                 {"query": "boom"},
             ], "debug": false})
         );
-        let bad = TailFilters { sampling_rate: Some(1.0), ..Default::default() };
+        let bad = TailFilters {
+            sampling_rate: Some(1.0),
+            ..Default::default()
+        };
         assert!(bad.message().unwrap_err().contains("between 0 and 1"));
-        let bad = TailFilters { status: vec!["fine".into()], ..Default::default() };
+        let bad = TailFilters {
+            status: vec!["fine".into()],
+            ..Default::default()
+        };
         assert!(bad.message().unwrap_err().contains("ok, error or canceled"));
     }
 }

@@ -37,24 +37,42 @@ struct Tail {
 }
 
 fn create(client: &Client, script: &str) -> Result<Tail, DeployError> {
-    let result = client.call(Method::POST, &format!("{script}/tails"), Body::Json(&serde_json::json!({})))?;
+    let result = client.call(
+        Method::POST,
+        &format!("{script}/tails"),
+        Body::Json(&serde_json::json!({})),
+    )?;
     let text = |key: &str| result[key].as_str().map(str::to_string);
     match (text("id"), text("url")) {
         (Some(id), Some(url)) => Ok(Tail { id, url }),
-        _ => Err(DeployError::Decode { path: format!("{script}/tails"), message: format!("no id and url in {result}") }),
+        _ => Err(DeployError::Decode {
+            path: format!("{script}/tails"),
+            message: format!("no id and url in {result}"),
+        }),
     }
 }
 
 fn delete(client: &Client, script: &str, tail: &Tail) {
-    if let Err(error) = client.call(Method::DELETE, &format!("{script}/tails/{}", tail.id), Body::None) {
+    if let Err(error) = client.call(
+        Method::DELETE,
+        &format!("{script}/tails/{}", tail.id),
+        Body::None,
+    ) {
         tracing::warn!("could not delete tail {}: {error}", tail.id);
     }
 }
 
 /// Open the socket with `trace-v1` and send the filters.
 fn connect(tail: &Tail, message: &Value) -> Result<Socket, String> {
-    let mut request = tail.url.as_str().into_client_request().map_err(|e| e.to_string())?;
-    request.headers_mut().insert("Sec-WebSocket-Protocol", "trace-v1".parse().expect("a header value"));
+    let mut request = tail
+        .url
+        .as_str()
+        .into_client_request()
+        .map_err(|e| e.to_string())?;
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "trace-v1".parse().expect("a header value"),
+    );
     let (mut socket, _) = tungstenite::connect(request).map_err(|e| e.to_string())?;
     // Reads wake up every 200 ms so Ctrl-C is noticed.
     let timeout = Some(Duration::from_millis(200));
@@ -63,7 +81,9 @@ fn connect(tail: &Tail, message: &Value) -> Result<Socket, String> {
         MaybeTlsStream::Rustls(stream) => stream.get_mut().set_read_timeout(timeout),
         _ => Ok(()),
     };
-    socket.send(Message::text(message.to_string())).map_err(|e| e.to_string())?;
+    socket
+        .send(Message::text(message.to_string()))
+        .map_err(|e| e.to_string())?;
     Ok(socket)
 }
 
@@ -77,7 +97,10 @@ pub fn run(
     mut on_event: impl FnMut(&Value),
     mut on_status: impl FnMut(&str),
 ) -> Result<TailSummary, DeployError> {
-    let message = filters.message().map_err(|e| DeployError::Rollout { message: e, help: "see `cargo edge tail --help`".into() })?;
+    let message = filters.message().map_err(|e| DeployError::Rollout {
+        message: e,
+        help: "see `cargo edge tail --help`".into(),
+    })?;
     let mut summary = TailSummary::default();
     let mut tail = create(client, script)?;
     summary.tails_created += 1;
@@ -114,7 +137,14 @@ pub fn run(
         if dropped {
             summary.reconnects += 1;
         }
-        read(&mut socket, filters, stop, max_events, &mut summary, &mut on_event);
+        read(
+            &mut socket,
+            filters,
+            stop,
+            max_events,
+            &mut summary,
+            &mut on_event,
+        );
         let _ = socket.close(None);
         // A Ctrl-C can end the read a moment before `stop` is set: give it that moment.
         sleep_unless_stopped(Duration::from_millis(100), stop);
@@ -147,7 +177,9 @@ fn read(
             Err(tungstenite::Error::Io(e))
                 if matches!(
                     e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut | std::io::ErrorKind::Interrupted
+                    std::io::ErrorKind::WouldBlock
+                        | std::io::ErrorKind::TimedOut
+                        | std::io::ErrorKind::Interrupted
                 ) =>
             {
                 continue
@@ -173,7 +205,8 @@ fn read(
 
 /// 0.5 s, 1 s, 2 s, … up to 10 s.
 fn backoff(failures: u32) -> Duration {
-    Duration::from_millis(500u64.saturating_mul(1 << failures.saturating_sub(1).min(5))).min(Duration::from_secs(10))
+    Duration::from_millis(500u64.saturating_mul(1 << failures.saturating_sub(1).min(5)))
+        .min(Duration::from_secs(10))
 }
 
 fn sleep_unless_stopped(duration: Duration, stop: &AtomicBool) {

@@ -84,7 +84,10 @@ pub async fn list(
     paged(items, &query, 100, 10_000)
 }
 
-pub(super) fn find<'a>(account: &'a mut Account, uuid: &str) -> Result<&'a mut D1Database, ApiError> {
+pub(super) fn find<'a>(
+    account: &'a mut Account,
+    uuid: &str,
+) -> Result<&'a mut D1Database, ApiError> {
     account
         .d1
         .iter_mut()

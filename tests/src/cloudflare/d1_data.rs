@@ -30,7 +30,10 @@ pub async fn raw(
 ) -> ApiResult {
     let request: RawRequest = json_body(&headers, &body)?;
     if request.params.as_ref().is_some_and(|p| !p.is_empty()) {
-        return Err(ApiError::bad(D1_ERROR, "the fake's raw endpoint takes no params"));
+        return Err(ApiError::bad(
+            D1_ERROR,
+            "the fake's raw endpoint takes no params",
+        ));
     }
     let mut state = lock(&shared);
     let db = find(state.account(&account_id)?, &uuid)?;
@@ -43,12 +46,18 @@ fn run_raw(connection: &Connection, sql: &str) -> rusqlite::Result<Vec<Value>> {
     let mut out = Vec::new();
     let mut batch = Batch::new(connection, sql);
     while let Some(mut statement) = batch.next()? {
-        let columns: Vec<String> = statement.column_names().iter().map(|s| s.to_string()).collect();
+        let columns: Vec<String> = statement
+            .column_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let readonly = statement.readonly();
         let mut rows = statement.query([])?;
         let mut values = Vec::new();
         while let Some(row) = rows.next()? {
-            let cells: rusqlite::Result<Vec<Value>> = (0..columns.len()).map(|i| Ok(to_json(row.get_ref(i)?))).collect();
+            let cells: rusqlite::Result<Vec<Value>> = (0..columns.len())
+                .map(|i| Ok(to_json(row.get_ref(i)?)))
+                .collect();
             values.push(Value::Array(cells?));
         }
         drop(rows);
@@ -74,7 +83,11 @@ pub async fn export(
     if request["output_format"] != "polling" {
         return Err(ApiError::invalid("output_format must be \"polling\""));
     }
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1").to_string();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1")
+        .to_string();
     let mut state = lock(&shared);
     find(state.account(&account_id)?, &uuid)?;
     let filename = format!("{uuid}.sql");
@@ -98,15 +111,22 @@ pub async fn signed_export(
 fn dump(connection: &Connection) -> rusqlite::Result<String> {
     let mut out = String::from("PRAGMA defer_foreign_keys=TRUE;\n");
     let mut tables = connection.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY name")?;
-    let tables: Vec<(String, String)> = tables.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+    let tables: Vec<(String, String)> = tables
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
     for (name, sql) in tables {
         out.push_str(&format!("{sql};\n"));
         let mut rows = connection.prepare(&format!("SELECT * FROM \"{name}\""))?;
         let count = rows.column_count();
         let mut rows = rows.query([])?;
         while let Some(row) = rows.next()? {
-            let values: rusqlite::Result<Vec<String>> = (0..count).map(|i| Ok(literal(&to_json(row.get_ref(i)?)))).collect();
-            out.push_str(&format!("INSERT INTO \"{name}\" VALUES({});\n", values?.join(",")));
+            let values: rusqlite::Result<Vec<String>> = (0..count)
+                .map(|i| Ok(literal(&to_json(row.get_ref(i)?))))
+                .collect();
+            out.push_str(&format!(
+                "INSERT INTO \"{name}\" VALUES({});\n",
+                values?.join(",")
+            ));
         }
     }
     Ok(out)

@@ -18,7 +18,10 @@ const KEY_NOT_FOUND: u32 = 10009;
 /// Guessed: a bad `limit`, `expiration_ttl` or bulk request.
 const KV_BAD_REQUEST: u32 = 10019;
 
-fn namespace<'a>(account: &'a mut Account, id: &str) -> Result<&'a mut std::collections::BTreeMap<String, KvEntry>, ApiError> {
+fn namespace<'a>(
+    account: &'a mut Account,
+    id: &str,
+) -> Result<&'a mut std::collections::BTreeMap<String, KvEntry>, ApiError> {
     if !account.kv.iter().any(|n| n.id == id) {
         return Err(ApiError::not_found(KV_NOT_FOUND, "namespace not found"));
     }
@@ -35,16 +38,26 @@ pub async fn keys(
     let limit = match query.get("limit").map(|l| l.parse::<usize>()) {
         None => 1000,
         Some(Ok(limit)) if (10..=1000).contains(&limit) => limit,
-        Some(_) => return Err(ApiError::bad(KV_BAD_REQUEST, "limit must be between 10 and 1000")),
+        Some(_) => {
+            return Err(ApiError::bad(
+                KV_BAD_REQUEST,
+                "limit must be between 10 and 1000",
+            ))
+        }
     };
     let start: usize = match query.get("cursor").filter(|c| !c.is_empty()) {
         None => 0,
-        Some(cursor) => cursor.parse().map_err(|_| ApiError::bad(KV_BAD_REQUEST, "invalid cursor"))?,
+        Some(cursor) => cursor
+            .parse()
+            .map_err(|_| ApiError::bad(KV_BAD_REQUEST, "invalid cursor"))?,
     };
     let prefix = query.get("prefix").cloned().unwrap_or_default();
     let mut state = lock(&shared);
     let pairs = namespace(state.account(&account_id)?, &id)?;
-    let matching: Vec<(&String, &KvEntry)> = pairs.iter().filter(|(k, _)| k.starts_with(&prefix)).collect();
+    let matching: Vec<(&String, &KvEntry)> = pairs
+        .iter()
+        .filter(|(k, _)| k.starts_with(&prefix))
+        .collect();
     let page: Vec<Value> = matching
         .iter()
         .skip(start)
@@ -61,7 +74,11 @@ pub async fn keys(
         })
         .collect();
     let next = start + page.len();
-    let cursor = if next < matching.len() { next.to_string() } else { String::new() };
+    let cursor = if next < matching.len() {
+        next.to_string()
+    } else {
+        String::new()
+    };
     let body = json!({
         "success": true, "errors": [], "messages": [],
         "result": page,
@@ -80,7 +97,11 @@ pub async fn get_value(
     let entry = pairs
         .get(&key)
         .ok_or_else(|| ApiError::not_found(KEY_NOT_FOUND, "get: 'key not found'"))?;
-    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], Body::from(entry.value.clone())).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, "application/octet-stream")],
+        Body::from(entry.value.clone()),
+    )
+        .into_response())
 }
 
 /// `PUT …/values/{key}?expiration_ttl=N`: the body is the value (at least 60 s to live).
@@ -94,13 +115,25 @@ pub async fn put_value(
         None => None,
         Some(ttl) => match ttl.parse::<u64>() {
             Ok(ttl) if ttl >= 60 => Some(super::state::unix_now() + ttl),
-            _ => return Err(ApiError::bad(KV_BAD_REQUEST, "Invalid expiration_ttl of 0. Expiration TTL must be at least 60.")),
+            _ => {
+                return Err(ApiError::bad(
+                    KV_BAD_REQUEST,
+                    "Invalid expiration_ttl of 0. Expiration TTL must be at least 60.",
+                ))
+            }
         },
     };
     check_key(&key)?;
     let mut state = lock(&shared);
     let pairs = namespace(state.account(&account_id)?, &id)?;
-    pairs.insert(key, KvEntry { value: body.to_vec(), expiration, metadata: None });
+    pairs.insert(
+        key,
+        KvEntry {
+            value: body.to_vec(),
+            expiration,
+            metadata: None,
+        },
+    );
     ok(json!({}))
 }
 
@@ -134,18 +167,35 @@ pub async fn bulk_put(
 ) -> ApiResult {
     let pairs: Vec<Pair> = json_body(&headers, &body)?;
     if pairs.len() > 10_000 {
-        return Err(ApiError::bad(KV_BAD_REQUEST, "a bulk write takes at most 10000 pairs"));
+        return Err(ApiError::bad(
+            KV_BAD_REQUEST,
+            "a bulk write takes at most 10000 pairs",
+        ));
     }
     let mut entries = Vec::new();
     for pair in pairs {
         check_key(&pair.key)?;
         let value = if pair.base64 == Some(true) {
-            decode_base64(&pair.value).ok_or_else(|| ApiError::bad(KV_BAD_REQUEST, format!("the value of `{}` is not base64", pair.key)))?
+            decode_base64(&pair.value).ok_or_else(|| {
+                ApiError::bad(
+                    KV_BAD_REQUEST,
+                    format!("the value of `{}` is not base64", pair.key),
+                )
+            })?
         } else {
             pair.value.into_bytes()
         };
-        let expiration = pair.expiration.or(pair.expiration_ttl.map(|t| super::state::unix_now() + t));
-        entries.push((pair.key, KvEntry { value, expiration, metadata: pair.metadata }));
+        let expiration = pair
+            .expiration
+            .or(pair.expiration_ttl.map(|t| super::state::unix_now() + t));
+        entries.push((
+            pair.key,
+            KvEntry {
+                value,
+                expiration,
+                metadata: pair.metadata,
+            },
+        ));
     }
     let mut state = lock(&shared);
     let namespace = namespace(state.account(&account_id)?, &id)?;
@@ -163,7 +213,10 @@ pub async fn bulk_delete(
 ) -> ApiResult {
     let keys: Vec<String> = json_body(&headers, &body)?;
     if keys.len() > 10_000 {
-        return Err(ApiError::bad(KV_BAD_REQUEST, "a bulk delete takes at most 10000 keys"));
+        return Err(ApiError::bad(
+            KV_BAD_REQUEST,
+            "a bulk delete takes at most 10000 keys",
+        ));
     }
     let mut state = lock(&shared);
     let namespace = namespace(state.account(&account_id)?, &id)?;
@@ -176,7 +229,10 @@ pub async fn bulk_delete(
 /// KV's key rule: 1–512 bytes, not `.` or `..`.
 fn check_key(key: &str) -> Result<(), ApiError> {
     if key.is_empty() || key.len() > 512 || key == "." || key == ".." {
-        return Err(ApiError::bad(KV_BAD_REQUEST, format!("invalid key `{key}`: 1 to 512 bytes, not `.` or `..`")));
+        return Err(ApiError::bad(
+            KV_BAD_REQUEST,
+            format!("invalid key `{key}`: 1 to 512 bytes, not `.` or `..`"),
+        ));
     }
     Ok(())
 }

@@ -47,8 +47,8 @@ pub use client::{multipart, ApiClient, ApiResponse};
 pub use faults::{Fault, FaultKind};
 pub use inspect::{LoggedRequest, Script};
 pub use script::{Deployment, Module, Route, Version};
-pub use tails::Tail;
 pub use state::{Consumer, CustomDomain, KvNamespace, Queue, R2Bucket};
+pub use tails::Tail;
 
 /// The permission groups of the default token: everything cargo-edge uses.
 pub const ALL_PERMISSIONS: &[&str] = &[

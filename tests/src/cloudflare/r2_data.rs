@@ -18,9 +18,15 @@ const NO_SUCH_KEY: u32 = 10007;
 /// Guessed: a bad listing parameter.
 const R2_BAD_REQUEST: u32 = 10040;
 
-fn bucket<'a>(account: &'a mut Account, name: &str) -> Result<&'a mut BTreeMap<String, Vec<u8>>, ApiError> {
+fn bucket<'a>(
+    account: &'a mut Account,
+    name: &str,
+) -> Result<&'a mut BTreeMap<String, Vec<u8>>, ApiError> {
     if !account.r2.iter().any(|b| b.name == name) {
-        return Err(ApiError::not_found(R2_NOT_FOUND, "The specified bucket does not exist."));
+        return Err(ApiError::not_found(
+            R2_NOT_FOUND,
+            "The specified bucket does not exist.",
+        ));
     }
     Ok(account.r2_objects.entry(name.to_string()).or_default())
 }
@@ -39,7 +45,11 @@ pub async fn get(
     let bytes = objects
         .get(&key)
         .ok_or_else(|| ApiError::not_found(NO_SUCH_KEY, "The specified key does not exist."))?;
-    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], Body::from(bytes.clone())).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, "application/octet-stream")],
+        Body::from(bytes.clone()),
+    )
+        .into_response())
 }
 
 /// `PUT …/objects/{key}`: the body is the object.
@@ -74,16 +84,26 @@ pub async fn list(
     let per_page = match query.get("per_page").map(|p| p.parse::<usize>()) {
         None => 1000,
         Some(Ok(n)) if (1..=1000).contains(&n) => n,
-        Some(_) => return Err(ApiError::bad(R2_BAD_REQUEST, "per_page must be between 1 and 1000")),
+        Some(_) => {
+            return Err(ApiError::bad(
+                R2_BAD_REQUEST,
+                "per_page must be between 1 and 1000",
+            ))
+        }
     };
     let start: usize = match query.get("cursor").filter(|c| !c.is_empty()) {
         None => 0,
-        Some(c) => c.parse().map_err(|_| ApiError::bad(R2_BAD_REQUEST, "invalid cursor"))?,
+        Some(c) => c
+            .parse()
+            .map_err(|_| ApiError::bad(R2_BAD_REQUEST, "invalid cursor"))?,
     };
     let prefix = query.get("prefix").cloned().unwrap_or_default();
     let mut state = lock(&shared);
     let objects = bucket(state.account(&account_id)?, &name)?;
-    let matching: Vec<(&String, &Vec<u8>)> = objects.iter().filter(|(k, _)| k.starts_with(&prefix)).collect();
+    let matching: Vec<(&String, &Vec<u8>)> = objects
+        .iter()
+        .filter(|(k, _)| k.starts_with(&prefix))
+        .collect();
     let page: Vec<Value> = matching
         .iter()
         .skip(start)

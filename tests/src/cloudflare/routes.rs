@@ -9,8 +9,8 @@ use axum::Router;
 use super::envelope::{ApiError, METHOD_NOT_ALLOWED, NO_ROUTE};
 use super::state::Shared;
 use super::{
-    accounts, consumers, d1, d1_data, domains, kv_data, queues, r2_data, scripts, secrets, storage, tails, tokens, triggers,
-    versions,
+    accounts, consumers, d1, d1_data, domains, kv_data, queues, r2_data, scripts, secrets, storage,
+    tails, tokens, triggers, versions,
 };
 
 /// Uploads of a few hundred megabytes are refused by Cloudflare long before this.
@@ -116,7 +116,10 @@ fn resources() -> Router<Shared> {
                 .delete(kv_data::delete_value),
         )
         .route(&format!("{kv}/{{id}}/bulk"), put(kv_data::bulk_put))
-        .route(&format!("{kv}/{{id}}/bulk/delete"), post(kv_data::bulk_delete))
+        .route(
+            &format!("{kv}/{{id}}/bulk/delete"),
+            post(kv_data::bulk_delete),
+        )
         .route(
             "/accounts/{a}/r2/buckets",
             get(storage::list_r2).post(storage::create_r2),
@@ -125,7 +128,10 @@ fn resources() -> Router<Shared> {
             "/accounts/{a}/r2/buckets/{name}",
             get(storage::get_r2).delete(storage::delete_r2),
         )
-        .route("/accounts/{a}/r2/buckets/{name}/objects", get(r2_data::list))
+        .route(
+            "/accounts/{a}/r2/buckets/{name}/objects",
+            get(r2_data::list),
+        )
         .route(
             "/accounts/{a}/r2/buckets/{name}/objects/{*key}",
             get(r2_data::get).put(r2_data::put).delete(r2_data::delete),

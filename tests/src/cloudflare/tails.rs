@@ -33,7 +33,10 @@ pub struct Hub {
 
 impl Default for Hub {
     fn default() -> Hub {
-        Hub { events: broadcast::channel(256).0, cut: broadcast::channel(4).0 }
+        Hub {
+            events: broadcast::channel(256).0,
+            cut: broadcast::channel(4).0,
+        }
     }
 }
 
@@ -43,13 +46,23 @@ pub async fn create(
     Path((account_id, name)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult {
-    let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1").to_string();
+    let host = headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1")
+        .to_string();
     let mut state = lock(&shared);
     let id = state.hex_id("tail");
     script_mut(state.account(&account_id)?, &name)?;
-    state.tails.push(Tail { id: id.clone(), script: name, filters: Vec::new() });
+    state.tails.push(Tail {
+        id: id.clone(),
+        script: name,
+        filters: Vec::new(),
+    });
     let expires = unix_now() + 6 * 3600;
-    ok(json!({"id": id, "url": format!("ws://{host}/__tail/{id}"), "expires_at": expires.to_string()}))
+    ok(
+        json!({"id": id, "url": format!("ws://{host}/__tail/{id}"), "expires_at": expires.to_string()}),
+    )
 }
 
 /// `DELETE …/scripts/{name}/tails/{id}`.
@@ -62,7 +75,10 @@ pub async fn delete(
     let before = state.tails.len();
     state.tails.retain(|t| t.id != id);
     if state.tails.len() == before {
-        return Err(ApiError::not_found(NOT_FOUND, format!("tail {id} not found")));
+        return Err(ApiError::not_found(
+            NOT_FOUND,
+            format!("tail {id} not found"),
+        ));
     }
     ok(json!({}))
 }
@@ -74,9 +90,16 @@ pub async fn socket(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let protocol = headers.get("sec-websocket-protocol").and_then(|p| p.to_str().ok()).unwrap_or("");
+    let protocol = headers
+        .get("sec-websocket-protocol")
+        .and_then(|p| p.to_str().ok())
+        .unwrap_or("");
     if !protocol.split(',').any(|p| p.trim() == "trace-v1") {
-        return (StatusCode::BAD_REQUEST, "the tail socket needs the trace-v1 subprotocol").into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            "the tail socket needs the trace-v1 subprotocol",
+        )
+            .into_response();
     }
     let (events, cut) = {
         let state = lock(&shared);
@@ -85,7 +108,9 @@ pub async fn socket(
         }
         (state.hub.events.subscribe(), state.hub.cut.subscribe())
     };
-    upgrade.protocols(["trace-v1"]).on_upgrade(move |socket| serve(shared, id, socket, events, cut))
+    upgrade
+        .protocols(["trace-v1"])
+        .on_upgrade(move |socket| serve(shared, id, socket, events, cut))
 }
 
 async fn serve(
@@ -135,7 +160,11 @@ fn passes(filters: &Value, event: &Value) -> bool {
             return outcomes.contains(&event["outcome"]);
         }
         if let Some(methods) = filter["method"].as_array() {
-            return methods.iter().any(|m| m.as_str().is_some_and(|m| m.eq_ignore_ascii_case(request["method"].as_str().unwrap_or(""))));
+            return methods.iter().any(|m| {
+                m.as_str().is_some_and(|m| {
+                    m.eq_ignore_ascii_case(request["method"].as_str().unwrap_or(""))
+                })
+            });
         }
         if let Some(header) = filter.get("header") {
             let key = header["key"].as_str().unwrap_or("").to_ascii_lowercase();
@@ -149,7 +178,8 @@ fn passes(filters: &Value, event: &Value) -> bool {
             return ips.contains(&request["headers"]["cf-connecting-ip"]);
         }
         if let Some(query) = filter["query"].as_str() {
-            return event["logs"].to_string().contains(query) || event["exceptions"].to_string().contains(query);
+            return event["logs"].to_string().contains(query)
+                || event["exceptions"].to_string().contains(query);
         }
         true
     })
@@ -166,12 +196,23 @@ pub async fn worker(
     _body: Bytes,
 ) -> Response {
     let script = params.first().map(|(_, v)| v.clone()).unwrap_or_default();
-    let path = uri.path().strip_prefix(&format!("/__worker/{script}")).unwrap_or("/").to_string();
+    let path = uri
+        .path()
+        .strip_prefix(&format!("/__worker/{script}"))
+        .unwrap_or("/")
+        .to_string();
     let failed = path.contains("fail");
-    let (status, outcome) = if failed { (500, "exception") } else { (200, "ok") };
+    let (status, outcome) = if failed {
+        (500, "exception")
+    } else {
+        (200, "ok")
+    };
     let mut request_headers = serde_json::Map::new();
     for (name, value) in &headers {
-        request_headers.insert(name.as_str().to_string(), json!(value.to_str().unwrap_or("")));
+        request_headers.insert(
+            name.as_str().to_string(),
+            json!(value.to_str().unwrap_or("")),
+        );
     }
     let now_ms = (unix_now() * 1000) as i64;
     let exceptions = if failed {
@@ -192,5 +233,9 @@ pub async fn worker(
         "exceptions": exceptions,
     });
     let _ = lock(&shared).hub.events.send((script.clone(), event));
-    (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), format!("{outcome} from {script}")).into_response()
+    (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+        format!("{outcome} from {script}"),
+    )
+        .into_response()
 }

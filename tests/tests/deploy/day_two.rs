@@ -34,10 +34,20 @@ fn upload_version(fake: &FakeCloudflare, script: &str, tag: &str) -> String {
     });
     let (content_type, body) = multipart(
         &metadata,
-        &[("shim.mjs", "application/javascript+module", b"export default { async fetch() { return new Response('old') } }")],
+        &[(
+            "shim.mjs",
+            "application/javascript+module",
+            b"export default { async fetch() { return new Response('old') } }",
+        )],
     );
-    let path = format!("/accounts/{}/workers/scripts/{script}/versions", fake.account_id());
-    let response = fake.client().raw("POST", &path, &content_type, body).unwrap();
+    let path = format!(
+        "/accounts/{}/workers/scripts/{script}/versions",
+        fake.account_id()
+    );
+    let response = fake
+        .client()
+        .raw("POST", &path, &content_type, body)
+        .unwrap();
     assert_eq!(response.status, 200, "{:?}", response.body);
     response.result()["id"].as_str().unwrap().to_string()
 }
@@ -56,29 +66,90 @@ fn versions_upload_deploy_by_share_and_roll_back_to_any_earlier_version() {
         upload_version(&fake, "hello", &format!("bulk-{n}"));
     }
     let target = fixture_target_dir();
-    let (ok, out, err) = run(&fake, "hello", &["versions", "upload", "--tag", "v2", "--message", "new greeting", "--profile", "fast", "--target-dir", target.to_str().unwrap(), "--message-format", "json"]);
+    let (ok, out, err) = run(
+        &fake,
+        "hello",
+        &[
+            "versions",
+            "upload",
+            "--tag",
+            "v2",
+            "--message",
+            "new greeting",
+            "--profile",
+            "fast",
+            "--target-dir",
+            target.to_str().unwrap(),
+            "--message-format",
+            "json",
+        ],
+    );
     assert!(ok, "{err}");
     let uploaded: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
-    let v2 = uploaded["result"]["version_id"].as_str().unwrap().to_string();
-    assert_eq!(shares(&fake, "hello"), [(first.clone(), 100.0)], "an upload deploys nothing");
+    let v2 = uploaded["result"]["version_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        shares(&fake, "hello"),
+        [(first.clone(), 100.0)],
+        "an upload deploys nothing"
+    );
     let newest = fake.versions("hello").last().unwrap().clone();
-    assert_eq!((newest.id.as_str(), &newest.annotations["workers/tag"]), (v2.as_str(), &json!("v2")));
+    assert_eq!(
+        (newest.id.as_str(), &newest.annotations["workers/tag"]),
+        (v2.as_str(), &json!("v2"))
+    );
 
     fake.reset_log();
     let (ok, out, err) = run(&fake, "hello", &["versions", "list"]);
     assert!(ok, "{err}");
     assert_eq!(out.lines().count(), 107, "every page is listed:\n{out}");
-    assert!(out.lines().next().unwrap().starts_with(&format!("#107 {v2}")), "{out}");
-    assert!(out.lines().next().unwrap().contains("tag v2  \"new greeting\""), "{out}");
-    let pages: Vec<String> = api_requests(&fake).into_iter().filter(|r| r.contains("/versions")).collect();
+    assert!(
+        out.lines()
+            .next()
+            .unwrap()
+            .starts_with(&format!("#107 {v2}")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .next()
+            .unwrap()
+            .contains("tag v2  \"new greeting\""),
+        "{out}"
+    );
+    let pages: Vec<String> = api_requests(&fake)
+        .into_iter()
+        .filter(|r| r.contains("/versions"))
+        .collect();
     assert_eq!(pages.len(), 2, "two pages of 100: {pages:#?}");
 
-    let (ok, _, err) = run(&fake, "hello", &["versions", "deploy", &format!("{v2}@10"), &format!("{first}@90"), "-m", "canary"]);
+    let (ok, _, err) = run(
+        &fake,
+        "hello",
+        &[
+            "versions",
+            "deploy",
+            &format!("{v2}@10"),
+            &format!("{first}@90"),
+            "-m",
+            "canary",
+        ],
+    );
     assert!(ok, "{err}");
-    assert_eq!(shares(&fake, "hello"), [(v2.clone(), 10.0), (first.clone(), 90.0)]);
+    assert_eq!(
+        shares(&fake, "hello"),
+        [(v2.clone(), 10.0), (first.clone(), 90.0)]
+    );
     let (ok, out, _) = run(&fake, "hello", &["deployments", "status"]);
     assert!(ok);
-    assert!(out.contains("message  canary") && out.contains(&format!("   10%  #107 {v2}")) && out.contains(&format!("   90%  #1 {first}")), "{out}");
+    assert!(
+        out.contains("message  canary")
+            && out.contains(&format!("   10%  #107 {v2}"))
+            && out.contains(&format!("   90%  #1 {first}")),
+        "{out}"
+    );
     let (ok, _, err) = run(&fake, "hello", &["versions", "deploy", &format!("{v2}@10")]);
     assert!(!ok && err.contains("add up to 100"), "{err}");
 
@@ -88,12 +159,30 @@ fn versions_upload_deploy_by_share_and_roll_back_to_any_earlier_version() {
     let (ok, _, err) = run(&fake, "hello", &["rollback", "--yes", "-m", "too loud"]);
     assert!(ok, "{err}");
     let bulk_104 = fake.versions("hello")[105].id.clone();
-    assert!(err.contains(&format!("Rolling back to #106 {bulk_104}")) && err.contains("tag bulk-104"), "{err}");
-    assert!(err.contains("compatibility date:") && err.contains("code:"), "the changes are listed:\n{err}");
+    assert!(
+        err.contains(&format!("Rolling back to #106 {bulk_104}")) && err.contains("tag bulk-104"),
+        "{err}"
+    );
+    assert!(
+        err.contains("compatibility date:") && err.contains("code:"),
+        "the changes are listed:\n{err}"
+    );
     assert_eq!(shares(&fake, "hello"), [(bulk_104, 100.0)]);
-    let posted: Vec<String> = api_requests(&fake).into_iter().filter(|r| r.starts_with("POST")).collect();
-    assert_eq!(posted, [format!("POST /accounts/{}/workers/scripts/hello/deployments", fake.account_id())]);
-    assert_eq!(fake.deployments("hello").last().unwrap().annotations["workers/message"], "too loud");
+    let posted: Vec<String> = api_requests(&fake)
+        .into_iter()
+        .filter(|r| r.starts_with("POST"))
+        .collect();
+    assert_eq!(
+        posted,
+        [format!(
+            "POST /accounts/{}/workers/scripts/hello/deployments",
+            fake.account_id()
+        )]
+    );
+    assert_eq!(
+        fake.deployments("hello").last().unwrap().annotations["workers/message"],
+        "too loud"
+    );
 
     // Any earlier version, by id; without --yes and without a terminal nothing happens.
     let (ok, _, err) = run(&fake, "hello", &["rollback", &first]);
@@ -107,17 +196,38 @@ fn versions_upload_deploy_by_share_and_roll_back_to_any_earlier_version() {
 fn a_rollback_across_a_durable_object_migration_is_refused_with_the_reason() {
     let fake = FakeCloudflare::start(Options::default());
     // `api` existed before its Counter class (no migrations), then the deploy migrated it.
-    let metadata = json!({"main_module": "shim.mjs", "compatibility_date": "2025-01-01", "bindings": []});
-    let (content_type, body) = multipart(&metadata, &[("shim.mjs", "application/javascript+module", b"export default {}")]);
+    let metadata =
+        json!({"main_module": "shim.mjs", "compatibility_date": "2025-01-01", "bindings": []});
+    let (content_type, body) = multipart(
+        &metadata,
+        &[(
+            "shim.mjs",
+            "application/javascript+module",
+            b"export default {}",
+        )],
+    );
     let path = format!("/accounts/{}/workers/scripts/api", fake.account_id());
-    assert_eq!(fake.client().raw("PUT", &path, &content_type, body).unwrap().status, 200);
+    assert_eq!(
+        fake.client()
+            .raw("PUT", &path, &content_type, body)
+            .unwrap()
+            .status,
+        200
+    );
     let before = fake.versions("api")[0].id.clone();
     let (ok, text) = deploy(&fake, "full-stack", &[]);
     assert!(ok, "{text}");
     let (ok, _, err) = run(&fake, "full-stack", &["rollback", &before, "--yes"]);
     assert!(!ok);
-    assert!(err.contains("Durable Object migration") && err.contains("made since the last migration"), "{err}");
-    assert_eq!(fake.deployments("api").last().unwrap().versions[0].0, fake.script("api").unwrap().version_id, "nothing changed");
+    assert!(
+        err.contains("Durable Object migration") && err.contains("made since the last migration"),
+        "{err}"
+    );
+    assert_eq!(
+        fake.deployments("api").last().unwrap().versions[0].0,
+        fake.script("api").unwrap().version_id,
+        "nothing changed"
+    );
 }
 
 #[test]
@@ -127,11 +237,27 @@ fn delete_with_resources_leaves_nothing_it_created_and_nothing_else_touched() {
     assert!(deploy(&fake, "hello", &[]).0);
     let account = fake.account_id();
     let client = fake.client();
-    client.json("POST", &format!("/accounts/{account}/storage/kv/namespaces"), &json!({"title": "unrelated"})).unwrap();
+    client
+        .json(
+            "POST",
+            &format!("/accounts/{account}/storage/kv/namespaces"),
+            &json!({"title": "unrelated"}),
+        )
+        .unwrap();
     let object = format!("/accounts/{account}/r2/buckets/app-assets/objects/photos/cat.jpg");
-    assert_eq!(client.raw("PUT", &object, "image/jpeg", b"jpeg".to_vec()).unwrap().status, 200);
+    assert_eq!(
+        client
+            .raw("PUT", &object, "image/jpeg", b"jpeg".to_vec())
+            .unwrap()
+            .status,
+        200
+    );
 
-    let (ok, _, err) = run(&fake, "full-stack", &["delete", "--with-resources", "--dry-run"]);
+    let (ok, _, err) = run(
+        &fake,
+        "full-stack",
+        &["delete", "--with-resources", "--dry-run"],
+    );
     assert!(ok, "{err}");
     for line in [
         "detach the consumer of queue `image-processing`",
@@ -147,16 +273,37 @@ fn delete_with_resources_leaves_nothing_it_created_and_nothing_else_touched() {
     assert!(fake.script("api").is_some(), "a dry run deletes nothing");
 
     // A dropped connection and a 500 on the way are retried through.
-    fake.inject(Fault::new("DELETE", "/accounts/*/workers/scripts/*", FaultKind::DropAfterApply));
-    fake.inject(Fault::new("DELETE", "/accounts/*/d1/database/*", FaultKind::Status(500)));
-    let (ok, _, err) = run(&fake, "full-stack", &["delete", "--with-resources", "--yes"]);
+    fake.inject(Fault::new(
+        "DELETE",
+        "/accounts/*/workers/scripts/*",
+        FaultKind::DropAfterApply,
+    ));
+    fake.inject(Fault::new(
+        "DELETE",
+        "/accounts/*/d1/database/*",
+        FaultKind::Status(500),
+    ));
+    let (ok, _, err) = run(
+        &fake,
+        "full-stack",
+        &["delete", "--with-resources", "--yes"],
+    );
     assert!(ok, "{err}");
     assert_eq!(fake.faults_remaining(), 0);
     assert!(fake.script("api").is_none());
-    let titles: Vec<String> = fake.kv_namespaces().iter().map(|n| n.title.clone()).collect();
+    let titles: Vec<String> = fake
+        .kv_namespaces()
+        .iter()
+        .map(|n| n.title.clone())
+        .collect();
     assert_eq!(titles, ["unrelated"]);
-    assert!(fake.d1_databases().is_empty() && fake.r2_buckets().is_empty() && fake.queues().is_empty());
-    assert!(fake.script("hello").is_some(), "another worker is untouched");
+    assert!(
+        fake.d1_databases().is_empty() && fake.r2_buckets().is_empty() && fake.queues().is_empty()
+    );
+    assert!(
+        fake.script("hello").is_some(),
+        "another worker is untouched"
+    );
     let (ok, _, err) = run(&fake, "full-stack", &["delete", "--yes"]);
     assert!(!ok && err.contains("is not deployed"), "{err}");
 }
@@ -169,12 +316,32 @@ fn delete_keeps_a_resource_another_worker_binds() {
     let cache = fake.kv_namespaces()[0].id.clone();
     let metadata = json!({"main_module": "shim.mjs", "compatibility_date": "2025-01-01",
         "bindings": [{"type": "kv_namespace", "name": "SHARED", "namespace_id": cache}]});
-    let (content_type, body) = multipart(&metadata, &[("shim.mjs", "application/javascript+module", b"export default {}")]);
+    let (content_type, body) = multipart(
+        &metadata,
+        &[(
+            "shim.mjs",
+            "application/javascript+module",
+            b"export default {}",
+        )],
+    );
     let path = format!("/accounts/{account}/workers/scripts/reader");
-    assert_eq!(fake.client().raw("PUT", &path, &content_type, body).unwrap().status, 200);
-    let (ok, _, err) = run(&fake, "full-stack", &["delete", "--with-resources", "--yes"]);
+    assert_eq!(
+        fake.client()
+            .raw("PUT", &path, &content_type, body)
+            .unwrap()
+            .status,
+        200
+    );
+    let (ok, _, err) = run(
+        &fake,
+        "full-stack",
+        &["delete", "--with-resources", "--yes"],
+    );
     assert!(ok, "{err}");
-    assert!(err.contains("(kept) KV namespace `api-cache`: still bound by `reader`"), "{err}");
+    assert!(
+        err.contains("(kept) KV namespace `api-cache`: still bound by `reader`"),
+        "{err}"
+    );
     assert_eq!(fake.kv_namespaces().len(), 1);
 }
 
@@ -183,22 +350,52 @@ fn whoami_names_the_accounts_and_the_permissions_deploy_lacks() {
     let fake = FakeCloudflare::start(Options::default());
     let (ok, out, err) = run(&fake, "full-stack", &["whoami"]);
     assert!(ok, "{err}");
-    assert!(out.contains("Authenticated with an API token (ed17a1c2b3d4e5f60718293a4b5c6d7e, active)"), "{out}");
-    assert!(out.contains(&format!("  {}  Account 1", fake.account_id())), "{out}");
-    assert!(out.contains("deploy: the token has every permission it needs"), "{out}");
+    assert!(
+        out.contains("Authenticated with an API token (ed17a1c2b3d4e5f60718293a4b5c6d7e, active)"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("  {}  Account 1", fake.account_id())),
+        "{out}"
+    );
+    assert!(
+        out.contains("deploy: the token has every permission it needs"),
+        "{out}"
+    );
 
     let limited = FakeCloudflare::start(Options {
-        token_permissions: Some(vec!["Workers Scripts Write".into(), "Account Settings Read".into(), "D1 Write".into()]),
+        token_permissions: Some(vec![
+            "Workers Scripts Write".into(),
+            "Account Settings Read".into(),
+            "D1 Write".into(),
+        ]),
         ..Options::default()
     });
-    let (ok, out, _) = run(&limited, "full-stack", &["whoami", "--message-format", "json"]);
+    let (ok, out, _) = run(
+        &limited,
+        "full-stack",
+        &["whoami", "--message-format", "json"],
+    );
     assert!(ok);
     let report: Value = serde_json::from_str(out.trim()).unwrap();
-    assert_eq!(report["result"]["missing_for_deploy"], json!(["Workers KV Storage Write", "Workers R2 Storage Write", "Queues Write"]));
+    assert_eq!(
+        report["result"]["missing_for_deploy"],
+        json!([
+            "Workers KV Storage Write",
+            "Workers R2 Storage Write",
+            "Queues Write"
+        ])
+    );
     let (_, out, _) = run(&limited, "hello", &["whoami"]);
-    assert!(out.contains("deploy: the token has every permission it needs"), "hello binds nothing: {out}");
+    assert!(
+        out.contains("deploy: the token has every permission it needs"),
+        "hello binds nothing: {out}"
+    );
 
-    let opaque = FakeCloudflare::start(Options { token_permissions: None, ..Options::default() });
+    let opaque = FakeCloudflare::start(Options {
+        token_permissions: None,
+        ..Options::default()
+    });
     let (ok, out, _) = run(&opaque, "hello", &["whoami"]);
     assert!(ok && out.contains("Permissions: unknown"), "{out}");
 
@@ -217,20 +414,57 @@ fn secret_bulk_sets_every_secret_from_json_or_dotenv_and_prints_no_value() {
     assert!(deploy(&fake, "hello", &[]).0);
     let dir = tempfile::tempdir().unwrap();
     let json_file = dir.path().join("secrets.json");
-    std::fs::write(&json_file, r#"{"API_KEY": "sk-bulk-1", "DB_PASSWORD": "pw-bulk-2"}"#).unwrap();
-    fake.inject(Fault::new("PUT", "/accounts/*/workers/scripts/*/secrets", FaultKind::RateLimited { retry_after_secs: 1 }));
-    let (ok, out, err) = run(&fake, "hello", &["secret", "bulk", json_file.to_str().unwrap()]);
+    std::fs::write(
+        &json_file,
+        r#"{"API_KEY": "sk-bulk-1", "DB_PASSWORD": "pw-bulk-2"}"#,
+    )
+    .unwrap();
+    fake.inject(Fault::new(
+        "PUT",
+        "/accounts/*/workers/scripts/*/secrets",
+        FaultKind::RateLimited {
+            retry_after_secs: 1,
+        },
+    ));
+    let (ok, out, err) = run(
+        &fake,
+        "hello",
+        &["secret", "bulk", json_file.to_str().unwrap()],
+    );
     assert!(ok, "{err}");
-    assert!(err.contains("2 secrets set on `hello`: API_KEY, DB_PASSWORD"), "{err}");
+    assert!(
+        err.contains("2 secrets set on `hello`: API_KEY, DB_PASSWORD"),
+        "{err}"
+    );
     assert!(!format!("{out}{err}").contains("sk-bulk-1"));
-    assert_eq!(fake.secret_value("hello", "DB_PASSWORD").as_deref(), Some("pw-bulk-2"));
+    assert_eq!(
+        fake.secret_value("hello", "DB_PASSWORD").as_deref(),
+        Some("pw-bulk-2")
+    );
     let env_file = dir.path().join(".env.prod");
     std::fs::write(&env_file, "API_KEY=sk-bulk-3\n").unwrap();
-    assert!(run(&fake, "hello", &["secret", "bulk", env_file.to_str().unwrap()]).0);
-    assert_eq!(fake.secret_value("hello", "API_KEY").as_deref(), Some("sk-bulk-3"));
+    assert!(
+        run(
+            &fake,
+            "hello",
+            &["secret", "bulk", env_file.to_str().unwrap()]
+        )
+        .0
+    );
+    assert_eq!(
+        fake.secret_value("hello", "API_KEY").as_deref(),
+        Some("sk-bulk-3")
+    );
     std::fs::write(&json_file, r#"{"PORT": 8080}"#).unwrap();
-    let (ok, _, err) = run(&fake, "hello", &["secret", "bulk", json_file.to_str().unwrap()]);
-    assert!(!ok && err.contains("the value of `PORT` is a number, not a string"), "{err}");
+    let (ok, _, err) = run(
+        &fake,
+        "hello",
+        &["secret", "bulk", json_file.to_str().unwrap()],
+    );
+    assert!(
+        !ok && err.contains("the value of `PORT` is a number, not a string"),
+        "{err}"
+    );
     fake.assert_no_secret("sk-bulk-1");
 }
 
@@ -240,20 +474,44 @@ fn queues_list_every_page_show_info_and_purge_only_when_confirmed() {
     assert!(deploy(&fake, "full-stack", &[]).0);
     let account = fake.account_id();
     for n in 0..120 {
-        fake.client().json("POST", &format!("/accounts/{account}/queues"), &json!({"queue_name": format!("extra-{n:03}")})).unwrap();
+        fake.client()
+            .json(
+                "POST",
+                &format!("/accounts/{account}/queues"),
+                &json!({"queue_name": format!("extra-{n:03}")}),
+            )
+            .unwrap();
     }
-    fake.inject(Fault::new("GET", "/accounts/*/queues", FaultKind::Status(503)));
+    fake.inject(Fault::new(
+        "GET",
+        "/accounts/*/queues",
+        FaultKind::Status(503),
+    ));
     let (ok, out, err) = run(&fake, "full-stack", &["queues", "list"]);
     assert!(ok, "{err}");
     assert_eq!(out.lines().count(), 122, "{out}");
     let (ok, out, _) = run(&fake, "full-stack", &["queues", "info", "image-processing"]);
     assert!(ok);
     assert!(out.contains("consumers  api") && out.contains("batch size 10, max wait 500 ms, max retries 2, dead letter queue image-processing-dlq"), "{out}");
-    let (ok, _, err) = run(&fake, "full-stack", &["queues", "purge", "image-processing"]);
+    let (ok, _, err) = run(
+        &fake,
+        "full-stack",
+        &["queues", "purge", "image-processing"],
+    );
     assert!(!ok && err.contains("--yes"), "{err}");
-    assert!(!api_requests(&fake).iter().any(|r| r.ends_with("/purge")), "nothing was purged");
-    let (ok, _, err) = run(&fake, "full-stack", &["queues", "purge", "image-processing", "--yes"]);
-    assert!(ok && err.contains("Purged queue `image-processing`"), "{err}");
+    assert!(
+        !api_requests(&fake).iter().any(|r| r.ends_with("/purge")),
+        "nothing was purged"
+    );
+    let (ok, _, err) = run(
+        &fake,
+        "full-stack",
+        &["queues", "purge", "image-processing", "--yes"],
+    );
+    assert!(
+        ok && err.contains("Purged queue `image-processing`"),
+        "{err}"
+    );
     let (ok, _, err) = run(&fake, "full-stack", &["queues", "info", "nope"]);
     assert!(!ok && err.contains("queue `nope` does not exist"), "{err}");
 }

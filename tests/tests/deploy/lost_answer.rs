@@ -32,7 +32,10 @@ fn deploy_losing_the_answer_to(pattern: &str) -> (FakeCloudflare, Vec<String>) {
 fn a_lost_answer_to_a_kv_namespace_create() {
     let (fake, _) = deploy_losing_the_answer_to("/accounts/*/storage/kv/namespaces");
     let namespaces = fake.kv_namespaces();
-    let cache: Vec<_> = namespaces.iter().filter(|n| n.title == "api-cache").collect();
+    let cache: Vec<_> = namespaces
+        .iter()
+        .filter(|n| n.title == "api-cache")
+        .collect();
     assert_eq!(cache.len(), 1, "{namespaces:?}");
     let script = fake.script("api").unwrap();
     assert_eq!(
@@ -48,10 +51,7 @@ fn a_lost_answer_to_a_d1_database_create() {
     let databases = fake.d1_databases();
     assert_eq!(databases.len(), 1, "{databases:?}");
     let script = fake.script("api").unwrap();
-    assert_eq!(
-        script.binding("DB").unwrap()["id"],
-        databases[0].0.as_str()
-    );
+    assert_eq!(script.binding("DB").unwrap()["id"], databases[0].0.as_str());
 }
 
 #[test]
@@ -70,11 +70,7 @@ fn a_lost_answer_to_a_queue_create() {
     let (fake, _) = deploy_losing_the_answer_to("/accounts/*/queues");
     let names: Vec<String> = fake.queues().iter().map(|q| q.name.clone()).collect();
     for queue in ["image-processing", "image-processing-dlq"] {
-        assert_eq!(
-            names.iter().filter(|n| *n == queue).count(),
-            1,
-            "{names:?}"
-        );
+        assert_eq!(names.iter().filter(|n| *n == queue).count(), 1, "{names:?}");
     }
     assert_eq!(fake.consumers("image-processing").len(), 1);
 }
