@@ -22,7 +22,20 @@ pub fn build(args: BuildArgs) -> CommandResult {
     let options = BuildOptions {
         cargo: args.cargo.to_options(&args.output),
     };
+    warn_about_the_table(&args);
     let built = build::run(&options, &reporter)?;
     reporter.finished(&built);
     Ok(())
+}
+
+/// The table's warnings (what only a deploy enforces, say), as dev and deploy show them. A
+/// crate without a valid table still builds: the build does not read it.
+fn warn_about_the_table(args: &BuildArgs) {
+    let path = super::context::manifest_path(
+        args.cargo.manifest_path.as_deref(),
+        args.cargo.package.as_deref(),
+    );
+    if let Ok(Ok(loaded)) = path.map(|p| crate::manifest::load_worker(&p, None)) {
+        super::context::print_warnings(&loaded.warnings);
+    }
 }

@@ -187,6 +187,17 @@ impl Client {
         Ok(self.call_envelope(method, path, body)?.result)
     }
 
+    /// [`Client::call`] with another credential (the asset upload session's token).
+    pub fn call_as(
+        &self,
+        auth: &Auth,
+        method: Method,
+        path: &str,
+        body: Body,
+    ) -> Result<Value, DeployError> {
+        Ok(self.call_envelope_as(auth, method, path, body)?.result)
+    }
+
     /// GET every page of a list endpoint.
     pub fn list<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>, DeployError> {
         self.list_in(path, None)
@@ -239,6 +250,16 @@ impl Client {
         path: &str,
         body: Body,
     ) -> Result<Envelope, DeployError> {
+        self.call_envelope_as(&self.auth, method, path, body)
+    }
+
+    fn call_envelope_as(
+        &self,
+        auth: &Auth,
+        method: Method,
+        path: &str,
+        body: Body,
+    ) -> Result<Envelope, DeployError> {
         self.recorder.record(Recorded::new(&method, path, &body));
         let sent = match self.mode {
             Mode::Live => true,
@@ -248,7 +269,7 @@ impl Client {
         if !sent {
             return simulated(&method, path);
         }
-        let (response, attempts) = self.send(&method, path, &body)?;
+        let (response, attempts) = self.send(auth, &method, path, &body)?;
         self.finish(method, path, response, attempts)
     }
 
@@ -262,7 +283,7 @@ impl Client {
         body: Body,
     ) -> Result<Response, DeployError> {
         self.recorder.record(Recorded::new(&method, path, &body));
-        let (response, attempts) = self.send(&method, path, &body)?;
+        let (response, attempts) = self.send(&self.auth, &method, path, &body)?;
         if response.status().is_success() {
             return Ok(response);
         }
@@ -277,6 +298,7 @@ impl Client {
     /// Send with retries: the last response, and how many attempts it took.
     fn send(
         &self,
+        auth: &Auth,
         method: &Method,
         path: &str,
         body: &Body,
@@ -290,7 +312,7 @@ impl Client {
                     message: e.to_string(),
                 })?;
             }
-            let outcome = self.attempt(method, path, body);
+            let outcome = self.attempt(auth, method, path, body);
             let delay = match &outcome {
                 Ok(response) => retry_delay(response, attempt, &self.retry),
                 Err(error) if error.is_timeout() || error.is_connect() || error.is_request() => {
@@ -315,9 +337,15 @@ impl Client {
         }
     }
 
-    fn attempt(&self, method: &Method, path: &str, body: &Body) -> reqwest::Result<Response> {
+    fn attempt(
+        &self,
+        auth: &Auth,
+        method: &Method,
+        path: &str,
+        body: &Body,
+    ) -> reqwest::Result<Response> {
         let url = format!("{}{path}", self.base);
-        let request = self.auth.apply(self.http.request(method.clone(), url));
+        let request = auth.apply(self.http.request(method.clone(), url));
         let request = match body {
             Body::None => request,
             Body::Json(value) => request.json(value),

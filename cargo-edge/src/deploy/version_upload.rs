@@ -41,6 +41,8 @@ pub fn upload(
         Mode::Live,
     )?;
     let account = live::resolve_account(&client, worker.account_id.as_deref())?;
+    let manifest = super::assets::manifest_of(worker)?;
+    let bundle = &super::assets::joined(bundle, manifest.as_ref());
     let mut live = live::read_script(
         &client,
         &account,
@@ -62,7 +64,12 @@ pub fn upload(
         inputs: Inputs::default(),
         outcome: Outcome::default(),
         created_queues: Default::default(),
+        assets: manifest.as_ref(),
     };
+    if let Some(manifest) = &manifest {
+        let uploaded = super::assets::upload(&client, &account, &worker.name, manifest)?;
+        executor.outcome.assets = Some(uploaded);
+    }
     executor.ids.kv.extend(live.kv.clone());
     executor.ids.d1.extend(live.d1.clone());
     let mut annotations = serde_json::Map::new();

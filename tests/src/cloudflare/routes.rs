@@ -51,6 +51,14 @@ fn api() -> Router<Shared> {
             axum::routing::delete(tails::delete),
         )
         .route(
+            &format!("{script}/assets-upload-session"),
+            post(super::assets::session),
+        )
+        .route(
+            "/accounts/{a}/workers/assets/upload",
+            post(super::assets::upload),
+        )
+        .route(
             &format!("{script}/script-settings"),
             get(scripts::script_settings).patch(scripts::patch_script_settings),
         )

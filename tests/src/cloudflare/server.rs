@@ -133,8 +133,11 @@ async fn gate(
         Some(FaultKind::DropAfterApply) | None => {}
     }
     // Outside the API (`/__…`: a signed URL, a tail socket, the hosted worker) there are no
-    // API credentials, as on Cloudflare.
-    if !api_path.starts_with("/__") && !authorized(&shared, &parts.headers) {
+    // API credentials, as on Cloudflare; asset uploads carry their own JWT.
+    if !api_path.starts_with("/__")
+        && !authorized(&shared, &parts.headers)
+        && !super::assets::is_upload(&api_path)
+    {
         return Ok(ApiError::new(401, AUTH_ERROR, "Authentication error").into_response());
     }
     let request = Request::from_parts(parts, Body::from(bytes));

@@ -32,6 +32,8 @@ pub struct FakeState {
     pub tails: Vec<super::tails::Tail>,
     /// Events for tail sockets, and the switch that cuts them.
     pub hub: super::tails::Hub,
+    /// Static assets: upload sessions, stored files, what each script serves.
+    pub assets: super::assets::AssetsState,
     counter: u64,
 }
 
@@ -132,6 +134,7 @@ impl FakeState {
             log: Vec::new(),
             tails: Vec::new(),
             hub: Default::default(),
+            assets: Default::default(),
             counter: 0,
         };
         for n in 0..options.accounts.max(1) {
