@@ -115,7 +115,7 @@ pub fn run(
             Err(error) => {
                 failures += 1;
                 on_status(&format!("could not connect ({error}); retrying"));
-                if failures % 3 == 0 {
+                if failures.is_multiple_of(3) {
                     // The tail may be gone (expired or deleted): make a new one.
                     delete(client, script, &tail);
                     tail = match create(client, script) {
@@ -148,7 +148,7 @@ pub fn run(
         let _ = socket.close(None);
         // A Ctrl-C can end the read a moment before `stop` is set: give it that moment.
         sleep_unless_stopped(Duration::from_millis(100), stop);
-        dropped = !stop.load(Ordering::SeqCst) && !max_events.is_some_and(|m| summary.events >= m);
+        dropped = !stop.load(Ordering::SeqCst) && max_events.is_none_or(|m| summary.events < m);
         if dropped {
             on_status("the connection dropped; reconnecting");
             sleep_unless_stopped(backoff(1), stop);

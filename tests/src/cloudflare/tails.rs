@@ -137,10 +137,11 @@ async fn serve(
             _ = cut.recv() => return, // dropped without a close frame
             event = events.recv() => {
                 let Ok((target, event)) = event else { return };
-                if target == script && passes(&filters["filters"], &event) {
-                    if socket.send(Message::Text(event.to_string().into())).await.is_err() {
-                        return;
-                    }
+                if target == script
+                    && passes(&filters["filters"], &event)
+                    && socket.send(Message::Text(event.to_string().into())).await.is_err()
+                {
+                    return;
                 }
             }
             incoming = socket.recv() => {
