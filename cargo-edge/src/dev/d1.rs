@@ -277,3 +277,21 @@ pub fn open_database(state_dir: &std::path::Path, name: &str) -> super::error::R
         .join(format!("{}.sqlite", super::store::file_stem(name)));
     super::store::open_file(&path, "", Durability::Full)
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn errors_read_as_production_s() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let syntax = conn.prepare("THIS IS NOT VALID SQL").unwrap_err();
+        assert_eq!(
+            super::error_text(&syntax),
+            "near \"THIS\": syntax error at offset 0: SQLITE_ERROR"
+        );
+        let table = conn.prepare("SELECT * FROM nope").unwrap_err();
+        assert_eq!(
+            super::error_text(&table),
+            "no such table: nope: SQLITE_ERROR"
+        );
+    }
+}

@@ -240,12 +240,6 @@ impl Session {
         let mut answered_before = proxy.answered();
         let mut running = self.launch(&bundles, &server, &proxy, reporter).await?;
         self.banner(&proxy, &server, started.elapsed(), reporter);
-        if running.is_none() {
-            reporter.status(
-                "Waiting",
-                format!("for a change to start workerd again; http://{} answers with the error meanwhile", proxy.addr),
-            );
-        }
         let mut watcher = match self.watch.is_empty() {
             true => None,
             false => Some(SourceWatcher::new(&self.watch).map_err(|e| e.to_string())?),
@@ -497,6 +491,13 @@ const LAST_WORDS: Duration = Duration::from_secs(3);
 fn show_crash(crash: &Crash, proxy: &ProxyHandle, reporter: &Reporter) {
     reporter.error(crash.report());
     proxy.failed(&crash.page());
+    reporter.status(
+        "Waiting",
+        format!(
+            "for a change to start workerd again; http://{} answers with the error meanwhile",
+            proxy.addr
+        ),
+    );
 }
 
 /// Resolves when the running workerd exits; never while none runs.
