@@ -23,9 +23,11 @@ pub mod manifest;
 pub mod model;
 pub mod new;
 pub mod package;
+pub mod remote;
 pub mod render;
 pub mod report;
 pub mod settings;
+pub mod tail;
 pub mod workerd;
 
 /// The wasm-bindgen version this binary embeds (`wasm-bindgen-cli-support`). A crate must lock

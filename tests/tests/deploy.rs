@@ -7,6 +7,15 @@ use std::time::Duration;
 use edge_tests::cloudflare::{FakeCloudflare, Fault, FaultKind, Options};
 use edge_tests::{cargo_edge_bin, fixture_manifest, fixture_target_dir, root};
 
+#[path = "deploy/day_two.rs"]
+mod day_two;
+#[path = "deploy/lost_answer.rs"]
+mod lost_answer;
+#[path = "deploy/remote_data.rs"]
+mod remote_data;
+#[path = "deploy/tail.rs"]
+mod tail;
+
 /// Run `cargo edge <args>` against `fake`, with its token in the environment.
 fn edge(fake: &FakeCloudflare, args: &[&str]) -> Output {
     std::process::Command::new(cargo_edge_bin())

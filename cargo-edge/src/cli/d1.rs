@@ -1,4 +1,5 @@
-//! `cargo edge d1 migrations apply` and `cargo edge d1 execute`: locally or on Cloudflare.
+//! `cargo edge d1 migrations apply|list|create`, `d1 execute` and `d1 export`: locally or on
+//! Cloudflare (`d1_remote` holds the Cloudflare side of execute, export and list).
 
 use std::path::PathBuf;
 
@@ -12,11 +13,17 @@ use super::remote::remote;
 use crate::deploy::d1 as remote_d1;
 use crate::dev;
 use crate::model::{D1Database, Worker};
+use crate::report::MessageFormat;
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  cargo edge d1 execute DB --command \"SELECT * FROM notes\" --env prod\n  cargo edge d1 export DB -o backup.sql\n  cargo edge d1 migrations create DB add_tags\n  cargo edge d1 migrations list DB --local"
+)]
 pub struct D1Args {
     #[command(subcommand)]
     pub action: D1Action,
+    #[arg(long, global = true, value_enum, value_name = "FMT", default_value_t = MessageFormat::Human)]
+    pub message_format: MessageFormat,
 }
 
 #[derive(Debug, Subcommand)]
@@ -45,6 +52,16 @@ pub enum D1Action {
         #[arg(long)]
         file: Option<PathBuf>,
     },
+    /// Write the database on Cloudflare as SQL (schema and rows) to a file
+    Export {
+        /// The D1 binding name
+        database: String,
+        #[command(flatten)]
+        worker: WorkerArgs,
+        /// The file to write
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -62,9 +79,31 @@ pub enum MigrationsAction {
         #[arg(long, value_name = "DIR")]
         persist_to: Option<PathBuf>,
     },
+    /// Every file of the migrations folder and whether the database has applied it
+    List {
+        /// The D1 binding name
+        database: String,
+        #[command(flatten)]
+        worker: WorkerArgs,
+        /// Look at local state (`cargo edge dev`'s) instead of Cloudflare
+        #[arg(long)]
+        local: bool,
+        /// Local state folder (default `.edge/state` beside Cargo.toml)
+        #[arg(long, value_name = "DIR")]
+        persist_to: Option<PathBuf>,
+    },
+    /// Write an empty, numbered `NNNN_name.sql` in the migrations folder
+    Create {
+        /// The D1 binding name
+        database: String,
+        /// What the migration does (the file's name)
+        name: String,
+        #[command(flatten)]
+        worker: WorkerArgs,
+    },
 }
 
-fn database<'w>(worker: &'w Worker, binding: &str) -> Result<&'w D1Database, Failure> {
+pub fn database<'w>(worker: &'w Worker, binding: &str) -> Result<&'w D1Database, Failure> {
     worker.d1.get(binding).ok_or_else(|| {
         let known: Vec<&String> = worker.d1.keys().collect();
         plain(
@@ -76,6 +115,34 @@ fn database<'w>(worker: &'w Worker, binding: &str) -> Result<&'w D1Database, Fai
 
 pub fn d1(args: D1Args) -> CommandResult {
     match args.action {
+        D1Action::Export {
+            database,
+            worker,
+            output,
+        } => super::d1_remote::export(&worker, &database, &output, args.message_format),
+        D1Action::Migrations {
+            action:
+                MigrationsAction::List {
+                    database,
+                    worker,
+                    local,
+                    persist_to,
+                },
+        } => super::d1_remote::list_migrations(
+            &worker,
+            &database,
+            local,
+            persist_to.as_deref(),
+            args.message_format,
+        ),
+        D1Action::Migrations {
+            action:
+                MigrationsAction::Create {
+                    database,
+                    name,
+                    worker,
+                },
+        } => super::d1_remote::create_migration(&worker, &database, &name),
         D1Action::Migrations {
             action:
                 MigrationsAction::Apply {
@@ -131,7 +198,15 @@ pub fn d1(args: D1Args) -> CommandResult {
                 (None, None) => unreachable!("clap requires --command or --file"),
             };
             if !local {
-                return Err(plain("`d1 execute` runs against local state only", "add --local (remote SQL: use `cargo edge d1 migrations apply` or the dashboard)"));
+                let (client, account) = remote(&worker)?;
+                return super::d1_remote::execute(
+                    &client,
+                    &account,
+                    &worker,
+                    &binding,
+                    &sql,
+                    args.message_format,
+                );
             }
             let mut conn =
                 dev::d1::open_database(&state_dir(&worker, persist_to.as_deref()), &db.name)

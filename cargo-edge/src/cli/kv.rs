@@ -1,4 +1,7 @@
-//! `cargo edge kv get|put|list|delete --local`: local KV data, through the code that serves it.
+//! `cargo edge kv …`: with `--local`, local KV data through the code that serves it; without,
+//! the namespace on Cloudflare (`kv_remote`).
+
+use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
@@ -6,13 +9,19 @@ use super::context;
 use super::failure::{plain, CommandResult, Failure};
 use super::local::{call_local, dev_failure, state_dir, LocalArgs};
 use crate::dev;
+use crate::report::MessageFormat;
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  cargo edge kv put CACHE greeting hello --env prod\n  cargo edge kv list CACHE --prefix user: --message-format json\n  cargo edge kv bulk put CACHE seed.json\n  cargo edge kv get CACHE greeting --local"
+)]
 pub struct KvArgs {
     #[command(subcommand)]
     pub action: KvAction,
     #[command(flatten)]
     pub local: LocalArgs,
+    #[arg(long, global = true, value_enum, value_name = "FMT", default_value_t = MessageFormat::Human)]
+    pub message_format: MessageFormat,
 }
 
 #[derive(Debug, Subcommand)]
@@ -26,6 +35,9 @@ pub enum KvAction {
         binding: String,
         key: String,
         value: String,
+        /// Seconds until the key expires (at least 60; on Cloudflare)
+        #[arg(long, value_name = "SECONDS")]
+        ttl: Option<u64>,
     },
     List {
         binding: String,
@@ -36,16 +48,37 @@ pub enum KvAction {
         binding: String,
         key: String,
     },
+    /// Write or delete many keys from a JSON file (on Cloudflare)
+    Bulk {
+        #[command(subcommand)]
+        action: KvBulkAction,
+    },
+    /// The account's KV namespaces
+    Namespace {
+        #[command(subcommand)]
+        action: KvNamespaceAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KvBulkAction {
+    /// FILE: `[{"key": …, "value": …, "base64"?, "expiration"?, "expiration_ttl"?, "metadata"?}]`
+    Put { binding: String, file: PathBuf },
+    /// FILE: `["key", …]` (or the pairs of a bulk put)
+    Delete { binding: String, file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KvNamespaceAction {
+    /// Every namespace: id and title
+    List,
 }
 
 /// `cargo edge kv get|put|list|delete BINDING ... --local`, through the same code that serves
 /// KV to workerd, so limits and expiry behave the same.
 pub fn kv(args: KvArgs) -> CommandResult {
     if !args.local.local {
-        return Err(plain(
-            "`cargo edge kv` works on local state only",
-            "add --local (the data `cargo edge dev` serves)",
-        ));
+        return super::kv_remote::kv(args);
     }
     let worker = context::load_worker(&args.local.worker)?;
     let stores = dev::store::Stores::new(&state_dir(&worker, args.local.persist_to.as_deref()))
@@ -56,6 +89,7 @@ pub fn kv(args: KvArgs) -> CommandResult {
             binding,
             key,
             value,
+            ..
         } => (binding, "PUT", key.clone(), vec![], put_value(value)?),
         KvAction::List { binding, prefix } => {
             let query = prefix
@@ -65,6 +99,12 @@ pub fn kv(args: KvArgs) -> CommandResult {
             (binding, "GET", String::new(), query, Vec::new())
         }
         KvAction::Delete { binding, key } => (binding, "DELETE", key.clone(), vec![], Vec::new()),
+        KvAction::Bulk { .. } | KvAction::Namespace { .. } => {
+            return Err(plain(
+                "`kv bulk` and `kv namespace` work on Cloudflare's data",
+                "drop --local",
+            ))
+        }
     };
     let namespace = worker.kv.get(binding).ok_or_else(|| {
         plain(

@@ -15,7 +15,7 @@ use crate::model::Worker;
 pub struct LocalArgs {
     #[command(flatten)]
     pub worker: WorkerArgs,
-    /// Use local state (required: commands on KV data on Cloudflare are not part of cargo-edge yet)
+    /// Use local state (what `cargo edge dev` serves) instead of the data on Cloudflare
     #[arg(long, global = true)]
     pub local: bool,
     /// Local state folder (default `.edge/state` beside Cargo.toml)

@@ -10,12 +10,16 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::report::MessageFormat;
 
+mod account;
 mod analytics;
 mod build;
 mod compile;
 mod config;
+mod confirm;
 mod context;
 mod d1;
+mod d1_remote;
+mod delete;
 mod deploy;
 mod dev;
 mod export;
@@ -23,19 +27,27 @@ mod failure;
 mod flags;
 mod import;
 mod init;
+mod json;
 mod kv;
+mod kv_remote;
 mod local;
 mod new;
 mod package;
+mod queues;
 mod r2;
+mod r2_remote;
 mod remote;
+mod remote_json;
+mod rollback;
 mod rollout;
 mod secret;
 mod size;
+mod tail;
 mod test;
 mod trigger;
 mod types;
 mod versions;
+mod whoami;
 
 #[cfg(test)]
 mod parse_tests;
@@ -82,10 +94,20 @@ pub enum Command {
     Deploy(deploy::DeployArgs),
     /// Move traffic between the two versions of a gradual rollout
     Rollout(rollout::RolloutArgs),
-    /// List the worker's versions on Cloudflare
-    Versions(versions::ListArgs),
-    /// List the worker's deployments on Cloudflare
-    Deployments(versions::ListArgs),
+    /// The worker's versions on Cloudflare: list, view, upload without deploying, deploy by share
+    Versions(versions::VersionsArgs),
+    /// The worker's deployments on Cloudflare: list, and the one serving now
+    Deployments(versions::DeploymentsArgs),
+    /// Serve an earlier version of the worker at 100% again
+    Rollback(rollback::RollbackArgs),
+    /// Delete the worker from Cloudflare (and, with --with-resources, what was provisioned for it)
+    Delete(delete::DeleteArgs),
+    /// Check the Cloudflare credentials: the accounts they reach and the permissions they carry
+    Whoami(whoami::WhoamiArgs),
+    /// Live logs of the deployed worker: requests, console lines, exceptions
+    Tail(tail::TailArgs),
+    /// The account's queues: list, info, purge
+    Queues(queues::QueuesArgs),
     /// Set, list or delete the worker's secrets on Cloudflare
     Secret(secret::SecretArgs),
     /// D1: apply migrations and run SQL, locally or on Cloudflare
@@ -145,7 +167,8 @@ pub fn run(cli: EdgeCli) -> ExitCode {
         &cli.command,
         Command::Build(a) if a.output.message_format == MessageFormat::Json
     ) || matches!(&cli.command, Command::Size(a) if a.output.message_format == MessageFormat::Json)
-        || matches!(&cli.command, Command::Deploy(a) if a.output.message_format == MessageFormat::Json);
+        || matches!(&cli.command, Command::Deploy(a) if a.output.message_format == MessageFormat::Json)
+        || remote_json::wants_json(&cli.command);
     let result = match cli.command {
         Command::New(args) => new::new(args),
         Command::Init(args) => init::init(args),
@@ -156,6 +179,11 @@ pub fn run(cli: EdgeCli) -> ExitCode {
         Command::Rollout(args) => rollout::rollout(args),
         Command::Versions(args) => versions::versions(args),
         Command::Deployments(args) => versions::deployments(args),
+        Command::Rollback(args) => rollback::rollback(args),
+        Command::Delete(args) => delete::delete(args),
+        Command::Whoami(args) => whoami::whoami(args),
+        Command::Tail(args) => tail::tail(args),
+        Command::Queues(args) => queues::queues(args),
         Command::Secret(args) => secret::secret(args),
         Command::D1(args) => d1::d1(args),
         Command::Kv(args) => kv::kv(args),

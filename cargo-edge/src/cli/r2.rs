@@ -1,4 +1,5 @@
-//! `cargo edge r2 get|put|list|delete --local`: local R2 objects, through the code that serves them.
+//! `cargo edge r2 …`: with `--local`, local R2 objects through the code that serves them;
+//! without, the bucket on Cloudflare (`r2_remote`).
 
 use std::path::{Path, PathBuf};
 
@@ -8,27 +9,39 @@ use super::context;
 use super::failure::{plain, CommandResult, Failure};
 use super::local::{call_local, dev_failure, state_dir, LocalArgs};
 use crate::dev;
+use crate::report::MessageFormat;
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  cargo edge r2 put ASSETS photos/cat.jpg ./cat.jpg --env prod\n  cargo edge r2 get ASSETS photos/cat.jpg -o cat.jpg\n  cargo edge r2 list ASSETS --prefix photos/ --local"
+)]
 pub struct R2Args {
     #[command(subcommand)]
     pub action: R2Action,
     #[command(flatten)]
     pub local: LocalArgs,
+    #[arg(long, global = true, value_enum, value_name = "FMT", default_value_t = MessageFormat::Human)]
+    pub message_format: MessageFormat,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum R2Action {
-    /// Write an object's bytes to standard output
+    /// Write an object's bytes to standard output (or to --output FILE, streamed)
     Get {
         binding: String,
         key: String,
+        /// Write the object here instead of standard output
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// Store FILE (or standard input when FILE is `-`) as an object
     Put {
         binding: String,
         key: String,
         file: PathBuf,
+        /// The object's content type (on Cloudflare)
+        #[arg(long, default_value = "application/octet-stream")]
+        content_type: String,
     },
     /// List keys, one per line
     List {
@@ -46,21 +59,20 @@ pub enum R2Action {
 /// to workerd (same wire format, same storage).
 pub fn r2(args: R2Args) -> CommandResult {
     if !args.local.local {
-        return Err(plain(
-            "`cargo edge r2` works on local state only",
-            "add --local (the data `cargo edge dev` serves)",
-        ));
+        return super::r2_remote::r2(args);
     }
     let worker = context::load_worker(&args.local.worker)?;
     let stores = dev::store::Stores::new(&state_dir(&worker, args.local.persist_to.as_deref()))
         .map_err(dev_failure)?;
     let (binding, request, payload) = match &args.action {
-        R2Action::Get { binding, key } => (
+        R2Action::Get { binding, key, .. } => (
             binding,
             serde_json::json!({"version": 1, "method": "get", "object": key}),
             None,
         ),
-        R2Action::Put { binding, key, file } => (
+        R2Action::Put {
+            binding, key, file, ..
+        } => (
             binding,
             serde_json::json!({"version": 1, "method": "put", "object": key}),
             Some(read_input(file)?),
@@ -109,9 +121,17 @@ pub fn r2(args: R2Args) -> CommandResult {
     }
     use std::io::Write;
     match &args.action {
-        R2Action::Get { .. } => {
+        R2Action::Get { output: None, .. } => {
             let _ = std::io::stdout().write_all(object);
         }
+        R2Action::Get {
+            output: Some(path), ..
+        } => std::fs::write(path, object).map_err(|e| {
+            plain(
+                format!("could not write {}: {e}", path.display()),
+                "check the path",
+            )
+        })?,
         R2Action::List { .. } => {
             let listing: serde_json::Value = serde_json::from_slice(metadata).unwrap_or_default();
             for object in listing["objects"].as_array().into_iter().flatten() {

@@ -1,6 +1,7 @@
-//! `cargo edge secret put|list|delete`: the worker's secrets on Cloudflare.
+//! `cargo edge secret put|list|delete|bulk`: the worker's secrets on Cloudflare.
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
@@ -25,6 +26,9 @@ pub enum SecretAction {
     List,
     /// Delete NAME
     Delete { name: String },
+    /// Set every secret in FILE: a JSON object of strings, or `NAME=value` lines (.env)
+    #[command(after_help = "Example:\n  cargo edge secret bulk secrets.json --env prod")]
+    Bulk { file: PathBuf },
 }
 
 pub fn secret(args: SecretArgs) -> CommandResult {
@@ -51,6 +55,21 @@ pub fn secret(args: SecretArgs) -> CommandResult {
         SecretAction::Delete { name } => {
             secrets::delete(&client, &account, &worker.name, &name)?;
             eprintln!("secret `{name}` deleted from `{}`", worker.name);
+        }
+        SecretAction::Bulk { file } => {
+            let values = secrets::read_bulk(&file).map_err(|e| {
+                plain(
+                    e,
+                    "write a JSON object of strings, or one `NAME=value` per line",
+                )
+            })?;
+            let names = secrets::put_all(&client, &account, &worker.name, &values)?;
+            eprintln!(
+                "{} secrets set on `{}`: {}",
+                names.len(),
+                worker.name,
+                names.join(", ")
+            );
         }
     }
     Ok(())

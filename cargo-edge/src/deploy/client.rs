@@ -123,6 +123,10 @@ pub enum Body<'a> {
     Json(&'a Value),
     /// Built anew for every attempt (a multipart form cannot be replayed).
     Multipart(&'a dyn Fn() -> Form, &'a Value),
+    /// Raw bytes with their content type (a KV value).
+    Bytes(&'a [u8], &'a str),
+    /// A file streamed from disk, opened anew for every attempt (an R2 object).
+    File(&'a std::path::Path, &'a str),
 }
 
 /// Whether requests are really sent.
@@ -196,6 +200,16 @@ impl Client {
 
     /// GET every page of a list endpoint.
     pub fn list<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>, DeployError> {
+        self.list_in(path, None)
+    }
+
+    /// GET every page of a list endpoint whose page is `result`, or `result.<key>` when a key
+    /// is given (versions come as `{"items": [...]}`).
+    pub fn list_in<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        key: Option<&str>,
+    ) -> Result<Vec<T>, DeployError> {
         let separator = if path.contains('?') { '&' } else { '?' };
         let mut items = Vec::new();
         for page in 1..=1000u32 {
@@ -204,8 +218,12 @@ impl Client {
                 &format!("{path}{separator}page={page}&per_page=100"),
                 Body::None,
             )?;
+            let result = match key {
+                Some(key) => envelope.result.get(key).cloned().unwrap_or(Value::Null),
+                None => envelope.result,
+            };
             let batch: Vec<T> =
-                serde_json::from_value(envelope.result).map_err(|e| DeployError::Decode {
+                serde_json::from_value(result).map_err(|e| DeployError::Decode {
                     path: path.into(),
                     message: e.to_string(),
                 })?;
@@ -251,10 +269,50 @@ impl Client {
         if !sent {
             return simulated(&method, path);
         }
+        let (response, attempts) = self.send(auth, &method, path, &body)?;
+        self.finish(method, path, response, attempts)
+    }
+
+    /// Send a request whose answer is not Cloudflare's JSON envelope (a KV value, an R2
+    /// object): the response of a success, unread, so a large body can be streamed; an error
+    /// status is read as the envelope's errors.
+    pub fn call_raw(
+        &self,
+        method: Method,
+        path: &str,
+        body: Body,
+    ) -> Result<Response, DeployError> {
+        self.recorder.record(Recorded::new(&method, path, &body));
+        let (response, attempts) = self.send(&self.auth, &method, path, &body)?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        let status = response.status();
+        self.finish(method, path, response, attempts)?;
+        Err(DeployError::Decode {
+            path: path.into(),
+            message: format!("HTTP {status} with a successful envelope"),
+        })
+    }
+
+    /// Send with retries: the last response, and how many attempts it took.
+    fn send(
+        &self,
+        auth: &Auth,
+        method: &Method,
+        path: &str,
+        body: &Body,
+    ) -> Result<(Response, u32), DeployError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let outcome = self.attempt(auth, &method, path, &body);
+            if let Body::File(file, _) = body {
+                std::fs::metadata(file).map_err(|e| DeployError::Io {
+                    path: file.display().to_string(),
+                    message: e.to_string(),
+                })?;
+            }
+            let outcome = self.attempt(auth, method, path, body);
             let delay = match &outcome {
                 Ok(response) => retry_delay(response, attempt, &self.retry),
                 Err(error) if error.is_timeout() || error.is_connect() || error.is_request() => {
@@ -267,7 +325,14 @@ impl Client {
                     tracing::info!(%method, path, attempt, ?delay, "retrying");
                     std::thread::sleep(delay);
                 }
-                _ => return self.finish(method, path, outcome),
+                _ => {
+                    let response = outcome.map_err(|e| DeployError::Unreachable {
+                        method: method.to_string(),
+                        path: path.into(),
+                        message: redact(&e.to_string(), &self.auth),
+                    })?;
+                    return Ok((response, attempt));
+                }
             }
         }
     }
@@ -285,6 +350,19 @@ impl Client {
             Body::None => request,
             Body::Json(value) => request.json(value),
             Body::Multipart(form, _) => request.multipart(form()),
+            Body::Bytes(bytes, content_type) => request
+                .header(reqwest::header::CONTENT_TYPE, *content_type)
+                .body(bytes.to_vec()),
+            Body::File(path, content_type) => {
+                let request = request.header(reqwest::header::CONTENT_TYPE, *content_type);
+                match std::fs::File::open(path) {
+                    Ok(file) => request.body(reqwest::blocking::Body::from(file)),
+                    // Gone since it was checked: the body fails, so nothing empty is stored.
+                    Err(error) => {
+                        request.body(reqwest::blocking::Body::new(Unreadable(Some(error))))
+                    }
+                }
+            }
         };
         request.send()
     }
@@ -293,13 +371,9 @@ impl Client {
         &self,
         method: Method,
         path: &str,
-        outcome: reqwest::Result<Response>,
+        response: Response,
+        attempts: u32,
     ) -> Result<Envelope, DeployError> {
-        let response = outcome.map_err(|e| DeployError::Unreachable {
-            method: method.to_string(),
-            path: path.into(),
-            message: redact(&e.to_string(), &self.auth),
-        })?;
         let status = response.status();
         let text = response.text().unwrap_or_default();
         let envelope = if text.trim().is_empty() && status.is_success() {
@@ -319,6 +393,7 @@ impl Client {
                         code: 0,
                         message: truncate(&text),
                     }],
+                    attempts,
                 })
             })?
         };
@@ -328,9 +403,22 @@ impl Client {
                 path: path.into(),
                 status: status.as_u16(),
                 errors: envelope.errors,
+                attempts,
             }));
         }
         Ok(envelope)
+    }
+}
+
+/// A body that fails when read.
+struct Unreadable(Option<std::io::Error>);
+
+impl std::io::Read for Unreadable {
+    fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+        Err(self
+            .0
+            .take()
+            .unwrap_or_else(|| std::io::Error::other("unreadable")))
     }
 }
 
@@ -358,6 +446,7 @@ fn simulated(method: &Method, path: &str) -> Result<Envelope, DeployError> {
                 code: 10007,
                 message: "not found (offline dry run)".into(),
             }],
+            attempts: 0,
         }));
     }
     if path.ends_with("/r2/buckets") {

@@ -11,6 +11,8 @@ pub struct ApiError {
     pub path: String,
     pub status: u16,
     pub errors: Vec<ApiMessage>,
+    /// How many times the request was sent (0: not sent, a dry run's stand-in answer).
+    pub attempts: u32,
 }
 
 impl ApiError {

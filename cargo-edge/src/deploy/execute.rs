@@ -8,6 +8,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::client::{Body, Client};
+use super::create::{self, create_or_find};
 use super::error::DeployError;
 use super::live::{Live, FINGERPRINT_TAG};
 use super::plan::{consumer_body, Plan, Step};
@@ -67,10 +68,11 @@ impl Executor<'_> {
         let client = self.client;
         match step {
             Step::CreateKvNamespace { title } => {
-                let result = client.call(
-                    Method::POST,
+                let result = create_or_find(
+                    client,
                     &format!("/accounts/{account}/storage/kv/namespaces"),
-                    Body::Json(&json!({"title": title})),
+                    &json!({"title": title}),
+                    || create::find_kv(client, account, title),
                 )?;
                 self.ids
                     .kv
@@ -78,10 +80,11 @@ impl Executor<'_> {
                 self.outcome.created.push(format!("KV namespace `{title}`"));
             }
             Step::CreateD1Database { name } => {
-                let result = client.call(
-                    Method::POST,
+                let result = create_or_find(
+                    client,
                     &format!("/accounts/{account}/d1/database"),
-                    Body::Json(&json!({"name": name})),
+                    &json!({"name": name}),
+                    || create::find_d1(client, account, name),
                 )?;
                 self.ids
                     .d1
@@ -89,18 +92,20 @@ impl Executor<'_> {
                 self.outcome.created.push(format!("D1 database `{name}`"));
             }
             Step::CreateR2Bucket { name } => {
-                client.call(
-                    Method::POST,
+                create_or_find(
+                    client,
                     &format!("/accounts/{account}/r2/buckets"),
-                    Body::Json(&json!({"name": name})),
+                    &json!({"name": name}),
+                    || create::find_r2(client, account, name),
                 )?;
                 self.outcome.created.push(format!("R2 bucket `{name}`"));
             }
             Step::CreateQueue { name } => {
-                let result = client.call(
-                    Method::POST,
+                let result = create_or_find(
+                    client,
                     &format!("/accounts/{account}/queues"),
-                    Body::Json(&json!({"queue_name": name})),
+                    &json!({"queue_name": name}),
+                    || create::find_queue(client, account, name),
                 )?;
                 self.created_queues
                     .insert(name.clone(), string(&result, "queue_id", "queue id")?);
@@ -223,17 +228,30 @@ impl Executor<'_> {
                 help: "deploy it once without --canary".into(),
             });
         };
-        let metadata = self.metadata(None, false)?;
+        let version_id = self.upload_version(script, None)?;
+        super::rollout::deploy_split(self.client, script, &version_id, &stable, percentage)?;
+        self.outcome.version_id = Some(version_id);
+        Ok(())
+    }
+
+    /// Upload a version without deploying it (no migrations: they only go out with a full
+    /// upload), annotated with `workers/tag` and `workers/message` when given; its id.
+    pub fn upload_version(
+        &mut self,
+        script: &str,
+        annotations: Option<Value>,
+    ) -> Result<String, DeployError> {
+        let mut metadata = self.metadata(None, false)?;
+        if let (Some(annotations), Value::Object(map)) = (annotations, &mut metadata) {
+            map.insert("annotations".into(), annotations);
+        }
         let (form, description) = self.form(&metadata)?;
         let version = self.client.call(
             Method::POST,
             &format!("{script}/versions?bindings_inherit=strict"),
             Body::Multipart(&form, &description),
         )?;
-        let version_id = string(&version, "id", "version id")?;
-        super::rollout::deploy_split(self.client, script, &version_id, &stable, percentage)?;
-        self.outcome.version_id = Some(version_id);
-        Ok(())
+        string(&version, "id", "version id")
     }
 
     /// The multipart form (metadata + one part per module) and how it is recorded.
@@ -286,7 +304,9 @@ impl Executor<'_> {
                 &format!("{path}/{consumer_id}"),
                 Body::Json(&body),
             )?,
-            _ => self.client.call(Method::POST, &path, Body::Json(&body))?,
+            _ => create_or_find(self.client, &path, &body, || {
+                create::find_consumer(self.client, account, &queue_id, &self.worker.name)
+            })?,
         };
         Ok(())
     }

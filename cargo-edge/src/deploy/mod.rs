@@ -2,7 +2,9 @@
 
 pub mod assets;
 pub mod client;
+pub mod create;
 pub mod d1;
+pub mod delete;
 pub mod error;
 pub mod execute;
 pub mod live;
@@ -11,3 +13,6 @@ pub mod record;
 pub mod rollout;
 pub mod run;
 pub mod secrets;
+pub mod version_upload;
+pub mod versions;
+pub mod whoami;

@@ -24,6 +24,12 @@ impl Recorded {
             Body::None => Value::Null,
             Body::Json(value) => redact(path, value),
             Body::Multipart(_, description) => (*description).clone(),
+            Body::Bytes(bytes, content_type) => {
+                json!({"content_type": content_type, "size": bytes.len()})
+            }
+            Body::File(path, content_type) => {
+                json!({"content_type": content_type, "file": path.display().to_string()})
+            }
         };
         Recorded {
             method: method.to_string(),

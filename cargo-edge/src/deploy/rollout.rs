@@ -105,16 +105,9 @@ pub fn rollout(
     Ok(RolloutResult { versions })
 }
 
-/// `cargo edge versions list`: newest first.
+/// `cargo edge versions list`: newest first, every page.
 pub fn list_versions(client: &Client, script: &str) -> Result<Vec<Value>, DeployError> {
-    let result = client.call(Method::GET, &format!("{script}/versions"), Body::None)?;
-    Ok(result
-        .get("items")
-        .cloned()
-        .unwrap_or(result)
-        .as_array()
-        .cloned()
-        .unwrap_or_default())
+    client.list_in(&format!("{script}/versions"), Some("items"))
 }
 
 /// `cargo edge deployments list`: newest first.

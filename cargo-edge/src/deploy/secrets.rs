@@ -1,7 +1,9 @@
 //! `cargo edge secret put|list|delete`: secrets set on the live worker, values from stdin.
 
 use reqwest::Method;
-use serde_json::json;
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
 
 use super::client::{Body, Client};
 use super::error::DeployError;
@@ -43,6 +45,56 @@ pub fn delete(client: &Client, account: &str, script: &str, name: &str) -> Resul
     Ok(())
 }
 
+/// `cargo edge secret bulk FILE`: secrets from a JSON object of strings, or `NAME=value`
+/// lines (`.env`). A JSON value that is not a string is refused with its name.
+pub fn read_bulk(path: &std::path::Path) -> Result<BTreeMap<String, String>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("could not read {}: {e}", path.display()))?;
+    if !text.trim_start().starts_with('{') {
+        return crate::dotenv::read(path).map_err(|e| e.to_string());
+    }
+    let object: serde_json::Map<String, Value> = serde_json::from_str(&text)
+        .map_err(|e| format!("{}: not a JSON object: {e}", path.display()))?;
+    let mut secrets = BTreeMap::new();
+    for (name, value) in object {
+        match value {
+            Value::String(text) => secrets.insert(name, text),
+            other => {
+                return Err(format!(
+                    "{}: the value of `{name}` is {}, not a string",
+                    path.display(),
+                    kind(&other)
+                ))
+            }
+        };
+    }
+    Ok(secrets)
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+        Value::String(_) => "a string",
+    }
+}
+
+/// Set every secret of `secrets`, in name order; the names set.
+pub fn put_all(
+    client: &Client,
+    account: &str,
+    script: &str,
+    secrets: &BTreeMap<String, String>,
+) -> Result<Vec<String>, DeployError> {
+    for (name, value) in secrets {
+        put(client, account, script, name, value)?;
+    }
+    Ok(secrets.keys().cloned().collect())
+}
+
 /// A secret's value from standard input: everything read, one trailing newline removed.
 pub fn read_value(mut input: impl std::io::Read) -> std::io::Result<String> {
     let mut value = String::new();
@@ -59,6 +111,21 @@ pub fn read_value(mut input: impl std::io::Read) -> std::io::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bulk_files_are_json_objects_of_strings_or_dotenv() {
+        let dir = tempfile::tempdir().unwrap();
+        let json = dir.path().join("s.json");
+        std::fs::write(&json, r#"{"A": "1", "B": "two"}"#).unwrap();
+        let read = read_bulk(&json).unwrap();
+        assert_eq!(read["A"], "1");
+        assert_eq!(read["B"], "two");
+        std::fs::write(&json, r#"{"A": 1}"#).unwrap();
+        assert!(read_bulk(&json).unwrap_err().contains("`A` is a number"));
+        let env = dir.path().join(".env");
+        std::fs::write(&env, "A=1\nB=two\n").unwrap();
+        assert_eq!(read_bulk(&env).unwrap()["B"], "two");
+    }
 
     #[test]
     fn one_trailing_newline_is_dropped() {

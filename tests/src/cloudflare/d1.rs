@@ -84,7 +84,10 @@ pub async fn list(
     paged(items, &query, 100, 10_000)
 }
 
-fn find<'a>(account: &'a mut Account, uuid: &str) -> Result<&'a mut D1Database, ApiError> {
+pub(super) fn find<'a>(
+    account: &'a mut Account,
+    uuid: &str,
+) -> Result<&'a mut D1Database, ApiError> {
     account
         .d1
         .iter_mut()
@@ -100,6 +103,18 @@ pub async fn get(
     let mut state = lock(&shared);
     let db = find(state.account(&account_id)?, &uuid)?;
     ok(database_json(db))
+}
+
+/// `DELETE /accounts/{a}/d1/database/{uuid}`: the database and its data.
+pub async fn delete(
+    State(shared): State<Shared>,
+    Path((account_id, uuid)): Path<(String, String)>,
+) -> ApiResult {
+    let mut state = lock(&shared);
+    let account = state.account(&account_id)?;
+    find(account, &uuid)?;
+    account.d1.retain(|d| d.uuid != uuid);
+    ok(Value::Null)
 }
 
 #[derive(Deserialize)]
@@ -184,7 +199,7 @@ fn to_sql(value: &Value) -> Sql {
     }
 }
 
-fn to_json(value: ValueRef<'_>) -> Value {
+pub(super) fn to_json(value: ValueRef<'_>) -> Value {
     match value {
         ValueRef::Null => Value::Null,
         ValueRef::Integer(i) => json!(i),

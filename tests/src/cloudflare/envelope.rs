@@ -34,6 +34,9 @@ pub const CLASS_NOT_MIGRATED: u32 = 10061;
 pub const MIGRATION_TAG: u32 = 10079;
 /// Verified (research notes): migrations sent with a version upload.
 pub const MIGRATION_IN_VERSION: u32 = 10211;
+/// Guessed code (the refusal is documented: no rollback across a Durable Object migration): a
+/// deployment of a version made before a migration that has since been applied.
+pub const MIGRATION_BETWEEN: u32 = 10217;
 /// Verified (research notes): a plain script upload while a split deployment is live.
 pub const LATEST_NOT_DEPLOYED: u32 = 10215;
 /// Verified from wrangler issues: "KV namespace '…' is not valid."

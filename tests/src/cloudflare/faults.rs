@@ -12,6 +12,9 @@ pub enum FaultKind {
     RateLimited { retry_after_secs: u64 },
     /// Close the connection without writing any response.
     DropConnection,
+    /// Handle the request (its change takes effect), then close the connection without
+    /// writing the response: the answer a client never hears.
+    DropAfterApply,
     /// Wait this long, then handle the request normally.
     Slow(Duration),
 }

@@ -77,6 +77,11 @@ impl Script {
             .find(|b| b["name"] == name && b["type"] == "plain_text")
             .and_then(|b| b["text"].as_str().map(str::to_string))
     }
+
+    /// The live binding called `name`, whatever its type.
+    pub fn binding(&self, name: &str) -> Option<&Value> {
+        self.bindings.iter().find(|b| b["name"] == name)
+    }
 }
 
 impl FakeCloudflare {

@@ -22,10 +22,13 @@ mod bindings;
 mod client;
 mod consumers;
 mod d1;
+mod d1_data;
 mod domains;
 mod inspect;
+mod kv_data;
 mod migrations;
 mod queues;
+mod r2_data;
 mod routes;
 mod script;
 mod scripts;
@@ -34,6 +37,8 @@ mod server;
 mod shapes;
 mod state;
 mod storage;
+mod tails;
+mod tokens;
 mod triggers;
 mod upload;
 mod versions;
@@ -46,6 +51,19 @@ pub use faults::{Fault, FaultKind};
 pub use inspect::{LoggedRequest, Script};
 pub use script::{Deployment, Module, Route, Version};
 pub use state::{Consumer, CustomDomain, KvNamespace, Queue, R2Bucket};
+pub use tails::Tail;
+
+/// The permission groups of the default token: everything cargo-edge uses.
+pub const ALL_PERMISSIONS: &[&str] = &[
+    "Account Settings Read",
+    "Workers Scripts Write",
+    "Workers KV Storage Write",
+    "Workers R2 Storage Write",
+    "D1 Write",
+    "Queues Write",
+    "Workers Tail Read",
+    "Workers Routes Write",
+];
 
 /// How the fake starts.
 #[derive(Debug, Clone)]
@@ -62,6 +80,9 @@ pub struct Options {
     pub zones: Vec<String>,
     /// Faults armed from the first request on.
     pub faults: Vec<Fault>,
+    /// The permission groups `GET /user/tokens/{id}` shows, or `None` for a token that may not
+    /// read its own policies (9109).
+    pub token_permissions: Option<Vec<String>>,
 }
 
 impl Default for Options {
@@ -73,6 +94,7 @@ impl Default for Options {
             api_key: Some(("fake-global-api-key".into(), "dev@example.com".into())),
             zones: vec!["example.com".into(), "example.org".into()],
             faults: Vec::new(),
+            token_permissions: Some(ALL_PERMISSIONS.iter().map(|p| p.to_string()).collect()),
         }
     }
 }
@@ -126,6 +148,21 @@ impl FakeCloudflare {
     /// Disarm every fault.
     pub fn clear_faults(&self) {
         state::lock(&self.state).faults.clear();
+    }
+
+    /// The URL of the hosted worker `script`: requests to it reach the script's tails.
+    pub fn worker_url(&self, script: &str) -> String {
+        format!("http://{}/__worker/{script}", self.server.addr)
+    }
+
+    /// The tails not yet deleted.
+    pub fn tails(&self) -> Vec<Tail> {
+        state::lock(&self.state).tails.clone()
+    }
+
+    /// Cut every open tail socket without a close frame.
+    pub fn drop_tail_sockets(&self) {
+        let _ = state::lock(&self.state).hub.cut.send(());
     }
 
     /// The static assets deployed with `script` (first account): path → hash.

@@ -125,6 +125,35 @@ pub async fn get(
     ok(queue_json(account, &queue))
 }
 
+/// `POST /accounts/{a}/queues/{id}/purge {delete_messages_permanently: true}`: the fake holds
+/// no messages, so the purge is done at once.
+pub async fn purge(
+    State(shared): State<Shared>,
+    Path((account_id, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    let request: Value = json_body(&headers, &body)?;
+    if request["delete_messages_permanently"] != true {
+        return Err(ApiError::invalid(
+            "delete_messages_permanently must be true to purge a queue",
+        ));
+    }
+    let mut state = lock(&shared);
+    find(state.account(&account_id)?, &id)?;
+    ok(json!({"started_on": now()}))
+}
+
+/// `GET /accounts/{a}/queues/{id}/purge`: whether the last purge completed.
+pub async fn purge_status(
+    State(shared): State<Shared>,
+    Path((account_id, id)): Path<(String, String)>,
+) -> ApiResult {
+    let mut state = lock(&shared);
+    find(state.account(&account_id)?, &id)?;
+    ok(json!({"completed": "true", "started_on": now()}))
+}
+
 /// `DELETE /accounts/{a}/queues/{id}`.
 pub async fn delete(
     State(shared): State<Shared>,

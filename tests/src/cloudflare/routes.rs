@@ -3,13 +3,14 @@
 
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{any, get, post, put};
 use axum::Router;
 
 use super::envelope::{ApiError, METHOD_NOT_ALLOWED, NO_ROUTE};
 use super::state::Shared;
 use super::{
-    accounts, consumers, d1, domains, queues, scripts, secrets, storage, triggers, versions,
+    accounts, consumers, d1, d1_data, domains, kv_data, queues, r2_data, scripts, secrets, storage,
+    tails, tokens, triggers, versions,
 };
 
 /// Uploads of a few hundred megabytes are refused by Cloudflare long before this.
@@ -19,6 +20,13 @@ const BODY_LIMIT: usize = 256 * 1024 * 1024;
 pub fn router(shared: Shared) -> Router {
     Router::new()
         .nest("/client/v4", api())
+        .route(
+            "/__signed/d1-export/{a}/{uuid}",
+            get(d1_data::signed_export),
+        )
+        .route("/__tail/{id}", get(tails::socket))
+        .route("/__worker/{script}", any(tails::worker))
+        .route("/__worker/{script}/{*path}", any(tails::worker))
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -30,11 +38,18 @@ fn api() -> Router<Shared> {
     Router::new()
         .route("/accounts", get(accounts::accounts))
         .route("/memberships", get(accounts::memberships))
+        .route("/user/tokens/verify", get(tokens::verify))
+        .route("/user/tokens/{id}", get(tokens::get))
         .route("/zones", get(triggers::zones))
         .route("/accounts/{a}/workers/subdomain", get(accounts::subdomain))
         .route("/accounts/{a}/workers/scripts", get(scripts::list))
         .route(script, put(scripts::put).delete(scripts::delete))
         .route(&format!("{script}/settings"), get(scripts::settings))
+        .route(&format!("{script}/tails"), post(tails::create))
+        .route(
+            &format!("{script}/tails/{{id}}"),
+            axum::routing::delete(tails::delete),
+        )
         .route(
             &format!("{script}/assets-upload-session"),
             post(super::assets::session),
@@ -101,19 +116,54 @@ fn resources() -> Router<Shared> {
             &format!("{kv}/{{id}}"),
             axum::routing::delete(storage::delete_kv),
         )
+        .route(&format!("{kv}/{{id}}/keys"), get(kv_data::keys))
+        .route(
+            &format!("{kv}/{{id}}/values/{{key}}"),
+            get(kv_data::get_value)
+                .put(kv_data::put_value)
+                .delete(kv_data::delete_value),
+        )
+        .route(&format!("{kv}/{{id}}/bulk"), put(kv_data::bulk_put))
+        .route(
+            &format!("{kv}/{{id}}/bulk/delete"),
+            post(kv_data::bulk_delete),
+        )
         .route(
             "/accounts/{a}/r2/buckets",
             get(storage::list_r2).post(storage::create_r2),
         )
-        .route("/accounts/{a}/r2/buckets/{name}", get(storage::get_r2))
+        .route(
+            "/accounts/{a}/r2/buckets/{name}",
+            get(storage::get_r2).delete(storage::delete_r2),
+        )
+        .route(
+            "/accounts/{a}/r2/buckets/{name}/objects",
+            get(r2_data::list),
+        )
+        .route(
+            "/accounts/{a}/r2/buckets/{name}/objects/{*key}",
+            get(r2_data::get).put(r2_data::put).delete(r2_data::delete),
+        )
         .route("/accounts/{a}/d1/database", get(d1::list).post(d1::create))
-        .route("/accounts/{a}/d1/database/{uuid}", get(d1::get))
+        .route(
+            "/accounts/{a}/d1/database/{uuid}",
+            get(d1::get).delete(d1::delete),
+        )
         .route("/accounts/{a}/d1/database/{uuid}/query", post(d1::query))
+        .route("/accounts/{a}/d1/database/{uuid}/raw", post(d1_data::raw))
+        .route(
+            "/accounts/{a}/d1/database/{uuid}/export",
+            post(d1_data::export),
+        )
         .route(
             "/accounts/{a}/queues",
             get(queues::list).post(queues::create),
         )
         .route(queue, get(queues::get).delete(queues::delete))
+        .route(
+            &format!("{queue}/purge"),
+            get(queues::purge_status).post(queues::purge),
+        )
         .route(
             &format!("{queue}/consumers"),
             get(consumers::list).post(consumers::attach),

@@ -32,6 +32,9 @@ pub struct Version {
     pub annotations: Value,
     pub compatibility_date: Option<String>,
     pub compatibility_flags: Vec<String>,
+    /// The script's Durable Object migration tag when the version was made: a deployment of a
+    /// version made under another tag is refused (a migration happened in between).
+    pub migration_tag: Option<String>,
 }
 
 /// A deployment: which versions serve which share of traffic.
@@ -89,6 +92,11 @@ impl ScriptState {
     }
 
     /// The version that serves the most traffic in the newest deployment.
+    /// The id of the version serving most traffic, or "" before the first deployment.
+    pub fn version_id(&self) -> String {
+        self.live().map(|v| v.id.clone()).unwrap_or_default()
+    }
+
     pub fn live(&self) -> Option<&Version> {
         let deployment = self.deployments.last()?;
         let (id, _) = deployment

@@ -45,7 +45,8 @@ pub async fn put(
     let applied = migrations::apply(tag, &classes, &upload.metadata["migrations"])?;
     let resolved = bindings::resolve(account, &name, before, &upload.metadata, &applied.classes)?;
     let number = before.map_or(0, |s| s.versions.len() as u64) + 1;
-    let version = new_version(version_id, number, &upload, resolved.bindings)?;
+    let mut version = new_version(version_id, number, &upload, resolved.bindings)?;
+    version.migration_tag = applied.tag.clone();
     let time = now();
     let script = account
         .scripts
@@ -106,6 +107,7 @@ pub fn new_version(
         compatibility_date: metadata["compatibility_date"].as_str().map(str::to_string),
         compatibility_flags: serde_json::from_value(metadata["compatibility_flags"].clone())
             .unwrap_or_default(),
+        migration_tag: None,
     })
 }
 

@@ -87,7 +87,8 @@ async fn accept_loop(listener: tokio::net::TcpListener, shared: Shared, router: 
                 })
             };
             let connection = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service);
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
             tokio::select! {
                 _ = connection => {}
                 _ = kill.notified() => {}
@@ -116,7 +117,7 @@ async fn gate(
         state.log.push(LoggedRequest::new(&parts, &bytes));
         state.faults.take(parts.method.as_str(), &api_path)
     };
-    match fault {
+    match fault.clone() {
         Some(FaultKind::Status(status)) => {
             let error = ApiError::new(status, INTERNAL, "An unknown error has occurred");
             return Ok(error.into_response());
@@ -129,13 +130,23 @@ async fn gate(
             std::future::pending::<()>().await;
         }
         Some(FaultKind::Slow(delay)) => tokio::time::sleep(delay).await,
-        None => {}
+        Some(FaultKind::DropAfterApply) | None => {}
     }
-    if !authorized(&shared, &parts.headers) && !super::assets::is_upload(&api_path) {
+    // Outside the API (`/__…`: a signed URL, a tail socket, the hosted worker) there are no
+    // API credentials, as on Cloudflare; asset uploads carry their own JWT.
+    if !api_path.starts_with("/__")
+        && !authorized(&shared, &parts.headers)
+        && !super::assets::is_upload(&api_path)
+    {
         return Ok(ApiError::new(401, AUTH_ERROR, "Authentication error").into_response());
     }
     let request = Request::from_parts(parts, Body::from(bytes));
-    Ok(router.call(request).await.unwrap_or_else(|e| match e {}))
+    let response = router.call(request).await.unwrap_or_else(|e| match e {});
+    if fault == Some(FaultKind::DropAfterApply) {
+        kill.notify_one();
+        std::future::pending::<()>().await;
+    }
+    Ok(response)
 }
 
 /// Cloudflare's 429, with the `Retry-After` a client should honour.

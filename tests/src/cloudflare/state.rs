@@ -28,6 +28,10 @@ pub struct FakeState {
     pub zones: Vec<Zone>,
     pub faults: Faults,
     pub log: Vec<LoggedRequest>,
+    /// Tails created and not deleted.
+    pub tails: Vec<super::tails::Tail>,
+    /// Events for tail sockets, and the switch that cuts them.
+    pub hub: super::tails::Hub,
     /// Static assets: upload sessions, stored files, what each script serves.
     pub assets: super::assets::AssetsState,
     counter: u64,
@@ -45,6 +49,18 @@ pub struct Account {
     pub queues: Vec<Queue>,
     pub scripts: BTreeMap<String, ScriptState>,
     pub domains: Vec<CustomDomain>,
+    /// KV pairs by namespace id, then key.
+    pub kv_values: BTreeMap<String, BTreeMap<String, KvEntry>>,
+    /// R2 objects by bucket name, then key.
+    pub r2_objects: BTreeMap<String, BTreeMap<String, Vec<u8>>>,
+}
+
+/// One KV value with what was stored beside it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KvEntry {
+    pub value: Vec<u8>,
+    pub expiration: Option<u64>,
+    pub metadata: Option<Value>,
 }
 
 /// A zone of the account, for routes and custom domains.
@@ -116,6 +132,8 @@ impl FakeState {
             zones: Vec::new(),
             faults: Faults::default(),
             log: Vec::new(),
+            tails: Vec::new(),
+            hub: Default::default(),
             assets: Default::default(),
             counter: 0,
         };
@@ -193,6 +211,14 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// The current time as RFC 3339 with microseconds, as Cloudflare writes it.
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
 pub fn now() -> String {
     let since = SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -152,6 +152,33 @@ pub async fn get_r2(
     }
 }
 
+/// From R2's documented error codes (`BucketNotEmpty`).
+const R2_NOT_EMPTY: u32 = 10008;
+
+/// `DELETE /accounts/{a}/r2/buckets/{name}`: refused while it holds objects.
+pub async fn delete_r2(
+    State(shared): State<Shared>,
+    Path((account_id, name)): Path<(String, String)>,
+) -> ApiResult {
+    let mut state = lock(&shared);
+    let account = state.account(&account_id)?;
+    if account.r2_objects.get(&name).is_some_and(|o| !o.is_empty()) {
+        return Err(ApiError::conflict(
+            R2_NOT_EMPTY,
+            "The bucket you tried to delete is not empty.",
+        ));
+    }
+    let before = account.r2.len();
+    account.r2.retain(|b| b.name != name);
+    if account.r2.len() == before {
+        return Err(ApiError::not_found(
+            R2_NOT_FOUND,
+            "The specified bucket does not exist.",
+        ));
+    }
+    ok(Value::Null)
+}
+
 pub async fn list_r2(State(shared): State<Shared>, Path(account_id): Path<String>) -> ApiResult {
     let mut state = lock(&shared);
     let account = state.account(&account_id)?;

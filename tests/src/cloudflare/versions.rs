@@ -11,7 +11,8 @@ use serde_json::{json, Value};
 
 use super::bindings;
 use super::envelope::{
-    json_body, ok, paged_as, ApiError, ApiResult, MIGRATION_IN_VERSION, NOT_FOUND,
+    json_body, ok, paged_as, ApiError, ApiResult, MIGRATION_BETWEEN, MIGRATION_IN_VERSION,
+    NOT_FOUND,
 };
 use super::script::{Deployment, Version};
 use super::scripts::{new_version, script_mut};
@@ -54,12 +55,13 @@ pub async fn upload(
     let classes = before.map(|s| s.classes.clone()).unwrap_or_default();
     let resolved = bindings::resolve(account, &name, before, &upload.metadata, &classes)?;
     let script = script_mut(account, &name)?;
-    let version = new_version(
+    let mut version = new_version(
         version_id,
         script.versions.len() as u64 + 1,
         &upload,
         resolved.bindings,
     )?;
+    version.migration_tag = script.migration_tag.clone();
     script.secrets.extend(resolved.secrets);
     let answer = version.to_json();
     script.versions.push(version);
@@ -122,11 +124,20 @@ pub async fn deploy(
     let id = state.uuid("deployment");
     let script = script_mut(state.account(&account_id)?, &name)?;
     for version in &request.versions {
-        if script.version(&version.version_id).is_none() {
+        let Some(found) = script.version(&version.version_id) else {
             return Err(ApiError::bad(
                 NOT_FOUND,
                 format!(
                     "version {} does not exist on this worker",
+                    version.version_id
+                ),
+            ));
+        };
+        if found.migration_tag != script.migration_tag {
+            return Err(ApiError::bad(
+                MIGRATION_BETWEEN,
+                format!(
+                    "version {} was made before a Durable Object migration that has since been applied; it cannot be deployed",
                     version.version_id
                 ),
             ));
