@@ -49,7 +49,38 @@ fn root() -> PathBuf {
 }
 
 fn cargo() -> Command {
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    without_run_env(&mut command);
+    command
+}
+
+/// The variables `cargo run` set for xtask itself (`CARGO_MANIFEST_DIR`, `CARGO_PKG_*`, ...).
+/// An inner cargo that inherits them hands them to build scripts that track them (ring's
+/// does), so every `cargo xtask ...` rebuilt ring, rustls, reqwest and cargo-edge. `CARGO`
+/// and the user's own configuration (`CARGO_HOME`, `CARGO_TARGET_DIR`, ...) stay.
+fn without_run_env(command: &mut Command) -> &mut Command {
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if is_run_variable(&name) {
+            command.env_remove(name.as_ref());
+        }
+    }
+    command
+}
+
+fn is_run_variable(name: &str) -> bool {
+    const SET_BY_CARGO_RUN: [&str; 6] = [
+        "CARGO_MANIFEST_DIR",
+        "CARGO_MANIFEST_PATH",
+        "CARGO_MANIFEST_LINKS",
+        "CARGO_CRATE_NAME",
+        "CARGO_BIN_NAME",
+        "CARGO_PRIMARY_PACKAGE",
+    ];
+    SET_BY_CARGO_RUN.contains(&name)
+        || name.starts_with("CARGO_PKG_")
+        || name.starts_with("CARGO_BIN_EXE_")
+        || name.starts_with("CARGO_CFG_")
 }
 
 fn run(command: &mut Command) -> Result<()> {
@@ -218,7 +249,7 @@ fn demo() -> Result<()> {
     eprintln!("  curl -X PUT -d 'hello' http://127.0.0.1:8787/kv/greeting && curl http://127.0.0.1:8787/kv/greeting");
     eprintln!("  curl -X POST -d 'my first note' http://127.0.0.1:8787/notes && curl http://127.0.0.1:8787/notes");
     eprintln!("  curl -X POST -d 'cat.jpg' http://127.0.0.1:8787/jobs && sleep 1 && curl http://127.0.0.1:8787/processed\n");
-    run(Command::new(&cargo_edge)
+    run(without_run_env(&mut Command::new(&cargo_edge))
         .current_dir(root())
         .args([
             "edge",
@@ -245,4 +276,25 @@ fn test(extra: &[String]) -> Result<()> {
         .env("EDGE_WRANGLER_SCHEMA", &tools.wrangler_schema)
         .env("CARGO_EDGE_BIN", &cargo_edge)
         .env("EDGE_FIXTURE_TARGET_DIR", root().join("target/fixtures")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_inner_cargo_does_not_inherit_what_cargo_run_set() {
+        // `cargo test` sets these for this test as `cargo run` does for xtask.
+        assert!(std::env::var_os("CARGO_MANIFEST_DIR").is_some());
+        let command = cargo();
+        let removed: Vec<String> = command
+            .get_envs()
+            .filter(|(_, value)| value.is_none())
+            .map(|(name, _)| name.to_string_lossy().into_owned())
+            .collect();
+        for name in ["CARGO_MANIFEST_DIR", "CARGO_PKG_NAME", "CARGO_PKG_VERSION"] {
+            assert!(removed.iter().any(|r| r == name), "{name} is passed on: {removed:?}");
+        }
+        assert!(!removed.iter().any(|r| r == "CARGO" || r == "CARGO_HOME"));
+    }
 }
