@@ -108,8 +108,13 @@ fn deploy_one(
     let json = args.output.message_format == MessageFormat::Json;
     let cargo = args.cargo.to_options(&args.output);
     let built = context::build_all(&cargo, &[worker], ProfileChoice::Release, reporter)?.remove(0);
+    // A dry run lists its steps as "Would ..." afterwards (print_report); only a real deploy
+    // reports each step as it goes.
+    let live = options.dry_run.is_none();
     let report = run_deploy(worker, &built.bundle, options, |step| {
-        reporter.status("Deploying", step.to_string())
+        if live {
+            reporter.status("Deploying", step.to_string())
+        }
     })?;
     if json {
         println!(
