@@ -40,6 +40,7 @@ pub fn compile(args: CompileArgs) -> Result<(Worker, PathBuf), Failure> {
     let main = context::worker_for(&args.cargo, args.env.as_deref())?;
     let mut workers = vec![main.clone()];
     workers.extend(context::bound_workers(&main, args.env.as_deref())?);
+    context::check_bound_workers(&workers)?;
     let refused: Vec<String> = workers
         .iter()
         .flat_map(selfhost::refused_bindings)

@@ -131,6 +131,7 @@ fn bundled_text(worker: &Worker, args: &ConfigArgs) -> Result<String, Failure> {
     let mut workers = vec![worker.clone()];
     if args.format == ConfigFormat::Capnp {
         workers.extend(context::bound_workers(worker, args.worker.env.as_deref())?);
+        context::check_bound_workers(&workers)?;
     }
     let profile = args
         .profile

@@ -59,6 +59,7 @@ pub fn dev(args: DevArgs) -> CommandResult {
     let main = context::worker_for(&args.cargo, args.env.as_deref())?;
     let mut workers = vec![main.clone()];
     workers.extend(context::bound_workers(&main, args.env.as_deref())?);
+    context::check_bound_workers(&workers)?;
     let crate_dir = context::crate_dir(&main);
     let workerd = workerd::locate(&Search {
         explicit: args.workerd.clone(),
