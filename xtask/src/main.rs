@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod bench;
+mod totals;
 
 use anyhow::{bail, Context, Result};
 use cargo_edge::{workerd, WORKERD_NPM_VERSION};
@@ -268,14 +269,22 @@ fn demo() -> Result<()> {
 fn test(extra: &[String]) -> Result<()> {
     let tools = setup()?;
     let cargo_edge = build_cargo_edge()?;
-    run(cargo()
+    let started = std::time::Instant::now();
+    let mut command = cargo();
+    command
         .current_dir(root())
         .args(["test", "--workspace", "--no-fail-fast"])
         .args(extra)
         .env("WORKERD", &tools.workerd)
         .env("EDGE_WRANGLER_SCHEMA", &tools.wrangler_schema)
         .env("CARGO_EDGE_BIN", &cargo_edge)
-        .env("EDGE_FIXTURE_TARGET_DIR", root().join("target/fixtures")))
+        .env("EDGE_FIXTURE_TARGET_DIR", root().join("target/fixtures"));
+    let (status, totals) = totals::run(&mut command)?;
+    eprintln!("\nxtask: {} in {:.0?}", totals, started.elapsed());
+    if !status.success() {
+        bail!("{command:?} failed with {status}");
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -293,7 +302,10 @@ mod tests {
             .map(|(name, _)| name.to_string_lossy().into_owned())
             .collect();
         for name in ["CARGO_MANIFEST_DIR", "CARGO_PKG_NAME", "CARGO_PKG_VERSION"] {
-            assert!(removed.iter().any(|r| r == name), "{name} is passed on: {removed:?}");
+            assert!(
+                removed.iter().any(|r| r == name),
+                "{name} is passed on: {removed:?}"
+            );
         }
         assert!(!removed.iter().any(|r| r == "CARGO" || r == "CARGO_HOME"));
     }
