@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod bench;
+mod demo;
 mod totals;
 
 use anyhow::{bail, Context, Result};
@@ -17,6 +18,7 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   setup   install what is missing: the wasm32 target and the pinned workerd (into .tools/)
   demo    set up, build cargo-edge, and serve fixtures/full-stack with `cargo edge dev` on http://127.0.0.1:8787
+          [--port PORT] another port
   test    set up, then run every test (what CI runs)
   bench   measure against worker-build and wrangler into bench/RESULTS.md (never run by CI)
           [--install-peers] install them into .bench-peers/ first; [--quick] fewer runs, hello only";
@@ -25,7 +27,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("setup") => setup().map(|_| ()),
-        Some("demo") => demo(),
+        Some("demo") => demo(&args[1..]),
         Some("test") => test(&args[1..]),
         Some("bench") => bench::bench(&args[1..]),
         _ => {
@@ -240,17 +242,17 @@ fn build_cargo_edge_release() -> Result<PathBuf> {
     Ok(root().join("target/release/cargo-edge"))
 }
 
-fn demo() -> Result<()> {
+fn demo(args: &[String]) -> Result<()> {
+    let port: u16 = match args {
+        [] => 8787,
+        [flag, port] if flag == "--port" => port.parse().context("--port takes a number")?,
+        _ => bail!("usage: cargo xtask demo [--port PORT]"),
+    };
+    let started = std::time::Instant::now();
     let tools = setup()?;
     let cargo_edge = build_cargo_edge()?;
-    eprintln!("\nxtask: serving fixtures/full-stack on http://127.0.0.1:8787 (KV, D1, R2, a queue, a cron and a");
-    eprintln!(
-        "Durable Object; state persists in fixtures/full-stack/.edge/state). Ctrl-C stops it. Try:"
-    );
-    eprintln!("  curl -X PUT -d 'hello' http://127.0.0.1:8787/kv/greeting && curl http://127.0.0.1:8787/kv/greeting");
-    eprintln!("  curl -X POST -d 'my first note' http://127.0.0.1:8787/notes && curl http://127.0.0.1:8787/notes");
-    eprintln!("  curl -X POST -d 'cat.jpg' http://127.0.0.1:8787/jobs && sleep 1 && curl http://127.0.0.1:8787/processed\n");
-    run(without_run_env(&mut Command::new(&cargo_edge))
+    eprintln!("xtask: building the demo worker (fixtures/full-stack) for wasm32 and starting workerd on port {port}");
+    let mut child = without_run_env(&mut Command::new(&cargo_edge))
         .current_dir(root())
         .args([
             "edge",
@@ -258,12 +260,22 @@ fn demo() -> Result<()> {
             "--manifest-path",
             "fixtures/full-stack/Cargo.toml",
             "--port",
-            "8787",
+            &port.to_string(),
             "--target-dir",
         ])
         .arg(root().join("target/fixtures"))
         .arg("--workerd")
-        .arg(&tools.workerd))
+        .arg(&tools.workerd)
+        .spawn()
+        .context("starting cargo edge dev")?;
+    if demo::wait_until_serving(port, &mut child) {
+        demo::print_hints(port, started.elapsed());
+    }
+    let status = child.wait().context("waiting for cargo edge dev")?;
+    if !status.success() {
+        bail!("cargo edge dev exited with {status}");
+    }
+    Ok(())
 }
 
 fn test(extra: &[String]) -> Result<()> {
