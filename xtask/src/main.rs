@@ -8,6 +8,7 @@ use std::process::{Command, ExitCode};
 
 mod bench;
 mod demo;
+mod targets;
 mod totals;
 
 use anyhow::{bail, Context, Result};
@@ -19,7 +20,8 @@ commands:
   setup   install what is missing: the wasm32 target and the pinned workerd (into .tools/)
   demo    set up, build cargo-edge, and serve fixtures/full-stack with `cargo edge dev` on http://127.0.0.1:8787
           [--port PORT] another port
-  test    set up, then run every test (what CI runs)
+  test    set up, then run every test and check that cargo-edge compiles for Windows (what CI runs)
+  check-windows  only the Windows check (rustup target + Debian's mingw-w64)
   bench   measure against worker-build and wrangler into bench/RESULTS.md (never run by CI)
           [--install-peers] install them into .bench-peers/ first; [--quick] fewer runs, hello only";
 
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
         Some("setup") => setup().map(|_| ()),
         Some("demo") => demo(&args[1..]),
         Some("test") => test(&args[1..]),
+        Some("check-windows") => targets::check_windows(),
         Some("bench") => bench::bench(&args[1..]),
         _ => {
             eprintln!("{USAGE}");
@@ -292,11 +295,13 @@ fn test(extra: &[String]) -> Result<()> {
         .env("CARGO_EDGE_BIN", &cargo_edge)
         .env("EDGE_FIXTURE_TARGET_DIR", root().join("target/fixtures"));
     let (status, totals) = totals::run(&mut command)?;
+    // cargo-edge compiles for Windows too (what is tested where: README, "Platforms").
+    let windows = targets::check_windows();
     eprintln!("\nxtask: {} in {:.0?}", totals, started.elapsed());
     if !status.success() {
         bail!("{command:?} failed with {status}");
     }
-    Ok(())
+    windows
 }
 
 #[cfg(test)]

@@ -122,8 +122,11 @@ fn write_executable(workerd: &Path, config: &Path, out: &Path) -> Result<(), Fai
             "run the worker with `cargo edge dev` to see what workerd refuses",
         ));
     }
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(out, std::fs::Permissions::from_mode(0o755))
-        .map_err(|e| plain(e.to_string(), "check the permissions"))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(out, std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| plain(e.to_string(), "check the permissions"))?;
+    }
     Ok(())
 }

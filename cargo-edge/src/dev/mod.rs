@@ -13,7 +13,6 @@
 //! - [`consumer`] and [`scheduler`] deliver queue batches and cron events through the dispatcher.
 
 pub mod capnp;
-#[cfg(unix)]
 pub mod config_fd;
 pub mod consumer;
 pub mod cron;
