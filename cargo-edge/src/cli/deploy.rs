@@ -53,6 +53,9 @@ pub fn deploy(args: DeployArgs) -> CommandResult {
         return deploy_workspace(&args, &reporter);
     }
     let worker = context::worker_for(&args.cargo, args.env.as_deref())?;
+    // What build and dev only warn about, Cloudflare refuses: stop before sending anything.
+    let loaded = crate::manifest::load_worker(&worker.manifest_path, args.env.as_deref())?;
+    crate::manifest::strict::refuse_deploy(&loaded.warnings)?;
     let secrets = match &args.secrets_file {
         Some(path) => crate::dotenv::read(path)
             .map_err(|e| plain(e.to_string(), "write one `NAME=value` per line"))?,
@@ -79,6 +82,7 @@ fn deploy_workspace(args: &DeployArgs, reporter: &Reporter) -> CommandResult {
     let root = context::workspace_root(&manifest)?;
     let loaded = crate::manifest::load_project(&root, args.env.as_deref())?;
     context::print_warnings(&loaded.warnings);
+    crate::manifest::strict::refuse_deploy(&loaded.warnings)?;
     let order = context::deploy_order(&loaded.project);
     if order.is_empty() {
         return Err(plain(
@@ -153,6 +157,9 @@ fn print_report(report: &DeployReport, reporter: &Reporter) {
     }
     for unchanged in &plan.unchanged {
         reporter.status("Unchanged", unchanged);
+    }
+    for (status, line) in crate::deploy::assets::report_lines(report) {
+        reporter.status(status, line);
     }
     match &report.dry_run {
         Some(dir) => {

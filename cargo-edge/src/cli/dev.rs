@@ -50,6 +50,9 @@ pub struct DevArgs {
     /// Do not rebuild when sources change
     #[arg(long)]
     pub no_watch: bool,
+    /// Turn the Cache API off: `cache.match()` always misses, `cache.put()` stores nothing
+    #[arg(long)]
+    pub no_cache: bool,
     /// The workerd binary to use
     #[arg(long, value_name = "PATH")]
     pub workerd: Option<PathBuf>,
@@ -104,6 +107,11 @@ pub fn dev(args: DevArgs) -> CommandResult {
         state_dir: state,
         inspector_port: args.inspector_port,
         verbose: args.output.verbose > 0,
+        assets: Default::default(),
+        cache: match args.no_cache {
+            true => crate::dev::cache::Mode::Off,
+            false => crate::dev::cache::Mode::On,
+        },
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -43,6 +43,9 @@ pub fn import(args: ImportArgs) -> CommandResult {
             "warning: `{key}` has no [package.metadata.edge] equivalent yet and was not imported"
         );
     }
+    for added in &imported.added {
+        eprintln!("note: added {added}");
+    }
     eprintln!("wrote [package.metadata.edge] into {}", path.display());
     let loaded = crate::manifest::load_worker(path, None)?;
     context::print_warnings(&loaded.warnings);

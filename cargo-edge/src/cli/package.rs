@@ -40,7 +40,7 @@ pub fn package(args: PackageArgs) -> CommandResult {
     .metadata;
     let main = built.bundle.dir.join(&built.bundle.main_module);
     let config = wrangler::config(&worker, &[], &main, &built.bundle.dir);
-    let extras = vec![
+    let mut extras = vec![
         (
             "upload-metadata.json".to_string(),
             serde_json::to_vec_pretty(&metadata).expect("json"),
@@ -54,6 +54,10 @@ pub fn package(args: PackageArgs) -> CommandResult {
             wrangler::to_toml(&config).into_bytes(),
         ),
     ];
+    extras.extend(
+        crate::deploy::assets::package_entries(&worker)
+            .map_err(|e| plain(e.to_string(), "fix the assets folder and rerun"))?,
+    );
     let hash = crate::package::package(&built.bundle, &extras, &args.out)?;
     reporter.status(
         "Packaged",
@@ -71,6 +75,9 @@ pub fn package(args: PackageArgs) -> CommandResult {
 fn worker_for_zip(worker: &crate::model::Worker) -> serde_json::Value {
     let mut value = serde_json::to_value(worker).expect("the model serializes");
     value["manifest_path"] = serde_json::Value::Null;
+    if let Some(assets) = value["assets"].as_object_mut() {
+        assets.remove("directory");
+    }
     if let Some(d1) = value["d1"].as_object_mut() {
         for db in d1.values_mut() {
             db["migrations_dir"] = serde_json::Value::Null;
