@@ -249,11 +249,62 @@ pub fn render_diagnostic(error: &dyn miette::Diagnostic, color: bool, interactiv
     let handler = miette::GraphicalReportHandler::new_themed(theme)
         .with_wrap_lines(interactive)
         .with_links(false);
+    // miette prints a diagnostic before its related ones; a summary such as "the edge metadata
+    // has 2 errors / fix the problems above" belongs after them.
     let mut out = String::new();
-    if handler.render_report(&mut out, error).is_err() {
-        out = format!("error: {error}\n");
+    for related in error.related().into_iter().flatten() {
+        if handler.render_report(&mut out, related).is_err() {
+            out.push_str(&format!("error: {related}\n"));
+        }
+    }
+    if handler
+        .render_report(&mut out, &WithoutRelated(error))
+        .is_err()
+    {
+        out.push_str(&format!("error: {error}\n"));
     }
     out
+}
+
+/// A diagnostic shown without its related diagnostics (printed before it).
+struct WithoutRelated<'a>(&'a dyn miette::Diagnostic);
+
+impl std::fmt::Debug for WithoutRelated<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.0, f)
+    }
+}
+
+impl std::fmt::Display for WithoutRelated<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.0, f)
+    }
+}
+
+impl std::error::Error for WithoutRelated<'_> {}
+
+impl miette::Diagnostic for WithoutRelated<'_> {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.0.code()
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        self.0.severity()
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.0.help()
+    }
+    fn url<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.0.url()
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.0.source_code()
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        self.0.labels()
+    }
+    fn diagnostic_source(&self) -> Option<&dyn miette::Diagnostic> {
+        self.0.diagnostic_source()
+    }
 }
 
 /// A running stage; finish it to print how long it took.
@@ -303,4 +354,28 @@ pub fn gzip_size(path: &std::path::Path) -> u64 {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     let _ = encoder.write_all(&data);
     encoder.finish().map(|v| v.len() as u64).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::manifest::{ManifestError, Problem};
+
+    #[test]
+    fn a_summary_prints_after_the_problems_it_counts() {
+        let error = ManifestError {
+            problems: vec![
+                Problem::unplaced("first", "the first problem"),
+                Problem::unplaced("second", "the second problem"),
+            ],
+        };
+        let text = super::render_diagnostic(&error, false, false);
+        let at = |needle: &str| {
+            text.find(needle)
+                .unwrap_or_else(|| panic!("{needle}: {text}"))
+        };
+        assert!(at("the first problem") < at("the second problem"), "{text}");
+        assert!(at("the second problem") < at("has 2 errors"), "{text}");
+        assert!(at("has 2 errors") < at("fix the problems above"), "{text}");
+        assert_eq!(text.matches("the first problem").count(), 1, "{text}");
+    }
 }

@@ -10,8 +10,31 @@ use thiserror::Error;
 
 use crate::WORKERD_NPM_VERSION;
 
-/// The npm package path of the Linux x64 binary inside a `node_modules` folder's parent.
+/// The path of this platform's binary from the `workerd` npm package, inside the parent of a
+/// `node_modules` folder (npm installs only the `@cloudflare/workerd-<platform>` that matches).
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub const NPM_BINARY: &str = "node_modules/@cloudflare/workerd-linux-64/bin/workerd";
+#[cfg(all(target_os = "linux", target_arch = "aarch64"))]
+pub const NPM_BINARY: &str = "node_modules/@cloudflare/workerd-linux-arm64/bin/workerd";
+#[cfg(all(target_os = "macos", target_arch = "x86_64"))]
+pub const NPM_BINARY: &str = "node_modules/@cloudflare/workerd-darwin-64/bin/workerd";
+#[cfg(all(target_os = "macos", target_arch = "aarch64"))]
+pub const NPM_BINARY: &str = "node_modules/@cloudflare/workerd-darwin-arm64/bin/workerd";
+#[cfg(all(target_os = "windows", target_arch = "x86_64"))]
+pub const NPM_BINARY: &str = "node_modules/@cloudflare/workerd-windows-64/bin/workerd.exe";
+/// workerd's npm package has no binary for this platform: only `--workerd`/`$WORKERD`/`PATH`.
+#[cfg(not(any(
+    all(
+        target_os = "linux",
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    ),
+    all(
+        target_os = "macos",
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    ),
+    all(target_os = "windows", target_arch = "x86_64"),
+)))]
+pub const NPM_BINARY: &str = "node_modules/@cloudflare/workerd-unsupported-platform/bin/workerd";
 
 /// A workerd binary and the compatibility date it supports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +93,8 @@ pub fn cache_dir() -> PathBuf {
     let base = std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        // Windows has no HOME; its per-user cache folder is LOCALAPPDATA.
+        .or_else(|| std::env::var_os("LOCALAPPDATA").map(PathBuf::from))
         .unwrap_or_else(std::env::temp_dir);
     base.join("cargo-edge")
         .join(format!("workerd-{WORKERD_NPM_VERSION}"))
@@ -90,7 +115,10 @@ pub fn locate(search: &Search) -> Result<Workerd, WorkerdError> {
         });
     }
     install(&cache)?;
-    inspect(&cache.join(NPM_BINARY), "installed by cargo-edge")
+    inspect(
+        &cache.join(NPM_BINARY),
+        "cargo-edge's cache, just installed",
+    )
 }
 
 fn find(search: &Search) -> Option<(PathBuf, &'static str)> {
@@ -102,7 +130,7 @@ fn find(search: &Search) -> Option<(PathBuf, &'static str)> {
     }
     let on_path = std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
-            .map(|dir| dir.join("workerd"))
+            .map(|dir| dir.join(format!("workerd{}", std::env::consts::EXE_SUFFIX)))
             .find(|candidate| candidate.is_file())
     });
     if let Some(path) = on_path {

@@ -129,6 +129,29 @@ fn build_not_a_worker(name: &str) -> (i32, String) {
 }
 
 #[test]
+fn a_typo_in_the_edge_metadata_fails_the_build_as_it_fails_dev_and_deploy() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("Cargo.toml");
+    std::fs::write(
+        &manifest,
+        "[package]\nname = \"typo\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[lib]\ncrate-type = [\"cdylib\"]\n\n[dependencies]\nworker = \"0.8\"\n\n[package.metadata.edge]\ncompatibility_date = \"2025-06-01\"\ncompatiblity_flags = [\"nodejs_compat\"]\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/lib.rs"), "").unwrap();
+    let output = cargo_edge(&["build", "--manifest-path", manifest.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("compatiblity_flags"), "{stderr}");
+    assert!(
+        stderr.contains("compatibility_flags"),
+        "the did-you-mean: {stderr}"
+    );
+    // Nothing was compiled: the metadata is checked first.
+    assert!(!stderr.contains("Compiling"), "{stderr}");
+}
+
+#[test]
 fn a_crate_without_cdylib_is_told_how_to_add_it() {
     let (code, stderr) = build_not_a_worker("no-cdylib");
     assert_eq!(code, 3, "{stderr}");

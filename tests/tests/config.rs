@@ -319,3 +319,38 @@ fn wrangler_toml_of_every_fixture_matches_its_snapshot() {
         );
     }
 }
+
+#[test]
+fn a_binding_to_a_worker_outside_the_workspace_is_named_before_anything_builds() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("Cargo.toml");
+    std::fs::write(
+        &manifest,
+        "[package]\nname = \"gate\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[lib]\ncrate-type = [\"cdylib\"]\n\n[package.metadata.edge]\ncompatibility_date = \"2025-06-01\"\nservices.AUTH = { worker = \"auth-elsewhere\" }\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/lib.rs"), "").unwrap();
+    let manifest = manifest.to_str().unwrap();
+    for args in [
+        &["config", "--format", "capnp", "--manifest-path", manifest][..],
+        &[
+            "dev",
+            "--no-watch",
+            "--port",
+            "0",
+            "--manifest-path",
+            manifest,
+        ][..],
+    ] {
+        let output = cargo_edge(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(3), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("service binding `AUTH` names worker `auth-elsewhere`"),
+            "{args:?}: {stderr}"
+        );
+        assert!(stderr.contains("members"), "{args:?}: the fix: {stderr}");
+        assert!(!stderr.contains("Compiling"), "{args:?}: {stderr}");
+    }
+}

@@ -394,6 +394,8 @@ fn dry_run_writes_the_requests_without_sending_any() {
         text.contains("Would") && text.contains("create KV namespace `api-cache`"),
         "{text}"
     );
+    // A dry run says what it would do, never that it is deploying.
+    assert!(!text.contains("Deploying"), "{text}");
 }
 
 #[test]

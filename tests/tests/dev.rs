@@ -455,6 +455,9 @@ fn full_stack_bindings_work_under_dev() {
     assert_eq!(status, 200, "{last}\n{}", dev.logs());
     let when: u64 = last.trim().parse().unwrap_or_else(|_| panic!("{last}"));
     assert!(when > 1_600_000_000_000, "cron:last is {when}");
+    // wrangler's URL for the same, as wrangler users have it in their scripts.
+    let (status, body) = http.call(&dev, "GET", "/__scheduled?cron=*+*+*+*+*", "");
+    assert_eq!(status, 200, "{body}\n{}", dev.logs());
     // A cron the worker does not declare is refused.
     let (status, body) = http.call(&dev, "POST", "/__edge/trigger/cron?cron=*/5+*+*+*+*", "");
     assert_eq!(status, 404, "{body}");

@@ -646,6 +646,37 @@ fn proxy_forwards_to_its_backend_with_forwarded_headers() {
 }
 
 #[test]
+fn a_project_named_like_its_dependency_builds_and_serves() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("axum");
+    let output = cargo_edge(&[
+        "new",
+        "axum",
+        "--template",
+        "axum",
+        "--path",
+        project.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::fs::copy(
+        root().join("fixtures/Cargo.lock"),
+        project.join("Cargo.lock"),
+    )
+    .unwrap();
+    // `cargo build -p axum` would be ambiguous here: the package and its dependency share it.
+    let (_dev, base) = start("axum", &project, Duration::from_secs(900));
+    assert_eq!(
+        send("GET", &format!("{base}/"), ""),
+        (200, "Hello from axum, served by axum!".to_string())
+    );
+}
+
+#[test]
 fn axum_routes_with_extractors_state_and_json_errors() {
     let _serial = serial();
     let dir = tempfile::tempdir().unwrap();

@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod bench;
+mod demo;
+mod targets;
+mod totals;
 
 use anyhow::{bail, Context, Result};
 use cargo_edge::{workerd, WORKERD_NPM_VERSION};
@@ -16,7 +19,9 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   setup   install what is missing: the wasm32 target and the pinned workerd (into .tools/)
   demo    set up, build cargo-edge, and serve fixtures/full-stack with `cargo edge dev` on http://127.0.0.1:8787
-  test    set up, then run every test (what CI runs)
+          [--port PORT] another port
+  test    set up, then run every test and check that cargo-edge compiles for Windows (what CI runs)
+  check-windows  only the Windows check (rustup target + Debian's mingw-w64)
   bench   measure against worker-build and wrangler into bench/RESULTS.md (never run by CI)
           [--install-peers] install them into .bench-peers/ first; [--quick] fewer runs, hello only";
 
@@ -24,8 +29,9 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("setup") => setup().map(|_| ()),
-        Some("demo") => demo(),
+        Some("demo") => demo(&args[1..]),
         Some("test") => test(&args[1..]),
+        Some("check-windows") => targets::check_windows(),
         Some("bench") => bench::bench(&args[1..]),
         _ => {
             eprintln!("{USAGE}");
@@ -49,7 +55,38 @@ fn root() -> PathBuf {
 }
 
 fn cargo() -> Command {
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    without_run_env(&mut command);
+    command
+}
+
+/// The variables `cargo run` set for xtask itself (`CARGO_MANIFEST_DIR`, `CARGO_PKG_*`, ...).
+/// An inner cargo that inherits them hands them to build scripts that track them (ring's
+/// does), so every `cargo xtask ...` rebuilt ring, rustls, reqwest and cargo-edge. `CARGO`
+/// and the user's own configuration (`CARGO_HOME`, `CARGO_TARGET_DIR`, ...) stay.
+fn without_run_env(command: &mut Command) -> &mut Command {
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if is_run_variable(&name) {
+            command.env_remove(name.as_ref());
+        }
+    }
+    command
+}
+
+fn is_run_variable(name: &str) -> bool {
+    const SET_BY_CARGO_RUN: [&str; 6] = [
+        "CARGO_MANIFEST_DIR",
+        "CARGO_MANIFEST_PATH",
+        "CARGO_MANIFEST_LINKS",
+        "CARGO_CRATE_NAME",
+        "CARGO_BIN_NAME",
+        "CARGO_PRIMARY_PACKAGE",
+    ];
+    SET_BY_CARGO_RUN.contains(&name)
+        || name.starts_with("CARGO_PKG_")
+        || name.starts_with("CARGO_BIN_EXE_")
+        || name.starts_with("CARGO_CFG_")
 }
 
 fn run(command: &mut Command) -> Result<()> {
@@ -224,17 +261,17 @@ fn build_cargo_edge_release() -> Result<PathBuf> {
     Ok(root().join("target/release/cargo-edge"))
 }
 
-fn demo() -> Result<()> {
+fn demo(args: &[String]) -> Result<()> {
+    let port: u16 = match args {
+        [] => 8787,
+        [flag, port] if flag == "--port" => port.parse().context("--port takes a number")?,
+        _ => bail!("usage: cargo xtask demo [--port PORT]"),
+    };
+    let started = std::time::Instant::now();
     let tools = setup()?;
     let cargo_edge = build_cargo_edge()?;
-    eprintln!("\nxtask: serving fixtures/full-stack on http://127.0.0.1:8787 (KV, D1, R2, a queue, a cron and a");
-    eprintln!(
-        "Durable Object; state persists in fixtures/full-stack/.edge/state). Ctrl-C stops it. Try:"
-    );
-    eprintln!("  curl -X PUT -d 'hello' http://127.0.0.1:8787/kv/greeting && curl http://127.0.0.1:8787/kv/greeting");
-    eprintln!("  curl -X POST -d 'my first note' http://127.0.0.1:8787/notes && curl http://127.0.0.1:8787/notes");
-    eprintln!("  curl -X POST -d 'cat.jpg' http://127.0.0.1:8787/jobs && sleep 1 && curl http://127.0.0.1:8787/processed\n");
-    run(Command::new(&cargo_edge)
+    eprintln!("xtask: building the demo worker (fixtures/full-stack) for wasm32 and starting workerd on port {port}");
+    let mut child = without_run_env(&mut Command::new(&cargo_edge))
         .current_dir(root())
         .args([
             "edge",
@@ -242,23 +279,67 @@ fn demo() -> Result<()> {
             "--manifest-path",
             "fixtures/full-stack/Cargo.toml",
             "--port",
-            "8787",
+            &port.to_string(),
             "--target-dir",
         ])
         .arg(root().join("target/fixtures"))
         .arg("--workerd")
-        .arg(&tools.workerd))
+        .arg(&tools.workerd)
+        .spawn()
+        .context("starting cargo edge dev")?;
+    if demo::wait_until_serving(port, &mut child) {
+        demo::print_hints(port, started.elapsed());
+    }
+    let status = child.wait().context("waiting for cargo edge dev")?;
+    if !status.success() {
+        bail!("cargo edge dev exited with {status}");
+    }
+    Ok(())
 }
 
 fn test(extra: &[String]) -> Result<()> {
     let tools = setup()?;
     let cargo_edge = build_cargo_edge()?;
-    run(cargo()
+    let started = std::time::Instant::now();
+    let mut command = cargo();
+    command
         .current_dir(root())
         .args(["test", "--workspace", "--no-fail-fast"])
         .args(extra)
         .env("WORKERD", &tools.workerd)
         .env("EDGE_WRANGLER_SCHEMA", &tools.wrangler_schema)
         .env("CARGO_EDGE_BIN", &cargo_edge)
-        .env("EDGE_FIXTURE_TARGET_DIR", root().join("target/fixtures")))
+        .env("EDGE_FIXTURE_TARGET_DIR", root().join("target/fixtures"));
+    let (status, totals) = totals::run(&mut command)?;
+    // cargo-edge compiles for Windows too (what is tested where: README, "Platforms").
+    let windows = targets::check_windows();
+    eprintln!("\nxtask: {} in {:.0?}", totals, started.elapsed());
+    if !status.success() {
+        bail!("{command:?} failed with {status}");
+    }
+    windows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_inner_cargo_does_not_inherit_what_cargo_run_set() {
+        // `cargo test` sets these for this test as `cargo run` does for xtask.
+        assert!(std::env::var_os("CARGO_MANIFEST_DIR").is_some());
+        let command = cargo();
+        let removed: Vec<String> = command
+            .get_envs()
+            .filter(|(_, value)| value.is_none())
+            .map(|(name, _)| name.to_string_lossy().into_owned())
+            .collect();
+        for name in ["CARGO_MANIFEST_DIR", "CARGO_PKG_NAME", "CARGO_PKG_VERSION"] {
+            assert!(
+                removed.iter().any(|r| r == name),
+                "{name} is passed on: {removed:?}"
+            );
+        }
+        assert!(!removed.iter().any(|r| r == "CARGO" || r == "CARGO_HOME"));
+    }
 }

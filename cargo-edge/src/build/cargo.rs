@@ -26,7 +26,9 @@ pub fn command(options: &CargoOptions, krate: &WorkerCrate) -> Command {
         .args(["--color", &options.color])
         .arg("--manifest-path")
         .arg(&krate.manifest_path)
-        .args(["--package", &krate.package])
+        // The package id, not the name: a package named like one of its dependencies
+        // (`cargo edge new axum --template axum`) makes the bare name ambiguous to cargo.
+        .args(["--package", &krate.package_id.repr])
         .args(["--profile", options.profile.name()])
         .arg("--target-dir")
         .arg(&krate.target_dir)

@@ -2,8 +2,9 @@
 
 use clap::Args;
 
+use super::context;
 use super::failure::CommandResult;
-use super::flags::{CargoArgs, OutputArgs};
+use super::flags::{CargoArgs, OutputArgs, WorkerArgs};
 use crate::build::{self, BuildOptions};
 use crate::report::Reporter;
 
@@ -22,24 +23,45 @@ pub fn build(args: BuildArgs) -> CommandResult {
     let color = args.output.color.enabled();
     let reporter = Reporter::new(args.output.message_format, color, args.output.quiet)
         .with_verbose(args.output.verbose > 0);
+    check_metadata(&args.cargo)?;
     let options = BuildOptions {
         cargo: args.cargo.to_options(&args.output),
         startup: (!args.no_startup).then(build::startup::StartupOptions::from_env),
     };
-    warn_about_the_table(&args);
     let built = build::run(&options, &reporter)?;
     reporter.finished(&built);
     Ok(())
 }
 
-/// The table's warnings (what only a deploy enforces, say), as dev and deploy show them. A
-/// crate without a valid table still builds: the build does not read it.
-fn warn_about_the_table(args: &BuildArgs) {
-    let path = super::context::manifest_path(
-        args.cargo.manifest_path.as_deref(),
-        args.cargo.package.as_deref(),
-    );
-    if let Ok(Ok(loaded)) = path.map(|p| crate::manifest::load_worker(&p, None)) {
-        super::context::print_warnings(&loaded.warnings);
+/// The `[package.metadata.edge]` table is checked as `dev`, `deploy` and `config` check it (every
+/// environment, unknown keys, types), so a typo fails the build instead of the first deploy. A
+/// crate without the table builds as before; a package that cannot be chosen is left to the
+/// build, whose message names the candidates.
+fn check_metadata(cargo: &CargoArgs) -> CommandResult {
+    let Ok(manifest) =
+        context::manifest_path(cargo.manifest_path.as_deref(), cargo.package.as_deref())
+    else {
+        return Ok(());
+    };
+    if !has_edge_table(&manifest) {
+        return Ok(());
     }
+    context::load_worker(&WorkerArgs {
+        manifest_path: Some(manifest),
+        package: None,
+        env: None,
+    })?;
+    Ok(())
+}
+
+fn has_edge_table(manifest: &std::path::Path) -> bool {
+    std::fs::read_to_string(manifest)
+        .ok()
+        .and_then(|text| text.parse::<toml_edit::DocumentMut>().ok())
+        .is_some_and(|doc| {
+            doc.get("package")
+                .and_then(|p| p.get("metadata"))
+                .and_then(|m| m.get("edge"))
+                .is_some()
+        })
 }

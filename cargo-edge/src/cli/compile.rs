@@ -40,6 +40,7 @@ pub fn compile(args: CompileArgs) -> Result<(Worker, PathBuf), Failure> {
     let main = context::worker_for(&args.cargo, args.env.as_deref())?;
     let mut workers = vec![main.clone()];
     workers.extend(context::bound_workers(&main, args.env.as_deref())?);
+    context::check_bound_workers(&workers)?;
     let refused: Vec<String> = workers
         .iter()
         .flat_map(selfhost::refused_bindings)
@@ -121,8 +122,11 @@ fn write_executable(workerd: &Path, config: &Path, out: &Path) -> Result<(), Fai
             "run the worker with `cargo edge dev` to see what workerd refuses",
         ));
     }
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(out, std::fs::Permissions::from_mode(0o755))
-        .map_err(|e| plain(e.to_string(), "check the permissions"))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(out, std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| plain(e.to_string(), "check the permissions"))?;
+    }
     Ok(())
 }

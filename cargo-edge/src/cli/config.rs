@@ -155,6 +155,7 @@ fn bundled_text(worker: &Worker, args: &ConfigArgs) -> Result<String, Failure> {
     let mut workers = vec![worker.clone()];
     if args.format == ConfigFormat::Capnp {
         workers.extend(context::bound_workers(worker, args.worker.env.as_deref())?);
+        context::check_bound_workers(&workers)?;
     }
     let refs: Vec<&Worker> = workers.iter().collect();
     let built = build(&refs, args)?;

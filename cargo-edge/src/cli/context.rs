@@ -166,6 +166,37 @@ pub fn bound_workers(worker: &Worker, env: Option<&str>) -> Result<Vec<Worker>, 
     }
 }
 
+/// Every worker that `workers` bind to (service bindings, Durable Objects of another script) is
+/// among them; else the first binding that is not, named, with what to do. Checked before
+/// anything is built: workerd would refuse the config only after the build.
+pub fn check_bound_workers(workers: &[Worker]) -> Result<(), Failure> {
+    let known = |name: &str| workers.iter().any(|w| w.name == name);
+    for worker in workers {
+        let services = worker.services.iter().filter_map(|(binding, s)| match s {
+            Service::Worker { worker, .. } => Some((binding, worker, "service binding")),
+            Service::External { .. } => None,
+        });
+        let objects = worker.durable_objects.iter().filter_map(|(binding, d)| {
+            d.worker
+                .as_ref()
+                .map(|w| (binding, w, "Durable Object binding"))
+        });
+        if let Some((binding, target, kind)) = services.chain(objects).find(|(_, t, _)| !known(t)) {
+            return Err(plain(
+                format!(
+                    "`{}`'s {kind} `{binding}` names worker `{target}`, which is not a worker of this workspace ({})",
+                    worker.name,
+                    worker.manifest_path.display()
+                ),
+                format!(
+                    "locally cargo-edge runs only the workspace's workers: add the crate of `{target}` to the workspace's members, point `{binding}` at an HTTP backend with `url = \"https://...\"`, or remove the binding"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The names of the workers `worker` reaches: by service binding, Durable Object class, or as
 /// the consumer of a queue it produces to (among `project`'s workers).
 fn referenced(worker: &Worker, project: &[Worker]) -> Vec<String> {

@@ -14,6 +14,13 @@ use crate::model::Worker;
 use crate::report::{MessageFormat, Reporter};
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Credentials: CLOUDFLARE_API_TOKEN (or CLOUDFLARE_API_KEY with CLOUDFLARE_EMAIL). \
+The account: `account_id` in [package.metadata.edge], else CLOUDFLARE_ACCOUNT_ID, else the token's only \
+account. CLOUDFLARE_API_BASE_URL points at another API (default https://api.cloudflare.com/client/v4).\n\
+--dry-run with credentials reads the live state (GET requests only); without them it plans as if \
+nothing existed yet."
+)]
 pub struct DeployArgs {
     #[command(flatten)]
     pub cargo: CargoArgs,
@@ -22,7 +29,8 @@ pub struct DeployArgs {
     /// Environment from [package.metadata.edge.env.NAME]
     #[arg(short = 'e', long, value_name = "NAME")]
     pub env: Option<String>,
-    /// Print the plan and write the requests it would send to DIR; change nothing
+    /// Print the plan and write the requests it would send to DIR (default: target/edge-dry-run);
+    /// change nothing
     #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "target/edge-dry-run")]
     pub dry_run: Option<PathBuf>,
     /// Upload even when nothing changed
@@ -145,8 +153,13 @@ fn deploy_one(
     let json = args.output.message_format == MessageFormat::Json;
     let cargo = args.cargo.to_options(&args.output);
     let built = context::build_all(&cargo, &[worker], ProfileChoice::Release, reporter)?.remove(0);
+    // A dry run lists its steps as "Would ..." afterwards (print_report); only a real deploy
+    // reports each step as it goes.
+    let live = options.dry_run.is_none();
     let report = run_deploy(worker, &built.bundle, options, |step| {
-        reporter.status("Deploying", step.to_string())
+        if live {
+            reporter.status("Deploying", step.to_string())
+        }
     })?;
     if json {
         println!(

@@ -15,6 +15,15 @@ use crate::report::Reporter;
 use crate::workerd::{self, Search};
 
 #[derive(Debug, Args)]
+#[command(
+    mut_arg("release", |a| a.help("Build with the release profile (dev's default is `edge-dev`: release settings without LTO, opt-level 1, incremental)")),
+    mut_arg("dev", |a| a.help("Build with cargo's unoptimized `dev` profile (not dev's default)")),
+    after_help = "While it runs: press `r` to rebuild and restart, `q` (or Ctrl-C) to stop.\n\
+Crons: `curl -X POST 'http://127.0.0.1:8787/__edge/trigger/cron?cron=*+*+*+*+*'` (or wrangler's \
+`/__scheduled?cron=...`) fires one now; `cargo edge trigger cron EXPR` does the same.\n\
+Secrets: `.dev.vars` beside Cargo.toml (`NAME=value` lines; `.dev.vars.<env>` with --env), \
+passed to workerd in memory, never written."
+)]
 pub struct DevArgs {
     #[command(flatten)]
     pub cargo: CargoArgs,
@@ -62,6 +71,7 @@ pub fn dev(args: DevArgs) -> CommandResult {
     let main = context::worker_for(&args.cargo, args.env.as_deref())?;
     let mut workers = vec![main.clone()];
     workers.extend(context::bound_workers(&main, args.env.as_deref())?);
+    context::check_bound_workers(&workers)?;
     let crate_dir = context::crate_dir(&main);
     let workerd = workerd::locate(&Search {
         explicit: args.workerd.clone(),

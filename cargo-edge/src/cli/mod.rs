@@ -151,7 +151,11 @@ pub fn main() -> ExitCode {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CARGO_EDGE_LOG")
         // `edge::activity`: what `cargo edge dev` does on its own (queue batches, crons).
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,edge::activity=info"));
+        // `notify=error`: a file that is gone before it is watched (an editor's or sed's
+        // temporary file) is not worth a `WARN ... WatchNotFound` line after every save.
+        .unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new("warn,notify=error,edge::activity=info")
+        });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)

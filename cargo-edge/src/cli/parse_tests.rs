@@ -127,3 +127,42 @@ fn json_message_format_parses() {
     };
     assert_eq!(args.output.message_format, MessageFormat::Json);
 }
+
+fn help(subcommand: &str) -> String {
+    let mut cargo = command();
+    let edge = cargo.find_subcommand_mut("edge").expect("edge");
+    edge.build();
+    edge.find_subcommand_mut(subcommand)
+        .expect(subcommand)
+        .render_long_help()
+        .to_string()
+}
+
+#[test]
+fn dev_and_deploy_help_say_what_a_newcomer_needs() {
+    let dev = help("dev");
+    assert!(
+        !dev.contains("the default: workers ship release builds"),
+        "{dev}"
+    );
+    assert!(dev.contains("dev's default is `edge-dev`"), "{dev}");
+    for needle in ["`r` to rebuild", "`q`", "/__edge/trigger/cron", ".dev.vars"] {
+        assert!(dev.contains(needle), "dev --help lacks {needle}:\n{dev}");
+    }
+    let deploy = help("deploy");
+    for needle in [
+        "CLOUDFLARE_API_TOKEN",
+        "CLOUDFLARE_API_KEY",
+        "CLOUDFLARE_EMAIL",
+        "CLOUDFLARE_ACCOUNT_ID",
+        "CLOUDFLARE_API_BASE_URL",
+        "target/edge-dry-run",
+    ] {
+        assert!(
+            deploy.contains(needle),
+            "deploy --help lacks {needle}:\n{deploy}"
+        );
+    }
+    // build keeps the shared wording: release is its default.
+    assert!(help("build").contains("workers ship release builds"));
+}

@@ -43,6 +43,7 @@ pub fn test(args: TestArgs) -> CommandResult {
     })?;
     let mut workers = vec![main.clone()];
     workers.extend(context::bound_workers(&main, args.env.as_deref())?);
+    context::check_bound_workers(&workers)?;
     let refs: Vec<&Worker> = workers.iter().collect();
     let built = context::build_all(
         &args.cargo.to_options(&args.output),

@@ -24,21 +24,20 @@ pub fn trigger(args: TriggerArgs) -> CommandResult {
         args.port,
         crate::dev::proxy::TRIGGER_CRON_PATH
     );
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let mut response = agent.post(&url).send_empty().map_err(|e| {
-        plain(
-            format!(
-                "could not reach `cargo edge dev` on port {}: {e}",
-                args.port
-            ),
-            "start it with `cargo edge dev`, or pass --port",
-        )
-    })?;
+    let response = reqwest::blocking::Client::new()
+        .post(&url)
+        .send()
+        .map_err(|e| {
+            plain(
+                format!(
+                    "could not reach `cargo edge dev` on port {}: {e}",
+                    args.port
+                ),
+                "start it with `cargo edge dev`, or pass --port",
+            )
+        })?;
     let status = response.status().as_u16();
-    let body = response.body_mut().read_to_string().unwrap_or_default();
+    let body = response.text().unwrap_or_default();
     if status == 200 {
         println!("cron `{}` fired: {}", args.cron, body.trim());
         Ok(())

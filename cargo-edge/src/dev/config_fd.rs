@@ -8,9 +8,10 @@
 //! `embed` module paths must be absolute, and workerd must run with `--import-path /` so they
 //! resolve ([`ConfigFd::serve_command`] does both). Verified with workerd 1.20261117.1.
 //!
-//! Elsewhere (macOS) there is no memfd: the config goes to a private temporary file (mode 0600)
-//! that is deleted when the [`ConfigFd`] is dropped; drop it once workerd is listening. This
-//! fallback is not exercised by the tests, which run on Linux.
+//! Elsewhere (macOS, Windows) there is no memfd: the config goes to a private temporary file
+//! (mode 0600 on Unix; the user's temp folder on Windows) that is deleted when the [`ConfigFd`]
+//! is dropped; drop it once workerd is listening. CI compiles this fallback for Windows
+//! (`cargo xtask test` checks that target); the tests run on Linux, so it never runs there.
 
 use std::io::Write;
 

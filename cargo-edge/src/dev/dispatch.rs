@@ -33,6 +33,7 @@ impl std::fmt::Display for DispatchError {
 pub struct Dispatcher {
     url: watch::Sender<Option<String>>,
     token: String,
+    client: reqwest::Client,
 }
 
 impl Dispatcher {
@@ -41,6 +42,11 @@ impl Dispatcher {
         Dispatcher {
             url: watch::Sender::new(url),
             token,
+            // A queue batch or a cron may run long; the dispatcher answers when it is done.
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(15 * 60))
+                .build()
+                .unwrap_or_default(),
         }
     }
 
@@ -65,38 +71,30 @@ impl Dispatcher {
     /// POST `body` to `path` and return the JSON answer.
     pub async fn post(&self, path: &str, body: Value) -> Result<Value, DispatchError> {
         let url = format!("{}{path}", self.url().await.trim_end_matches('/'));
-        let token = self.token.clone();
-        tokio::task::spawn_blocking(move || post_blocking(&url, &token, &body))
+        let sent = self
+            .client
+            .post(&url)
+            .header("X-Edge-Token", &self.token)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await;
+        let response = match sent {
+            Ok(response) => response,
+            // Not connected, or the connection dropped (workerd restarting): not delivered.
+            Err(e) if e.is_connect() || (e.is_request() && !e.is_timeout()) => {
+                return Err(DispatchError::Unreachable(e.to_string()))
+            }
+            Err(e) => return Err(DispatchError::Failed(e.to_string())),
+        };
+        let status = response.status();
+        let text = response
+            .text()
             .await
-            .map_err(|e| DispatchError::Failed(e.to_string()))?
+            .map_err(|e| DispatchError::Failed(e.to_string()))?;
+        if !status.is_success() {
+            return Err(DispatchError::Failed(format!("{status}: {text}")));
+        }
+        serde_json::from_str(&text).map_err(|e| DispatchError::Failed(format!("{e}: {text}")))
     }
-}
-
-fn post_blocking(url: &str, token: &str, body: &Value) -> Result<Value, DispatchError> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(15 * 60)))
-        .build()
-        .into();
-    let sent = agent
-        .post(url)
-        .header("X-Edge-Token", token)
-        .header("content-type", "application/json")
-        .send(body.to_string());
-    let mut response = match sent {
-        Ok(response) => response,
-        Err(
-            e @ (ureq::Error::Io(_) | ureq::Error::ConnectionFailed | ureq::Error::HostNotFound),
-        ) => return Err(DispatchError::Unreachable(e.to_string())),
-        Err(e) => return Err(DispatchError::Failed(e.to_string())),
-    };
-    let status = response.status();
-    let text = response
-        .body_mut()
-        .read_to_string()
-        .map_err(|e| DispatchError::Failed(e.to_string()))?;
-    if !status.is_success() {
-        return Err(DispatchError::Failed(format!("{status}: {text}")));
-    }
-    serde_json::from_str(&text).map_err(|e| DispatchError::Failed(format!("{e}: {text}")))
 }

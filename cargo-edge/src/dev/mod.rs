@@ -18,7 +18,6 @@ pub mod cache;
 pub mod cache_policy;
 pub mod canceled;
 pub mod capnp;
-#[cfg(unix)]
 pub mod config_fd;
 pub mod consumer;
 pub mod crash;

@@ -41,6 +41,10 @@ pub struct TriggerCron {
 /// The path of the local endpoint that fires a cron now.
 pub const TRIGGER_CRON_PATH: &str = "/__edge/trigger/cron";
 
+/// wrangler's path for the same (`wrangler dev --test-scheduled`): `/__scheduled?cron=...`,
+/// with any method, so the URL wrangler users already have in their scripts works.
+pub const WRANGLER_SCHEDULED_PATH: &str = "/__scheduled";
+
 /// Controls a running proxy.
 #[derive(Clone)]
 pub struct ProxyHandle {
@@ -195,8 +199,12 @@ async fn handle(
     mut request: Request<Incoming>,
     shared: Arc<Shared>,
 ) -> Result<Response<Body>, Infallible> {
-    if request.uri().path() == TRIGGER_CRON_PATH {
-        return Ok(trigger(&request, &shared).await);
+    match request.uri().path() {
+        TRIGGER_CRON_PATH if request.method() != hyper::Method::POST => {
+            return Ok(text(StatusCode::METHOD_NOT_ALLOWED, "use POST\n"));
+        }
+        TRIGGER_CRON_PATH | WRANGLER_SCHEDULED_PATH => return Ok(trigger(&request, &shared).await),
+        _ => {}
     }
     let assets = shared.assets.read().ok().and_then(|a| a.clone());
     if let Some(answer) =
@@ -253,9 +261,6 @@ async fn handle(
 
 /// Fire the cron named in the query string through the dev session.
 async fn trigger(request: &Request<Incoming>, shared: &Shared) -> Response<Body> {
-    if request.method() != hyper::Method::POST {
-        return text(StatusCode::METHOD_NOT_ALLOWED, "use POST\n");
-    }
     let cron = request
         .uri()
         .query()

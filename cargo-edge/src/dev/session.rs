@@ -247,9 +247,7 @@ impl Session {
             false => Some(SourceWatcher::new(&self.watch).map_err(|e| e.to_string())?),
         };
         let mut keys = keyboard();
-        let mut terminate =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                .map_err(|e| e.to_string())?;
+        let mut terminate = Terminate::new().map_err(|e| e.to_string())?;
         let mut changed: Vec<PathBuf> = Vec::new();
         loop {
             changed.clear();
@@ -518,6 +516,33 @@ async fn next_change(watcher: &mut Option<SourceWatcher>) -> Option<Vec<PathBuf>
 }
 
 /// Lines typed on a terminal (`r`, `q`); nothing when standard input is not one.
+/// What stops a session besides Ctrl-C: SIGTERM on Unix; closing the console window (or
+/// logging off, or shutting down) on Windows.
+struct Terminate {
+    #[cfg(unix)]
+    signal: tokio::signal::unix::Signal,
+    #[cfg(windows)]
+    close: tokio::signal::windows::CtrlClose,
+}
+
+impl Terminate {
+    fn new() -> std::io::Result<Terminate> {
+        Ok(Terminate {
+            #[cfg(unix)]
+            signal: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?,
+            #[cfg(windows)]
+            close: tokio::signal::windows::ctrl_close()?,
+        })
+    }
+
+    async fn recv(&mut self) -> Option<()> {
+        #[cfg(unix)]
+        return self.signal.recv().await;
+        #[cfg(windows)]
+        return self.close.recv().await;
+    }
+}
+
 fn keyboard() -> mpsc::Receiver<String> {
     let (sender, receiver) = mpsc::channel(4);
     if std::io::IsTerminal::is_terminal(&std::io::stdin()) {

@@ -65,8 +65,18 @@ pub fn relevant(path: &Path) -> bool {
         || name.ends_with(".swp")
         || name.ends_with(".swx")
         || name.starts_with(".#")
-        || name == "4913";
+        || (name.starts_with('#') && name.ends_with('#'))
+        || name.ends_with("___jb_tmp___")
+        || name.ends_with("___jb_old___")
+        || name == "4913"
+        || is_sed_temporary(name);
     !ignored_dir && !scratch
+}
+
+/// `sed -i` writes `sedXXXXXX` (six random letters and digits) beside the file, then renames it.
+fn is_sed_temporary(name: &str) -> bool {
+    name.strip_prefix("sed")
+        .is_some_and(|rest| rest.len() == 6 && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 #[cfg(test)]
@@ -81,6 +91,10 @@ mod tests {
         assert!(!relevant(Path::new("/w/api/.edge/state/kv.sqlite")));
         assert!(!relevant(Path::new("/w/api/src/.lib.rs.swp")));
         assert!(!relevant(Path::new("/w/api/src/lib.rs~")));
+        assert!(!relevant(Path::new("/w/api/src/sedAb12Cd")));
+        assert!(!relevant(Path::new("/w/api/src/#lib.rs#")));
+        assert!(!relevant(Path::new("/w/api/src/lib.rs___jb_tmp___")));
+        assert!(relevant(Path::new("/w/api/src/sed.rs")));
     }
 
     #[tokio::test]
