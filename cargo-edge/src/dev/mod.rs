@@ -21,6 +21,7 @@ pub mod d1;
 pub mod dispatch;
 pub mod error;
 pub mod http;
+pub mod instance;
 pub mod kv;
 pub mod migrations;
 pub mod proxy;
@@ -35,6 +36,7 @@ pub mod server;
 pub mod session;
 pub mod store;
 pub mod supervisor;
+pub mod test_entry;
 pub mod watch;
 
 pub use error::DevError;

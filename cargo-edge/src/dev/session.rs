@@ -39,7 +39,7 @@ fn dispatch_binding(index: usize) -> String {
 }
 
 impl Session {
-    fn server_config(&self) -> ServerConfig {
+    pub(crate) fn server_config(&self) -> ServerConfig {
         let mut config = ServerConfig::new(&self.state_dir);
         for (index, worker) in self.workers.iter().enumerate() {
             config
@@ -72,7 +72,7 @@ impl Session {
             .collect()
     }
 
-    fn config(
+    pub(crate) fn config(
         &self,
         bundles: &[Bundle],
         server: &RunningServer,
