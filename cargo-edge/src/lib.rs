@@ -23,6 +23,8 @@ pub mod new;
 pub mod package;
 pub mod render;
 pub mod report;
+pub mod testing;
+pub mod wasm_test;
 pub mod workerd;
 
 /// The wasm-bindgen version this binary embeds (`wasm-bindgen-cli-support`). A crate must lock

@@ -9,6 +9,7 @@ mod options;
 mod preflight;
 mod run;
 mod shim;
+pub mod test_bundle;
 mod wasm_opt;
 
 pub use exports::Exports;

@@ -71,8 +71,11 @@ pub enum Command {
     Export(ExportArgs),
     /// Turn a wrangler.toml / wrangler.json(c) into [package.metadata.edge] in Cargo.toml
     Import(ImportArgs),
-    /// Build the worker and run the `workerd test` modules in tests/workerd/*.js against it
+    /// Run the worker's tests: `edge-test` tests natively, `#[wasm_bindgen_test]` tests inside workerd (`--wasm`), and tests/workerd/*.js
     Test(TestArgs),
+    /// The runner `cargo edge test --wasm` names for wasm32 test binaries
+    #[command(hide = true)]
+    WasmTestRunner(super::wasm_test_cmd::WasmTestRunnerArgs),
     /// Write a Rust module with one typed accessor per binding (default: src/edge_env.rs)
     Types(TypesArgs),
     /// Write a deterministic zip of the built worker and its rendered configs
@@ -440,6 +443,15 @@ pub struct TestArgs {
     /// The workerd binary to use
     #[arg(long, value_name = "PATH")]
     pub workerd: Option<PathBuf>,
+    /// Only the `#[wasm_bindgen_test]` tests, run inside workerd with the worker's bindings
+    #[arg(long, conflicts_with = "native")]
+    pub wasm: bool,
+    /// Only the native tests (`cargo test`, for tests that use the `edge-test` crate)
+    #[arg(long)]
+    pub native: bool,
+    /// A test name filter, then libtest's arguments after `--` (`--nocapture`, `--exact`, ...)
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]
+    pub args: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -12,6 +12,10 @@ mod outcome;
 mod package_cmd;
 mod selfhost_cmd;
 mod test_cmd;
+mod wasm_test_cmd;
 
 pub use args::*;
 pub use outcome::{main, run};
+// For the `testing` library module (edge-test, `cargo edge test --wasm`).
+pub(crate) use context::{bound_workers, cargo_options_for};
+pub(crate) use outcome::Failure;

@@ -142,6 +142,7 @@ pub fn run(cli: EdgeCli) -> ExitCode {
         Command::Compile(args) => super::selfhost_cmd::compile(args).map(|_| ()),
         Command::Export(args) => super::selfhost_cmd::export(args),
         Command::Test(args) => super::test_cmd::test(args),
+        Command::WasmTestRunner(args) => super::wasm_test_cmd::runner(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -13,8 +13,31 @@ use crate::render::capnp;
 use crate::workerd::{self, Search};
 
 pub fn test(args: TestArgs) -> CommandResult {
-    let reporter = context::reporter(&args.output);
     let main = context::worker_for(&args.cargo, args.env.as_deref())?;
+    match (args.wasm, args.native) {
+        (true, _) => return super::wasm_test_cmd::wasm(&args, &main),
+        (_, true) => return super::wasm_test_cmd::native(&args, &main),
+        _ => {}
+    }
+    // No flag: every kind the crate has, each run even when an earlier one failed.
+    let kinds = super::wasm_test_cmd::Kinds::of(&main)?;
+    let js = context::crate_dir(&main).join(&args.tests_dir).is_dir();
+    let mut results = Vec::new();
+    if kinds.native {
+        results.push(super::wasm_test_cmd::native(&args, &main));
+    }
+    if kinds.wasm {
+        results.push(super::wasm_test_cmd::wasm(&args, &main));
+    }
+    if js || results.is_empty() {
+        results.push(js_tests(&args, main));
+    }
+    results.into_iter().find(Result::is_err).unwrap_or(Ok(()))
+}
+
+/// The worker built, then `workerd test` over the JS modules of the tests folder.
+fn js_tests(args: &TestArgs, main: Worker) -> CommandResult {
+    let reporter = context::reporter(&args.output);
     let crate_dir = context::crate_dir(&main);
     let tests = test_modules(&crate_dir.join(&args.tests_dir))?;
     let workerd = workerd::locate(&Search {
