@@ -12,7 +12,8 @@ use crate::model::Worker;
 /// The command line's failure (message and help) as text.
 fn text(failure: crate::cli::Failure) -> String {
     let report = failure.report;
-    match report.help() {
+    let help = report.help().map(|h| h.to_string());
+    match help {
         Some(help) => format!("{report}\nhelp: {help}"),
         None => report.to_string(),
     }
