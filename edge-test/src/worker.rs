@@ -140,7 +140,8 @@ impl Builder {
             .prefix("edge-test-")
             .tempdir()
             .map_err(|e| Error::Io(format!("cannot make a state folder: {e} (check $TMPDIR)")))?;
-        cargo_edge::testing::apply_migrations(&built.workers, state.path())
+        let state_dir = state.path().join("state");
+        cargo_edge::testing::apply_migrations(&built.workers, &state_dir)
             .map_err(Error::Manifest)?;
         let token = crate::token()?;
         let mut bundles = built.bundles.clone();
@@ -151,7 +152,7 @@ impl Builder {
             workers: built.workers.clone(),
             bundles,
             workerd: found,
-            state_dir: state.path().join("state"),
+            state_dir,
             secrets,
             startup: self.startup,
             echo: self.echo,

@@ -17,5 +17,5 @@ mod wasm_test_cmd;
 pub use args::*;
 pub use outcome::{main, run};
 // For the `testing` library module (edge-test, `cargo edge test --wasm`).
-pub(crate) use context::{bound_workers, cargo_options_for};
+pub(crate) use context::{bound_workers, cargo_options_for, workspace_root};
 pub(crate) use outcome::Failure;
