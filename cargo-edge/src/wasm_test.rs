@@ -218,7 +218,7 @@ async fn run_in(
     let call = serde_json::json!({
         "kind": "run_tests",
         "tests": tests.iter().map(|t| &t.export).collect::<Vec<_>>(),
-        "include_ignored": filter.include_ignored,
+        "include_ignored": filter.include_ignored || filter.ignored,
         "filtered": filtered,
         "nocapture": filter.nocapture,
     });

@@ -66,8 +66,9 @@ pub fn write(wasm_path: &Path, worker_name: &str, dir: &Path) -> Result<Bundle> 
         .input_path(wasm_path)
         .out_name(OUT_NAME)
         .typescript(true)
+        // No abort handler: a failing test traps, and the instance must go on to the next test,
+        // as under wasm-bindgen's own runner.
         .reset_state_function(true)
-        .force_enable_abort_handler(true)
         .keep_debug(true)
         .export_wasm(true)
         .emit_start(false);
