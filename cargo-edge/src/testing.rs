@@ -40,7 +40,13 @@ fn with_siblings_renamed(main: Worker, env: Option<&str>) -> Result<Worker, Stri
     let root = crate::cli::workspace_root(&main.manifest_path).map_err(text)?;
     let project = crate::manifest::load_project(&root, env).map_err(|e| e.render())?;
     let same = |w: &&Worker| w.manifest_path == main.manifest_path;
-    Ok(project.project.workers.iter().find(same).cloned().unwrap_or(main))
+    Ok(project
+        .project
+        .workers
+        .iter()
+        .find(same)
+        .cloned()
+        .unwrap_or(main))
 }
 
 /// Cargo options for building `worker` as dev does: `profile` when given, else the worker's
@@ -55,11 +61,8 @@ pub fn cargo_options(
         color: "never".into(),
         ..CargoOptions::default()
     };
-    let mut options = crate::cli::cargo_options_for(
-        &base,
-        worker,
-        ProfileChoice::Named(DEV_PROFILE.into()),
-    );
+    let mut options =
+        crate::cli::cargo_options_for(&base, worker, ProfileChoice::Named(DEV_PROFILE.into()));
     if let Some(profile) = profile {
         options.profile = ProfileChoice::Named(profile.into());
     }

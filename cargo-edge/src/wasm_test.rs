@@ -77,7 +77,11 @@ impl Filter {
         let total = tests.len();
         let chosen: Vec<WasmTest> = tests
             .into_iter()
-            .filter(|t| self.filter.as_ref().is_none_or(|f| self.matches(&t.name, f)))
+            .filter(|t| {
+                self.filter
+                    .as_ref()
+                    .is_none_or(|f| self.matches(&t.name, f))
+            })
             .filter(|t| !self.skip.iter().any(|s| self.matches(&t.name, s)))
             .filter(|t| !self.ignored || t.ignored)
             .collect();
@@ -234,8 +238,8 @@ async fn run_in(
             false => format!("the test harness did not answer: {e}"),
         })?;
     let text = answer.text().await.map_err(|e| e.to_string())?;
-    let body: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|_| format!("the test harness answered: {text}"))?;
+    let body: serde_json::Value =
+        serde_json::from_str(&text).map_err(|_| format!("the test harness answered: {text}"))?;
     if body["ok"].as_bool() != Some(true) {
         return Err(format!(
             "the test harness failed: {}",

@@ -29,9 +29,8 @@ impl Worker {
             .text()
             .await
             .map_err(|e| Error::Http(e.to_string()))?;
-        let body: Value = serde_json::from_str(&text).map_err(|_| {
-            Error::Binding(format!("the control route answered {status}: {text}"))
-        })?;
+        let body: Value = serde_json::from_str(&text)
+            .map_err(|_| Error::Binding(format!("the control route answered {status}: {text}")))?;
         match body["ok"].as_bool() {
             Some(true) => Ok(body["value"].clone()),
             _ => Err(Error::Binding(
@@ -164,9 +163,12 @@ impl Kv<'_> {
     /// Store `value` under `key`, expiring after `ttl_seconds` (at least 60, as on Cloudflare).
     pub async fn put_with_ttl(&self, key: &str, value: &str, ttl_seconds: u64) -> Result<()> {
         let options = json!({"expirationTtl": ttl_seconds});
-        self.call("put", json!({"key": key, "value": value, "options": options}))
-            .await
-            .map(drop)
+        self.call(
+            "put",
+            json!({"key": key, "value": value, "options": options}),
+        )
+        .await
+        .map(drop)
     }
 
     /// The value under `key`, as text.
@@ -203,7 +205,9 @@ impl D1<'_> {
         let call = json!({"kind": "d1", "binding": self.binding, "op": "query", "sql": sql, "params": params});
         match self.worker.control(call).await? {
             Value::Array(rows) => Ok(rows),
-            other => Err(Error::Binding(format!("D1 answered {other} instead of rows"))),
+            other => Err(Error::Binding(format!(
+                "D1 answered {other} instead of rows"
+            ))),
         }
     }
 

@@ -69,7 +69,11 @@ fn build_all(key: &Key) -> Result<Built, Error> {
 }
 
 /// The failure, with the compiler's own error lines when cargo failed to compile.
-fn build_failure(worker: &Worker, cargo: &CargoOptions, error: &cargo_edge::error::Error) -> String {
+fn build_failure(
+    worker: &Worker,
+    cargo: &CargoOptions,
+    error: &cargo_edge::error::Error,
+) -> String {
     let mut text = format!(
         "building worker `{}` ({}) failed: {error}",
         worker.name,

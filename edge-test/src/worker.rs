@@ -192,10 +192,7 @@ impl Builder {
         })
     }
 
-    fn secrets_for(
-        &self,
-        main: &cargo_edge::model::Worker,
-    ) -> Result<BTreeMap<String, String>> {
+    fn secrets_for(&self, main: &cargo_edge::model::Worker) -> Result<BTreeMap<String, String>> {
         let mut values =
             cargo_edge::testing::dev_vars(main, self.env.as_deref()).map_err(Error::Manifest)?;
         for (name, value) in &self.secrets {

@@ -56,13 +56,22 @@ async fn kv_is_seeded_and_inspected() {
     kv.put("seeded", "by the test").await.unwrap();
     let res = worker.fetch("/kv/seeded").send().await.unwrap();
     assert_eq!(res.text(), "by the test");
-    let put = worker.fetch("/kv/written").method("PUT").body("by the worker");
+    let put = worker
+        .fetch("/kv/written")
+        .method("PUT")
+        .body("by the worker");
     assert_eq!(put.send().await.unwrap().status(), 200);
-    assert_eq!(kv.get("written").await.unwrap().as_deref(), Some("by the worker"));
+    assert_eq!(
+        kv.get("written").await.unwrap().as_deref(),
+        Some("by the worker")
+    );
     assert_eq!(kv.list("").await.unwrap(), ["seeded", "written"]);
     assert_eq!(kv.get("missing").await.unwrap(), None);
     let unknown = worker.kv("NOPE").get("k").await.unwrap_err();
-    assert!(unknown.to_string().contains("no binding named `NOPE`"), "{unknown}");
+    assert!(
+        unknown.to_string().contains("no binding named `NOPE`"),
+        "{unknown}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -115,7 +124,10 @@ async fn a_cron_fires_on_demand() {
     let ran = worker.kv("CACHE").get("cron:ran").await.unwrap();
     assert_eq!(ran.as_deref(), Some("0 0 1 1 *"));
     let unknown = worker.scheduled("* * * * *").await.unwrap_err();
-    assert!(unknown.to_string().contains("no cron `* * * * *`"), "{unknown}");
+    assert!(
+        unknown.to_string().contains("no cron `* * * * *`"),
+        "{unknown}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -126,7 +138,10 @@ async fn durable_object_storage_is_inspected_and_seeded() {
         assert_eq!(res.text(), expected);
     }
     let counters = worker.durable_object("COUNTERS");
-    assert_eq!(counters.storage("a").get("n").await.unwrap(), Some(json!(2)));
+    assert_eq!(
+        counters.storage("a").get("n").await.unwrap(),
+        Some(json!(2))
+    );
     counters.storage("b").put("n", json!(41)).await.unwrap();
     let res = worker.fetch("/counter/b").send().await.unwrap();
     assert_eq!(res.text(), "42");
@@ -135,7 +150,9 @@ async fn durable_object_storage_is_inspected_and_seeded() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_service_binding_reaches_the_workspace_worker_started_beside() {
     let worker = start().await;
-    let ok = worker.fetch("/whoami").header("Authorization", "Bearer letmein");
+    let ok = worker
+        .fetch("/whoami")
+        .header("Authorization", "Bearer letmein");
     let ok = ok.send().await.unwrap();
     assert_eq!((ok.status(), ok.text()), (200, "admin".into()));
     let refused = worker.fetch("/whoami").send().await.unwrap();
@@ -147,9 +164,18 @@ async fn two_workers_in_parallel_never_share_state() {
     let (a, b) = tokio::join!(start(), start());
     assert_ne!(a.url(), b.url());
     a.kv("CACHE").put("only-in-a", "1").await.unwrap();
-    a.fetch("/notes").method("POST").body("a").send().await.unwrap();
+    a.fetch("/notes")
+        .method("POST")
+        .body("a")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(b.kv("CACHE").get("only-in-a").await.unwrap(), None);
-    let rows = b.d1("DB").query("SELECT count(*) AS n FROM notes").await.unwrap();
+    let rows = b
+        .d1("DB")
+        .query("SELECT count(*) AS n FROM notes")
+        .await
+        .unwrap();
     assert_eq!(rows[0]["n"], 0);
     assert_eq!(a.fetch("/counter/x").send().await.unwrap().text(), "1");
     assert_eq!(b.fetch("/counter/x").send().await.unwrap().text(), "1");
@@ -166,7 +192,10 @@ async fn panics_show_in_the_logs() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let logs = worker.logs().join("\n");
-    assert!(logs.contains("the /panic route panics on purpose"), "{logs}");
+    assert!(
+        logs.contains("the /panic route panics on purpose"),
+        "{logs}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -182,7 +211,10 @@ async fn a_missing_workerd_is_a_clear_error() {
     let error = tested().workerd("/nonexistent/workerd").start().await.err();
     let error = error.expect("refused");
     assert!(matches!(error, Error::Workerd(_)), "{error}");
-    assert!(error.to_string().contains("/nonexistent/workerd"), "{error}");
+    assert!(
+        error.to_string().contains("/nonexistent/workerd"),
+        "{error}"
+    );
 }
 
 const BROKEN_MANIFEST: &str = r#"[package]
@@ -249,6 +281,12 @@ fn a_failing_test_is_reported_with_its_message() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(!output.status.success(), "{stdout}");
-    assert!(stdout.contains("this native test fails on purpose"), "{stdout}");
-    assert!(stdout.contains("test deliberately_failing ... FAILED"), "{stdout}");
+    assert!(
+        stdout.contains("this native test fails on purpose"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("test deliberately_failing ... FAILED"),
+        "{stdout}"
+    );
 }

@@ -41,27 +41,48 @@ fn wasm_tests_run_inside_workerd_with_the_bindings() {
         "service_binding_reaches_the_auth_worker",
         "vars_come_from_the_manifest",
     ] {
-        assert!(text.contains(&format!("test wasm_tests::{name} ... ok")), "{text}");
+        assert!(
+            text.contains(&format!("test wasm_tests::{name} ... ok")),
+            "{text}"
+        );
     }
-    assert!(text.contains("test wasm_tests::deliberately_failing ... ignored"), "{text}");
-    assert!(text.contains("test result: ok. 7 passed; 0 failed; 1 ignored"), "{text}");
+    assert!(
+        text.contains("test wasm_tests::deliberately_failing ... ignored"),
+        "{text}"
+    );
+    assert!(
+        text.contains("test result: ok. 7 passed; 0 failed; 1 ignored"),
+        "{text}"
+    );
 }
 
 #[test]
 fn a_failing_wasm_test_is_reported_with_its_message_and_fails_the_run() {
     let (output, text) = test(&["--wasm", "deliberately", "--", "--ignored"]);
     assert!(!output.status.success(), "{text}");
-    assert!(text.contains("test wasm_tests::deliberately_failing ... FAIL"), "{text}");
+    assert!(
+        text.contains("test wasm_tests::deliberately_failing ... FAIL"),
+        "{text}"
+    );
     assert!(text.contains("this wasm test fails on purpose"), "{text}");
-    assert!(text.contains("test result: FAILED. 0 passed; 1 failed"), "{text}");
+    assert!(
+        text.contains("test result: FAILED. 0 passed; 1 failed"),
+        "{text}"
+    );
 }
 
 #[test]
 fn filters_select_tests_like_cargo_test() {
     let (output, text) = test(&["--wasm", "kv_round"]);
     assert!(output.status.success(), "{text}");
-    assert!(text.contains("test wasm_tests::kv_round_trip ... ok"), "{text}");
-    assert!(text.contains("1 passed; 0 failed; 0 ignored; 7 filtered out"), "{text}");
+    assert!(
+        text.contains("test wasm_tests::kv_round_trip ... ok"),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 passed; 0 failed; 0 ignored; 7 filtered out"),
+        "{text}"
+    );
 }
 
 /// Without a flag: every kind the crate has, here the wasm tests and tests/workerd/*.js.
@@ -70,5 +91,8 @@ fn without_a_flag_both_kinds_run() {
     let (output, text) = test(&[]);
     assert!(output.status.success(), "{text}");
     assert!(text.contains("test result: ok. 7 passed"), "{text}");
-    assert!(text.contains("test routes.test.js::greets ... ok"), "{text}");
+    assert!(
+        text.contains("test routes.test.js::greets ... ok"),
+        "{text}"
+    );
 }

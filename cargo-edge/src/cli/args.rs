@@ -447,10 +447,17 @@ pub struct TestArgs {
     #[arg(long, conflicts_with = "native")]
     pub wasm: bool,
     /// Only the native tests (`cargo test`, for tests that use the `edge-test` crate)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "js")]
     pub native: bool,
+    /// Only the `workerd test` modules of the tests folder
+    #[arg(long, conflicts_with = "wasm")]
+    pub js: bool,
     /// A test name filter, then libtest's arguments after `--` (`--nocapture`, `--exact`, ...)
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
     pub args: Vec<String>,
 }
 

@@ -14,9 +14,10 @@ use crate::workerd::{self, Search};
 
 pub fn test(args: TestArgs) -> CommandResult {
     let main = context::worker_for(&args.cargo, args.env.as_deref())?;
-    match (args.wasm, args.native) {
-        (true, _) => return super::wasm_test_cmd::wasm(&args, &main),
-        (_, true) => return super::wasm_test_cmd::native(&args, &main),
+    match (args.wasm, args.native, args.js) {
+        (true, _, _) => return super::wasm_test_cmd::wasm(&args, &main),
+        (_, true, _) => return super::wasm_test_cmd::native(&args, &main),
+        (_, _, true) => return js_tests(&args, main),
         _ => {}
     }
     // No flag: every kind the crate has, each run even when an earlier one failed.
@@ -91,7 +92,7 @@ fn js_tests(args: &TestArgs, main: Worker) -> CommandResult {
 /// The `*.js` / `*.mjs` files of the tests folder, sorted.
 fn test_modules(dir: &Path) -> Result<Vec<PathBuf>, Failure> {
     let entries = std::fs::read_dir(dir).map_err(|_| {
-        plain(format!("no test folder at {}", dir.display()), "put workerd test modules (exports with a `test(ctrl, env)` handler) in tests/workerd/*.js")
+        plain(format!("no tests: no test folder at {}, and no dev-dependency on edge-test or wasm-bindgen-test", dir.display()), "write Rust tests (see \"Testing your worker\" in the README) or put workerd test modules (exports with a `test(ctrl, env)` handler) in tests/workerd/*.js")
     })?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)

@@ -112,8 +112,12 @@ fn test_arguments(command: &mut Command, args: &TestArgs) {
 
 /// `cargo test --target wasm32-unknown-unknown`, with this binary as the runner.
 pub fn wasm(args: &TestArgs, worker: &Worker) -> CommandResult {
-    let exe = std::env::current_exe()
-        .map_err(|e| plain(format!("cannot find cargo-edge itself: {e}"), "reinstall it"))?;
+    let exe = std::env::current_exe().map_err(|e| {
+        plain(
+            format!("cannot find cargo-edge itself: {e}"),
+            "reinstall it",
+        )
+    })?;
     let exe = exe.to_string_lossy();
     if exe.contains(char::is_whitespace) {
         return Err(plain(
@@ -192,8 +196,36 @@ pub fn runner(args: WasmTestRunnerArgs) -> CommandResult {
             exit::FAILURE,
         )),
         Err(error) => Err(plain(
-            format!("could not run the tests of {}: {error}", args.wasm.display()),
+            format!(
+                "could not run the tests of {}: {error}",
+                args.wasm.display()
+            ),
             "see workerd's output above",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dev_dependency;
+
+    #[test]
+    fn dev_dependencies_are_found_plain_and_per_target() {
+        let doc: toml::Table = r#"
+            [dev-dependencies]
+            wasm-bindgen-test = "0.3"
+            [target.'cfg(not(target_arch = "wasm32"))'.dev-dependencies]
+            tokio = "1"
+            [dependencies]
+            edge-test = "0.1"
+        "#
+        .parse()
+        .unwrap();
+        assert!(dev_dependency(&doc, "wasm-bindgen-test"));
+        assert!(dev_dependency(&doc, "tokio"));
+        assert!(
+            !dev_dependency(&doc, "edge-test"),
+            "a normal dependency is not a test kind"
+        );
     }
 }
