@@ -31,6 +31,8 @@ pub enum ImportError {
 pub struct Imported {
     pub table: Value,
     pub skipped: Vec<String>,
+    /// What the import added that wrangler's file did not say (a migration a deploy needs).
+    pub added: Vec<String>,
 }
 
 /// Parse a wrangler config: TOML by extension, JSON/JSONC otherwise.
@@ -132,10 +134,80 @@ pub fn convert(wrangler: &Value) -> Imported {
     if let Some(migrations) = wrangler.get("migrations") {
         table.insert("migrations".into(), migrations.clone());
     }
+    let added = add_missing_migration(&mut table);
     Imported {
         table: Value::Object(table),
         skipped,
+        added,
     }
+}
+
+/// Durable Object classes the worker binds itself (in any environment) that no migration
+/// creates get one more migration creating them SQLite-backed: Cloudflare refuses a deploy
+/// without it. Returns what was added, to tell the user.
+fn add_missing_migration(table: &mut Map<String, Value>) -> Vec<String> {
+    let steps = table
+        .get("migrations")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut live: Vec<String> = Vec::new();
+    let names = |step: &Value, key: &str| -> Vec<String> {
+        let list = step.get(key).and_then(Value::as_array).cloned();
+        let text = |v: &Value| v.as_str().map(str::to_string);
+        list.unwrap_or_default().iter().filter_map(text).collect()
+    };
+    for step in &steps {
+        live.extend(names(step, "new_classes"));
+        live.extend(names(step, "new_sqlite_classes"));
+        for rename in step
+            .get("renamed_classes")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            live.extend(rename.get("to").and_then(Value::as_str).map(str::to_string));
+        }
+        let deleted = names(step, "deleted_classes");
+        live.retain(|c| !deleted.contains(c));
+    }
+    let top = Value::Object(table.clone());
+    let envs = table
+        .get("env")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|e| e.values());
+    let mut missing: Vec<String> = Vec::new();
+    for section in envs.chain(std::iter::once(&top)) {
+        let objects = section.get("durable_objects").and_then(Value::as_object);
+        for object in objects.into_iter().flat_map(|o| o.values()) {
+            let class = object.get("class").and_then(Value::as_str);
+            if let (Some(class), None) = (class, object.get("worker")) {
+                if !live.iter().any(|c| c == class) && !missing.iter().any(|c| c == class) {
+                    missing.push(class.to_string());
+                }
+            }
+        }
+    }
+    if missing.is_empty() {
+        return Vec::new();
+    }
+    missing.sort();
+    let tag = (steps.len() + 1..)
+        .map(|n| format!("v{n}"))
+        .find(|t| {
+            !steps
+                .iter()
+                .any(|s| s.get("tag").and_then(Value::as_str) == Some(t))
+        })
+        .unwrap_or_default();
+    let mut steps = steps;
+    steps.push(json!({ "tag": tag, "new_sqlite_classes": missing }));
+    table.insert("migrations".into(), Value::Array(steps));
+    vec![format!(
+        "migration `{tag}` creating {} (SQLite-backed): wrangler's file had none, and `cargo edge deploy` needs one",
+        missing.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+    )]
 }
 
 fn section(config: &Value, prefix: &str, skipped: &mut Vec<String>) -> Map<String, Value> {
@@ -208,6 +280,11 @@ fn section(config: &Value, prefix: &str, skipped: &mut Vec<String>) -> Map<Strin
                 );
             }
             "queues" => queues(value, &mut out),
+            "assets" => {
+                let (table, extra) = crate::assets::config::import(value);
+                out.insert("assets".into(), table);
+                skipped.extend(extra.into_iter().map(|k| format!("{prefix}assets.{k}")));
+            }
             "env" | "migrations" if prefix.is_empty() => {}
             other if DERIVED.contains(&other) => {}
             other => skipped.push(format!("{prefix}{other}")),

@@ -106,3 +106,65 @@ fn jsonc_comments_and_trailing_commas_are_accepted() {
     assert_eq!(value["name"], "a//b");
     assert_eq!(value["vars"]["X"], "1");
 }
+
+#[test]
+fn assets_come_over_with_the_keys_cargo_edge_knows() {
+    let wrangler: serde_json::Value = serde_json::json!({
+        "name": "site",
+        "assets": {
+            "directory": "./public",
+            "binding": "ASSETS",
+            "html_handling": "drop-trailing-slash",
+            "not_found_handling": "404-page",
+            "run_worker_first": ["/api/*", "!/api/docs/*"],
+            "experimental_serve_directly": true
+        },
+        "env": {"prod": {"assets": {"directory": "dist"}}}
+    });
+    let imported = convert(&wrangler);
+    let assets = &imported.table["assets"];
+    assert_eq!(assets["directory"], "./public");
+    assert_eq!(assets["binding"], "ASSETS");
+    assert_eq!(assets["run_worker_first"][1], "!/api/docs/*");
+    assert!(assets.get("experimental_serve_directly").is_none());
+    assert_eq!(imported.table["env"]["prod"]["assets"]["directory"], "dist");
+    assert!(
+        imported
+            .skipped
+            .contains(&"assets.experimental_serve_directly".to_string()),
+        "{:?}",
+        imported.skipped
+    );
+}
+
+/// The real crate's case: nine classes and no `[[migrations]]`, a queue named `my_queue`. The
+/// import adds the migration a deploy needs, and the table loads (the name is only a warning).
+#[test]
+fn an_import_adds_the_missing_migration_and_loads_with_a_bad_queue_name() {
+    let wrangler: Value = json!({
+        "name": "big",
+        "compatibility_date": "2025-01-01",
+        "durable_objects": { "bindings": [
+            { "name": "ROOMS", "class_name": "Room" },
+            { "name": "OLD", "class_name": "Old" },
+            { "name": "REMOTE", "class_name": "Elsewhere", "script_name": "other" },
+        ] },
+        "migrations": [{ "tag": "v1", "new_classes": ["Old"] }],
+        "queues": { "producers": [{ "binding": "JOBS", "queue": "my_queue" }] },
+    });
+    let imported = convert(&wrangler);
+    assert_eq!(
+        imported.table["migrations"][1],
+        json!({ "tag": "v2", "new_sqlite_classes": ["Room"] })
+    );
+    assert_eq!(imported.added.len(), 1);
+    assert!(imported.added[0].contains("`Room`"), "{:?}", imported.added);
+    let cargo = "[package]\nname = \"big\"\nversion = \"0.1.0\"\n";
+    let written = write_into(cargo, Path::new("Cargo.toml"), &imported.table, false).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let loaded = crate::manifest::parse_str(&written, &dir.path().join("Cargo.toml"), None)
+        .expect("an imported table loads");
+    let codes: Vec<&str> = loaded.warnings.iter().map(|w| w.code).collect();
+    assert_eq!(codes, ["queue_name"], "{:?}", loaded.warnings);
+    assert!(crate::manifest::strict::refuse_deploy(&loaded.warnings).is_err());
+}

@@ -8,6 +8,7 @@
 //! - [`workerd`]: finding the workerd binary;
 //! - [`cli`]: the command line, parsing and dispatch only.
 
+pub mod assets;
 pub mod build;
 pub mod bundle;
 pub mod cli;

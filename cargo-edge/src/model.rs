@@ -47,6 +47,8 @@ pub struct Worker {
     pub durable_objects: BTreeMap<String, DurableObject>,
     pub migrations: Vec<Migration>,
     pub build: BuildSettings,
+    /// Workers Static Assets (`[package.metadata.edge.assets]`).
+    pub assets: Option<crate::assets::Assets>,
     /// Name of the plain-text binding that carries the content hash ([`CONTENT_HASH_BINDING`]).
     pub content_hash_binding: String,
 }
@@ -207,6 +209,7 @@ impl Worker {
                 wasm_opt: true,
                 ..BuildSettings::default()
             },
+            assets: None,
             content_hash_binding: CONTENT_HASH_BINDING.into(),
         }
     }
@@ -229,6 +232,12 @@ impl Worker {
             self.durable_objects
                 .keys()
                 .map(|k| (k.as_str(), "durable_objects")),
+        );
+        names.extend(
+            self.assets
+                .iter()
+                .filter_map(|a| a.binding.as_deref())
+                .map(|b| (b, "assets")),
         );
         names
     }

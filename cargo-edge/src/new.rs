@@ -234,6 +234,21 @@ pub const TEMPLATES: &[Template] = &[
         usage: text!("proxy", "usage.md"),
     },
     Template {
+        name: "assets",
+        description: "a single-page app in public/ served as static assets, with a JSON API in Rust under /api/*",
+        layout: Layout::Crate(Crate {
+            files: &[
+                file!("assets", "src/lib.rs"),
+                file!("assets", "public/index.html"),
+                file!("assets", "public/app.js"),
+                file!("assets", "public/style.css"),
+            ],
+            metadata: text!("assets", "metadata.toml"),
+            dependencies: None,
+        }),
+        usage: text!("assets", "usage.md"),
+    },
+    Template {
         name: "full-stack",
         description: "notes on D1, cached in KV, files and exports in R2, exports built by a queue",
         layout: Layout::Crate(Crate {

@@ -106,6 +106,23 @@ impl Reporter {
         }
     }
 
+    /// A cargo-style `error: ...` that does not end the command (dev keeps running).
+    pub fn error(&self, message: impl AsRef<str>) {
+        match self.format {
+            MessageFormat::Json => {
+                self.event(json!({"reason": "error", "message": message.as_ref()}))
+            }
+            MessageFormat::Human => {
+                let prefix = if self.color {
+                    "\x1b[1;31merror\x1b[0m"
+                } else {
+                    "error"
+                };
+                eprintln!("{prefix}: {}", message.as_ref());
+            }
+        }
+    }
+
     pub fn verbose(&self, message: impl AsRef<str>) {
         if self.verbose && self.format == MessageFormat::Human {
             eprintln!("{:>12} {}", "Running", message.as_ref());

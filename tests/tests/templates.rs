@@ -200,6 +200,7 @@ fn every_template_is_listed_with_a_description() {
         "services",
         "full-stack",
         "multi-env",
+        "assets",
     ] {
         assert!(
             text.lines()

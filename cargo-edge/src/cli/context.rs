@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::args::{CargoArgs, OutputArgs, WorkerArgs};
-use super::outcome::{plain, Failure};
+use super::failure::{plain, Failure};
+use super::flags::{CargoArgs, OutputArgs, WorkerArgs};
 use crate::build::{self, BuildOptions, CargoOptions, ProfileChoice};
 use crate::manifest::{self, Problem};
 use crate::model::{Project, Service, Worker};

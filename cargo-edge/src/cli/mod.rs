@@ -1,21 +1,182 @@
-//! The command line: argument definitions, and one small file per command that turns
-//! arguments into a call to a library module and its result into output and an exit code.
+//! The command line. Each command is one file holding its clap `Args` and the function that
+//! runs it; [`flags`] holds the flags many commands share, [`failure`] what a failed command
+//! prints and exits with, [`context`], [`local`] and [`remote`] what commands have in common.
+//! This file only defines the command enum and dispatches to the commands.
 
-mod args;
-mod build_cmd;
-mod config_cmd;
+use std::process::ExitCode;
+
+use clap::builder::styling::{AnsiColor, Effects, Styles};
+use clap::{Args, Parser, Subcommand};
+
+use crate::report::MessageFormat;
+
+mod build;
+mod compile;
+mod config;
 mod context;
-mod deploy_cmd;
-mod dev_cmd;
-mod local_cmd;
-mod outcome;
-mod package_cmd;
-mod selfhost_cmd;
-mod test_cmd;
+mod d1;
+mod deploy;
+mod dev;
+mod export;
+mod failure;
+mod flags;
+mod import;
+mod init;
+mod kv;
+mod local;
+mod new;
+mod package;
+mod r2;
+mod remote;
+mod rollout;
+mod secret;
+mod test;
+mod trigger;
+mod types;
+mod versions;
 mod wasm_test_cmd;
 
-pub use args::*;
-pub use outcome::{main, run};
 // For the `testing` library module (edge-test, `cargo edge test --wasm`).
 pub(crate) use context::{bound_workers, cargo_options_for, workspace_root};
-pub(crate) use outcome::Failure;
+pub(crate) use failure::Failure;
+
+#[cfg(test)]
+mod parse_tests;
+
+/// Cargo's own help colours, so `cargo edge --help` reads like `cargo --help`.
+const CARGO_STYLES: Styles = Styles::styled()
+    .header(AnsiColor::Green.on_default().effects(Effects::BOLD))
+    .usage(AnsiColor::Green.on_default().effects(Effects::BOLD))
+    .literal(AnsiColor::Cyan.on_default().effects(Effects::BOLD))
+    .placeholder(AnsiColor::Cyan.on_default())
+    .error(AnsiColor::Red.on_default().effects(Effects::BOLD))
+    .valid(AnsiColor::Cyan.on_default().effects(Effects::BOLD))
+    .invalid(AnsiColor::Yellow.on_default().effects(Effects::BOLD));
+
+/// Cargo runs `cargo-edge edge <args>`; this wrapper makes that and `cargo edge` parse alike.
+#[derive(Debug, Parser)]
+#[command(name = "cargo", bin_name = "cargo", styles = CARGO_STYLES)]
+pub enum CargoCli {
+    Edge(EdgeCli),
+}
+
+/// Build, run and deploy Rust Cloudflare Workers.
+#[derive(Debug, Args)]
+#[command(version, about, long_about = None)]
+pub struct EdgeCli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a worker project from a template
+    New(new::NewArgs),
+    /// Make an existing crate a worker: cdylib, the worker dependency, a size-tuned release
+    /// profile and the [package.metadata.edge] table, keeping the rest of Cargo.toml as it is
+    Init(init::InitArgs),
+    /// Compile the worker to wasm and write its bundle (shim, glue, wasm, bundle.json)
+    Build(build::BuildArgs),
+    /// Render the worker's configuration: workerd capnp, wrangler.toml/jsonc, upload metadata
+    Config(config::ConfigArgs),
+    /// Run the worker locally in workerd with local bindings, rebuilding on save
+    Dev(dev::DevArgs),
+    /// Build and deploy the worker to Cloudflare
+    Deploy(deploy::DeployArgs),
+    /// Move traffic between the two versions of a gradual rollout
+    Rollout(rollout::RolloutArgs),
+    /// List the worker's versions on Cloudflare
+    Versions(versions::ListArgs),
+    /// List the worker's deployments on Cloudflare
+    Deployments(versions::ListArgs),
+    /// Set, list or delete the worker's secrets on Cloudflare
+    Secret(secret::SecretArgs),
+    /// D1: apply migrations and run SQL, locally or on Cloudflare
+    D1(d1::D1Args),
+    /// Read and write local KV data (the state `cargo edge dev` serves)
+    Kv(kv::KvArgs),
+    /// Read and write local R2 objects (the state `cargo edge dev` serves)
+    R2(r2::R2Args),
+    /// Fire a trigger of a running `cargo edge dev`
+    Trigger(trigger::TriggerArgs),
+    /// `workerd compile` the worker into one self-contained executable
+    Compile(compile::CompileArgs),
+    /// Write a Dockerfile or a systemd socket + service unit pair around the compiled worker
+    Export(export::ExportArgs),
+    /// Turn a wrangler.toml / wrangler.json(c) into [package.metadata.edge] in Cargo.toml
+    Import(import::ImportArgs),
+    /// Run the worker's tests: `edge-test` tests natively, `#[wasm_bindgen_test]` tests inside workerd (`--wasm`), and tests/workerd/*.js
+    Test(test::TestArgs),
+    /// The runner `cargo edge test --wasm` names for wasm32 test binaries
+    #[command(hide = true)]
+    WasmTestRunner(wasm_test_cmd::WasmTestRunnerArgs),
+    /// Write a Rust module with one typed accessor per binding (default: src/edge_env.rs)
+    Types(types::TypesArgs),
+    /// Write a deterministic zip of the built worker and its rendered configs
+    Package(package::PackageArgs),
+}
+
+/// Parse the process arguments, run the command and turn the outcome into an exit code.
+pub fn main() -> ExitCode {
+    // Cargo runs `cargo-edge edge ARGS`; run directly, `cargo-edge ARGS` means the same.
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_none_or(|first| first != "edge") {
+        args.insert(1.min(args.len()), "edge".into());
+    }
+    let CargoCli::Edge(cli) = CargoCli::parse_from(args);
+    init_tracing();
+    run(cli)
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CARGO_EDGE_LOG")
+        // `edge::activity`: what `cargo edge dev` does on its own (queue batches, crons).
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,edge::activity=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .without_time()
+        .try_init();
+}
+
+/// Run the parsed command; a failure is printed (as JSON for `--message-format json`).
+pub fn run(cli: EdgeCli) -> ExitCode {
+    let json = matches!(
+        &cli.command,
+        Command::Build(a) if a.output.message_format == MessageFormat::Json
+    ) || matches!(&cli.command, Command::Deploy(a) if a.output.message_format == MessageFormat::Json);
+    let result = match cli.command {
+        Command::New(args) => new::new(args),
+        Command::Init(args) => init::init(args),
+        Command::Build(args) => build::build(args),
+        Command::Config(args) => config::config(args),
+        Command::Dev(args) => dev::dev(args),
+        Command::Deploy(args) => deploy::deploy(args),
+        Command::Rollout(args) => rollout::rollout(args),
+        Command::Versions(args) => versions::versions(args),
+        Command::Deployments(args) => versions::deployments(args),
+        Command::Secret(args) => secret::secret(args),
+        Command::D1(args) => d1::d1(args),
+        Command::Kv(args) => kv::kv(args),
+        Command::R2(args) => r2::r2(args),
+        Command::Trigger(args) => trigger::trigger(args),
+        Command::Package(args) => package::package(args),
+        Command::Types(args) => types::types(args),
+        Command::Import(args) => import::import(args),
+        Command::Compile(args) => compile::compile(args).map(|_| ()),
+        Command::Export(args) => export::export(args),
+        Command::Test(args) => test::test(args),
+        Command::WasmTestRunner(args) => wasm_test_cmd::runner(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => failure.print(json),
+    }
+}
+
+/// Used by tests and by clap's own consistency check.
+pub fn command() -> clap::Command {
+    <CargoCli as clap::CommandFactory>::command()
+}

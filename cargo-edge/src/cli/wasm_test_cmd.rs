@@ -6,8 +6,8 @@ use std::process::Command;
 
 use clap::Args;
 
-use super::args::TestArgs;
-use super::outcome::{plain, CommandResult, Failure, Plain};
+use super::failure::{plain, CommandResult, Failure, Plain};
+use super::test::TestArgs;
 use crate::error::exit;
 use crate::model::Worker;
 use crate::wasm_test;

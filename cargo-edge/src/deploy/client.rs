@@ -183,6 +183,17 @@ impl Client {
         Ok(self.call_envelope(method, path, body)?.result)
     }
 
+    /// [`Client::call`] with another credential (the asset upload session's token).
+    pub fn call_as(
+        &self,
+        auth: &Auth,
+        method: Method,
+        path: &str,
+        body: Body,
+    ) -> Result<Value, DeployError> {
+        Ok(self.call_envelope_as(auth, method, path, body)?.result)
+    }
+
     /// GET every page of a list endpoint.
     pub fn list<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>, DeployError> {
         let separator = if path.contains('?') { '&' } else { '?' };
@@ -221,6 +232,16 @@ impl Client {
         path: &str,
         body: Body,
     ) -> Result<Envelope, DeployError> {
+        self.call_envelope_as(&self.auth, method, path, body)
+    }
+
+    fn call_envelope_as(
+        &self,
+        auth: &Auth,
+        method: Method,
+        path: &str,
+        body: Body,
+    ) -> Result<Envelope, DeployError> {
         self.recorder.record(Recorded::new(&method, path, &body));
         let sent = match self.mode {
             Mode::Live => true,
@@ -233,7 +254,7 @@ impl Client {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let outcome = self.attempt(&method, path, &body);
+            let outcome = self.attempt(auth, &method, path, &body);
             let delay = match &outcome {
                 Ok(response) => retry_delay(response, attempt, &self.retry),
                 Err(error) if error.is_timeout() || error.is_connect() || error.is_request() => {
@@ -251,9 +272,15 @@ impl Client {
         }
     }
 
-    fn attempt(&self, method: &Method, path: &str, body: &Body) -> reqwest::Result<Response> {
+    fn attempt(
+        &self,
+        auth: &Auth,
+        method: &Method,
+        path: &str,
+        body: &Body,
+    ) -> reqwest::Result<Response> {
         let url = format!("{}{path}", self.base);
-        let request = self.auth.apply(self.http.request(method.clone(), url));
+        let request = auth.apply(self.http.request(method.clone(), url));
         let request = match body {
             Body::None => request,
             Body::Json(value) => request.json(value),

@@ -109,4 +109,8 @@ pub enum DeployError {
     #[error("could not read {path}: {message}")]
     #[diagnostic(code(edge::deploy::io))]
     Io { path: String, message: String },
+
+    #[error("{message}")]
+    #[diagnostic(code(edge::deploy::assets), help("{help}"))]
+    Assets { message: String, help: String },
 }

@@ -28,6 +28,8 @@ pub struct Outcome {
     pub requests: usize,
     pub created: Vec<String>,
     pub version_id: Option<String>,
+    /// The static assets uploaded.
+    pub assets: Option<super::assets::AssetsUpload>,
 }
 
 pub struct Executor<'a> {
@@ -40,6 +42,8 @@ pub struct Executor<'a> {
     pub outcome: Outcome,
     /// Ids of the queues this run created, by name.
     pub created_queues: BTreeMap<String, String>,
+    /// The static assets' manifest, when the worker has assets.
+    pub assets: Option<&'a crate::assets::AssetManifest>,
 }
 
 impl Executor<'_> {
@@ -101,6 +105,12 @@ impl Executor<'_> {
                 self.created_queues
                     .insert(name.clone(), string(&result, "queue_id", "queue id")?);
                 self.outcome.created.push(format!("queue `{name}`"));
+            }
+            Step::UploadAssets { .. } => {
+                if let Some(manifest) = self.assets {
+                    let done = super::assets::upload(client, account, &self.worker.name, manifest)?;
+                    self.outcome.assets = Some(done);
+                }
             }
             Step::UploadScript { .. } => self.upload_script(&script)?,
             Step::UploadCanary { percentage } => self.upload_canary(&script, *percentage)?,
@@ -174,6 +184,9 @@ impl Executor<'_> {
                 }
             })?;
         let mut metadata = rendered.metadata;
+        if let (Some(assets), Some(done)) = (&self.worker.assets, &self.outcome.assets) {
+            metadata["assets"] = json!({"jwt": done.completion, "config": assets.upload_config()});
+        }
         if !with_migrations {
             if let Value::Object(map) = &mut metadata {
                 map.remove("migrations");

@@ -1,5 +1,6 @@
 //! `cargo edge deploy`: plan against what is live, then execute, through Cloudflare's API.
 
+pub mod assets;
 pub mod client;
 pub mod d1;
 pub mod error;

@@ -26,6 +26,11 @@ pub enum Step {
     CreateQueue {
         name: String,
     },
+    /// Static assets through the direct-upload protocol (only files Cloudflare lacks are sent).
+    UploadAssets {
+        files: usize,
+        bytes: u64,
+    },
     /// A full upload, deployed to 100%, with the migrations after `old_tag`.
     UploadScript {
         old_tag: Option<String>,
@@ -73,6 +78,10 @@ impl std::fmt::Display for Step {
             Step::CreateD1Database { name } => write!(f, "create D1 database `{name}`"),
             Step::CreateR2Bucket { name } => write!(f, "create R2 bucket `{name}`"),
             Step::CreateQueue { name } => write!(f, "create queue `{name}`"),
+            Step::UploadAssets { files, bytes } => write!(
+                f,
+                "upload static assets: {files} file(s), {bytes} bytes (only those Cloudflare lacks are sent)"
+            ),
             Step::UploadScript { old_tag, new_tag } => match (old_tag, new_tag) {
                 (_, None) => write!(f, "upload the worker and deploy it to 100%"),
                 (None, Some(new)) => write!(
@@ -130,6 +139,8 @@ pub struct Options {
     pub force: bool,
     pub canary: Option<u8>,
     pub secrets: Vec<String>,
+    /// The static assets' manifest, when the worker has assets.
+    pub assets: Option<super::assets::AssetSummary>,
 }
 
 /// A digest of everything a deploy sets: when it equals the live one, there is nothing to do.
@@ -138,6 +149,9 @@ pub fn fingerprint(worker: &Worker, bundle: &Bundle) -> String {
     if let Value::Object(map) = &mut settings {
         for local_only in ["manifest_path", "build", "package"] {
             map.remove(local_only);
+        }
+        if let Some(Value::Object(assets)) = map.get_mut("assets") {
+            assets.remove("directory");
         }
         if let Some(Value::Object(d1)) = map.get_mut("d1") {
             for db in d1.values_mut() {
@@ -258,6 +272,12 @@ fn provision(worker: &Worker, live: &Live, plan: &mut Plan) {
 }
 
 fn upload(worker: &Worker, live: &Live, options: &Options, plan: &mut Plan) {
+    if let Some(summary) = &options.assets {
+        plan.steps.push(Step::UploadAssets {
+            files: summary.files,
+            bytes: summary.bytes,
+        });
+    }
     if let Some(percentage) = options.canary {
         plan.steps.push(Step::UploadCanary { percentage });
         return;

@@ -1,8 +1,8 @@
 //! What a deploy sends: counted for the summary, and written out by `--dry-run` with secrets
 //! redacted.
 
-use std::cell::RefCell;
 use std::path::Path;
+use std::sync::Mutex;
 
 use reqwest::Method;
 use serde::Serialize;
@@ -46,20 +46,22 @@ fn redact(path: &str, body: &Value) -> Value {
 
 #[derive(Debug, Default)]
 pub struct Recorder {
-    entries: RefCell<Vec<Recorded>>,
+    entries: Mutex<Vec<Recorded>>,
 }
 
 impl Recorder {
     pub fn record(&self, entry: Recorded) {
-        self.entries.borrow_mut().push(entry);
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.push(entry);
+        }
     }
 
     pub fn entries(&self) -> Vec<Recorded> {
-        self.entries.borrow().clone()
+        self.entries.lock().map(|e| e.clone()).unwrap_or_default()
     }
 
     pub fn count(&self) -> usize {
-        self.entries.borrow().len()
+        self.entries.lock().map(|e| e.len()).unwrap_or_default()
     }
 
     /// Write each request as `NNN-METHOD-path.json` into `dir`.

@@ -55,12 +55,15 @@ pub fn deploy(
             .unwrap_or_else(|| "<account id>".into()),
         _ => live::resolve_account(&client, worker.account_id.as_deref())?,
     };
+    let manifest = super::assets::manifest_of(worker)?;
+    let bundle = &super::assets::joined(bundle, manifest.as_ref());
     let mut live = live::read_script(&client, &account, &worker.name, false)?;
     let secrets: Vec<String> = options.secrets.keys().cloned().collect();
     let plan_options = plan::Options {
         force: options.force,
         canary: options.canary,
         secrets,
+        assets: manifest.as_ref().map(super::assets::AssetSummary::of),
     };
     let mut the_plan = plan::plan(worker, bundle, &account, &live, &plan_options);
     if !the_plan.up_to_date {
@@ -83,6 +86,7 @@ pub fn deploy(
             },
             outcome: Outcome::default(),
             created_queues: Default::default(),
+            assets: manifest.as_ref(),
         };
         executor.run(&the_plan, progress)?;
         outcome = Some(executor.outcome);

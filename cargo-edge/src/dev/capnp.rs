@@ -41,6 +41,28 @@ pub fn dispatcher_socket(socket: &str, address: &str, service: &str) -> String {
     )
 }
 
+/// The service workerd sends Cache API calls to: the binding server, as kind `cache`.
+pub fn cache_service(service: &str, server: &str, token: &str) -> String {
+    format!(
+        "(name = {}, external = (address = {}, http = (injectRequestHeaders = [\
+         (name = \"X-Edge-Binding\", value = \"cache/default\"), (name = \"X-Edge-Token\", value = {})])))",
+        quote(service),
+        quote(server),
+        quote(token)
+    )
+}
+
+/// Point every worker of a rendered config (not the dispatcher) at `service` for the Cache API.
+pub fn with_cache(config: &str, service: &str) -> String {
+    config.replace(
+        "\n  compatibilityDate = ",
+        &format!(
+            "\n  cacheApiOutbound = {},\n  compatibilityDate = ",
+            quote(service)
+        ),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,6 +83,11 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("service_binding_extra_handlers"), "{text}");
+        let cache = cache_service("edge-cache", "127.0.0.1:7", "t0k");
+        assert!(cache.contains("value = \"cache/default\""), "{cache}");
+        let config = "const worker0 :Workerd.Worker = (\n  modules = [],\n  compatibilityDate = \"2026-01-01\",\n);";
+        assert!(with_cache(config, "edge-cache")
+            .contains("\n  cacheApiOutbound = \"edge-cache\",\n  compatibilityDate"));
         assert_eq!(
             dispatcher_socket("dispatch", "127.0.0.1:9", "edge-dispatcher"),
             "(name = \"dispatch\", address = \"127.0.0.1:9\", http = (), service = \"edge-dispatcher\")"

@@ -221,21 +221,29 @@ fn size(conn: &Connection) -> i64 {
 }
 
 /// D1's error text: SQLite's message and its result code, e.g. `no such table: t: SQLITE_ERROR`.
+/// A statement SQLite cannot parse reads `near "THIS": syntax error at offset 0: SQLITE_ERROR`, as in
+/// production (rusqlite's own text would add ` in <the SQL>`).
 pub fn error_text(error: &rusqlite::Error) -> String {
     match error {
         rusqlite::Error::SqliteFailure(e, message) => {
-            let code = match e.extended_code & 0xff {
-                19 => "SQLITE_CONSTRAINT",
-                20 => "SQLITE_MISMATCH",
-                18 => "SQLITE_TOOBIG",
-                25 => "SQLITE_RANGE",
-                5 => "SQLITE_BUSY",
-                _ => "SQLITE_ERROR",
-            };
             let text = message.clone().unwrap_or_else(|| e.to_string());
-            format!("{text}: {code}")
+            format!("{text}: {}", code_name(e))
         }
+        rusqlite::Error::SqlInputError {
+            error, msg, offset, ..
+        } => format!("{msg} at offset {offset}: {}", code_name(error)),
         other => other.to_string(),
+    }
+}
+
+fn code_name(error: &rusqlite::ffi::Error) -> &'static str {
+    match error.extended_code & 0xff {
+        19 => "SQLITE_CONSTRAINT",
+        20 => "SQLITE_MISMATCH",
+        18 => "SQLITE_TOOBIG",
+        25 => "SQLITE_RANGE",
+        5 => "SQLITE_BUSY",
+        _ => "SQLITE_ERROR",
     }
 }
 

@@ -188,6 +188,8 @@ fn session(options: &InstanceOptions) -> Session {
         inspector_port: None,
         watch: Vec::new(),
         verbose: false,
+        assets: Default::default(),
+        cache: super::cache::Mode::On,
     }
 }
 

@@ -12,10 +12,15 @@
 //!   anonymous in-memory file, so it never touches the disk;
 //! - [`consumer`] and [`scheduler`] deliver queue batches and cron events through the dispatcher.
 
+pub mod assets;
+pub mod cache;
+pub mod cache_policy;
+pub mod canceled;
 pub mod capnp;
 #[cfg(unix)]
 pub mod config_fd;
 pub mod consumer;
+pub mod crash;
 pub mod cron;
 pub mod d1;
 pub mod dispatch;
@@ -24,6 +29,7 @@ pub mod http;
 pub mod instance;
 pub mod kv;
 pub mod migrations;
+pub mod output;
 pub mod proxy;
 pub mod queues;
 pub mod r2;

@@ -5,7 +5,7 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use http_body_util::{combinators::BoxBody, BodyExt, Full};
@@ -16,15 +16,19 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use super::output::Output;
+
 pub type Body = BoxBody<Bytes, hyper::Error>;
 
 /// Where requests go now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Upstream {
     /// workerd is (re)starting: hold requests.
     Restarting,
     /// workerd listens on this loopback port.
     Ready(u16),
+    /// workerd is down: answer every request with this page (a crash report) until it is back.
+    Failed(Arc<str>),
 }
 
 /// A request to fire a cron now (`POST /__edge/trigger/cron?cron=...` on the dev port).
@@ -41,14 +45,44 @@ pub const TRIGGER_CRON_PATH: &str = "/__edge/trigger/cron";
 #[derive(Clone)]
 pub struct ProxyHandle {
     upstream: watch::Sender<Upstream>,
+    /// The served worker's static assets, answered here without a workerd hop.
+    assets: FrontAssets,
     in_flight: Arc<AtomicUsize>,
+    output: Arc<Mutex<Option<Output>>>,
+    answered: Arc<AtomicUsize>,
     pub addr: SocketAddr,
 }
 
+type FrontAssets = Arc<std::sync::RwLock<Option<Arc<super::assets::AssetServer>>>>;
+
 impl ProxyHandle {
+    /// Serve these static assets in front of the worker (or none).
+    pub fn set_assets(&self, assets: Option<Arc<super::assets::AssetServer>>) {
+        if let Ok(mut slot) = self.assets.write() {
+            *slot = assets;
+        }
+    }
+
+    /// Read what the current workerd prints, to answer as production does when it cancels a
+    /// request (see [`super::canceled`]).
+    pub fn watch_output(&self, output: Output) {
+        *self.output.lock().unwrap_or_else(|e| e.into_inner()) = Some(output);
+    }
+
+    /// How many responses workerd has given through the proxy so far.
+    pub fn answered(&self) -> usize {
+        self.answered.load(Ordering::SeqCst)
+    }
+
     /// Send requests to workerd on `port`.
     pub fn ready(&self, port: u16) {
         self.upstream.send_replace(Upstream::Ready(port));
+    }
+
+    /// Answer every request with `page` (500) until the next [`Self::ready`] or restart.
+    pub fn failed(&self, page: &str) {
+        self.upstream
+            .send_replace(Upstream::Failed(Arc::from(page)));
     }
 
     /// Hold new requests, then wait (up to `drain`) for those in flight to finish.
@@ -68,6 +102,22 @@ struct Shared {
     /// How long a request may wait for workerd before it gets a 503.
     hold: Duration,
     triggers: Option<tokio::sync::mpsc::Sender<TriggerCron>>,
+    assets: FrontAssets,
+    output: Arc<Mutex<Option<Output>>>,
+    answered: Arc<AtomicUsize>,
+}
+
+impl Shared {
+    /// The current workerd's output and the mark of its next line.
+    fn output_mark(&self) -> Option<(Output, u64)> {
+        let output = self
+            .output
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()?;
+        let mark = output.mark();
+        Some((output, mark))
+    }
 }
 
 /// Start proxying connections on `listener`. Requests wait until [`ProxyHandle::ready`].
@@ -79,7 +129,13 @@ pub fn start(
     let addr = listener.local_addr()?;
     let (sender, receiver) = watch::channel(Upstream::Restarting);
     let in_flight = Arc::new(AtomicUsize::new(0));
+    let assets = FrontAssets::default();
+    let output = Arc::new(Mutex::new(None));
+    let answered = Arc::new(AtomicUsize::new(0));
     let shared = Arc::new(Shared {
+        assets: assets.clone(),
+        output: output.clone(),
+        answered: answered.clone(),
         upstream: receiver,
         in_flight: in_flight.clone(),
         client: Client::builder(TokioExecutor::new()).build_http(),
@@ -89,7 +145,10 @@ pub fn start(
     tokio::spawn(accept_loop(listener, shared));
     Ok(ProxyHandle {
         upstream: sender,
+        assets,
         in_flight,
+        output,
+        answered,
         addr,
     })
 }
@@ -127,8 +186,16 @@ async fn handle(
     if request.uri().path() == TRIGGER_CRON_PATH {
         return Ok(trigger(&request, &shared).await);
     }
-    let Some(port) = wait_ready(&shared).await else {
-        return Ok(text(StatusCode::SERVICE_UNAVAILABLE, "cargo-edge: the worker did not come up in time; see the terminal running `cargo edge dev`\n"));
+    let assets = shared.assets.read().ok().and_then(|a| a.clone());
+    if let Some(answer) =
+        assets.and_then(|a| a.front(request.method(), request.uri(), request.headers()))
+    {
+        return Ok(answer.map(|b| Full::new(b).map_err(|never| match never {}).boxed()));
+    }
+    let port = match wait_ready(&shared).await {
+        Some(Upstream::Ready(port)) => port,
+        Some(Upstream::Failed(page)) => return Ok(text(StatusCode::INTERNAL_SERVER_ERROR, &page)),
+        _ => return Ok(text(StatusCode::SERVICE_UNAVAILABLE, "cargo-edge: the worker did not come up in time; see the terminal running `cargo edge dev`\n")),
     };
     shared.in_flight.fetch_add(1, Ordering::SeqCst);
     let guard = InFlight(shared.in_flight.clone());
@@ -146,8 +213,13 @@ async fn handle(
     };
     let client_upgrade = hyper::upgrade::on(&mut request);
     *request.uri_mut() = uri;
+    let mark = shared.output_mark();
     match shared.client.request(request).await {
         Ok(mut response) => {
+            shared.answered.fetch_add(1, Ordering::SeqCst);
+            if let Some(body) = super::canceled::production_body(&response, mark).await {
+                return Ok(text(StatusCode::INTERNAL_SERVER_ERROR, &body));
+            }
             if response.status() == StatusCode::SWITCHING_PROTOCOLS {
                 let server_upgrade = hyper::upgrade::on(&mut response);
                 tokio::spawn(splice(client_upgrade, server_upgrade));
@@ -229,18 +301,15 @@ fn percent_decode(value: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Wait until workerd is ready, at most `hold`.
-async fn wait_ready(shared: &Shared) -> Option<u16> {
+/// Wait until workerd is ready (or known to be down), at most `hold`.
+async fn wait_ready(shared: &Shared) -> Option<Upstream> {
     let mut upstream = shared.upstream.clone();
     let wait = async move {
         let state = upstream
-            .wait_for(|u| matches!(u, Upstream::Ready(_)))
+            .wait_for(|u| !matches!(u, Upstream::Restarting))
             .await
             .ok()?;
-        match *state {
-            Upstream::Ready(port) => Some(port),
-            Upstream::Restarting => None,
-        }
+        Some(state.clone())
     };
     tokio::time::timeout(shared.hold, wait).await.ok().flatten()
 }

@@ -2,8 +2,8 @@
 //! R2 bucket and queue of a `cargo edge dev` session, plus the consumer and cron tasks.
 //!
 //! Every request must carry `X-Edge-Token: <session token>` (401 otherwise; compared in constant
-//! time) and, for bindings, `X-Edge-Binding: <kind>/<resource>` with kind `kv`, `r2`, `queue` or
-//! `d1`. workerd adds both through the `external` service's `injectRequestHeaders`
+//! time) and, for bindings, `X-Edge-Binding: <kind>/<resource>` with kind `kv`, `r2`, `queue`,
+//! `d1` or `cache`. workerd adds both through the `external` service's `injectRequestHeaders`
 //! (rendered by [`crate::render::capnp`]). The only other route is
 //! `POST /__edge/trigger/cron?cron=<expr>[&worker=<binding>]`, token-protected like the rest,
 //! which fires a configured cron now and answers the dispatcher's `{outcome, noRetry}`.
@@ -42,6 +42,10 @@ pub struct ServerConfig {
     /// before start; otherwise set it with [`RunningServer::set_dispatcher_url`]. Consumers and
     /// crons wait for it.
     pub dispatcher_url: Option<String>,
+    /// Static assets by worker name, for `X-Edge-Binding: assets/<worker>` (the ASSETS binding).
+    pub assets: super::assets::Registry,
+    /// Whether the Cache API stores anything (`--no-cache` turns it off).
+    pub cache: super::cache::Mode,
 }
 
 impl ServerConfig {
@@ -53,6 +57,8 @@ impl ServerConfig {
             consumers: Vec::new(),
             crons: Vec::new(),
             dispatcher_url: None,
+            assets: Default::default(),
+            cache: super::cache::Mode::On,
         }
     }
 }
@@ -79,6 +85,8 @@ struct AppState {
     token: String,
     dispatcher: Arc<Dispatcher>,
     crons: Vec<CronSpec>,
+    assets: super::assets::Registry,
+    cache: super::cache::Mode,
 }
 
 /// Starts binding servers.
@@ -128,6 +136,8 @@ impl BindingServer {
             token: token.clone(),
             dispatcher: dispatcher.clone(),
             crons: config.crons.clone(),
+            assets: config.assets.clone(),
+            cache: config.cache,
         });
         let server = tokio::spawn(run_http(listener, state, stopped.clone()));
         let mut tasks: Vec<JoinHandle<()>> = config
@@ -230,6 +240,9 @@ async fn serve(State(state): State<Arc<AppState>>, request: Request) -> Response
     if !same_token(given, state.token.as_bytes()) {
         return http::with_reason(StatusCode::UNAUTHORIZED, "Unauthorized");
     }
+    if let Some(answer) = super::assets::binding(&state.assets, &request) {
+        return answer;
+    }
     let (parts, body) = request.into_parts();
     let call = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(body) => Call {
@@ -257,6 +270,7 @@ async fn serve(State(state): State<Arc<AppState>>, request: Request) -> Response
         "r2" => super::r2::handle(&worker.stores, &resource, &call),
         "d1" => super::d1::handle(&worker.stores, &resource, &call),
         "queue" => super::queues::handle(&worker.queues, &resource, &call),
+        "cache" => super::cache::handle(&worker.stores, worker.cache, &call),
         other => http::with_reason(
             StatusCode::BAD_REQUEST,
             &format!("Unknown binding kind `{other}`"),

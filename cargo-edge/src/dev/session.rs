@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
+use super::crash::{Crash, Phase};
 use super::proxy::{self, ProxyHandle, TriggerCron};
 use super::server::{BindingServer, ConsumerSpec, CronSpec, RunningServer, ServerConfig};
-use super::supervisor::{self, Launch, Running};
+use super::supervisor::{self, Launch, Running, SupervisorError};
 use super::watch::SourceWatcher;
 use crate::build::{self, BuildOptions, CargoOptions};
 use crate::bundle::Bundle;
@@ -31,7 +32,14 @@ pub struct Session {
     pub inspector_port: Option<u16>,
     pub watch: Vec<PathBuf>,
     pub verbose: bool,
+    /// Static assets by worker, served by the proxy and the binding server.
+    pub assets: super::assets::Registry,
+    /// The Cache API's mode (`--no-cache` turns it off).
+    pub cache: super::cache::Mode,
 }
+
+/// The service the workers' Cache API calls go to.
+const CACHE_SERVICE: &str = "edge-cache";
 
 /// The name the dispatcher worker binds each user worker under.
 fn dispatch_binding(index: usize) -> String {
@@ -41,6 +49,8 @@ fn dispatch_binding(index: usize) -> String {
 impl Session {
     pub(crate) fn server_config(&self) -> ServerConfig {
         let mut config = ServerConfig::new(&self.state_dir);
+        config.assets = self.assets.clone();
+        config.cache = self.cache;
         for (index, worker) in self.workers.iter().enumerate() {
             config
                 .consumers
@@ -109,14 +119,17 @@ impl Session {
             secrets: Secrets::FromEnvironment,
             allow_private_network: true,
             config_dir: None,
-            extra_services: vec![super::capnp::dispatcher_service(
-                "edge-dispatcher",
-                &server.token,
-                &date,
-                &target_refs,
-            )],
+            extra_services: vec![
+                super::capnp::dispatcher_service(
+                    "edge-dispatcher",
+                    &server.token,
+                    &date,
+                    &target_refs,
+                ),
+                super::capnp::cache_service(CACHE_SERVICE, &server.addr.to_string(), &server.token),
+            ],
         };
-        let mut config = capnp::render(&units, &options)?;
+        let mut config = super::capnp::with_cache(&capnp::render(&units, &options)?, CACHE_SERVICE);
         let socket = super::capnp::dispatcher_socket(
             "dispatch",
             &format!("127.0.0.1:{dispatch_port}"),
@@ -126,18 +139,21 @@ impl Session {
         Ok(config)
     }
 
-    /// Start workerd on freshly built bundles and point the proxy and the server at it.
+    /// Start workerd on freshly built bundles and point the proxy and the server at it. A
+    /// workerd that fails to come up is a [`Crash`], already reported and shown by the proxy.
     async fn launch(
         &self,
         bundles: &[Bundle],
         server: &RunningServer,
         proxy: &ProxyHandle,
-    ) -> Result<Running, String> {
+        reporter: &Reporter,
+    ) -> Result<Option<Running>, String> {
         for worker in &self.workers {
             let _ = std::fs::create_dir_all(self.state_dir.join("do").join(&worker.name));
         }
-        let mut last_error = String::new();
-        for _attempt in 0..3 {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
             let (port, dispatch_port) = (
                 supervisor::free_port().map_err(|e| e.to_string())?,
                 supervisor::free_port().map_err(|e| e.to_string())?,
@@ -156,21 +172,53 @@ impl Session {
                 env: self.secrets.clone(),
                 absolute_embeds: true,
             };
-            match supervisor::start_with(&launch, Duration::from_secs(30), |command| {
+            let started = supervisor::start_with(&launch, Duration::from_secs(30), |command| {
                 config_fd.pass_to(command)
             })
-            .await
-            {
+            .await;
+            drop(config_fd);
+            let error = match started {
                 Ok(running) => {
-                    drop(config_fd);
                     server.set_dispatcher_url(format!("http://127.0.0.1:{dispatch_port}"));
+                    super::assets::AssetServer::register(&self.assets, &self.workers);
+                    proxy.set_assets(
+                        self.assets
+                            .read()
+                            .ok()
+                            .and_then(|a| a.get(&self.workers[0].name).cloned()),
+                    );
+                    proxy.watch_output(running.output_handle());
                     proxy.ready(running.port);
-                    return Ok(running);
+                    return Ok(Some(running));
                 }
-                Err(error) => last_error = error.to_string(),
+                Err(error) => error,
+            };
+            // A port taken between choosing it and workerd binding it: choose again.
+            let port_race = error
+                .output()
+                .iter()
+                .any(|l| l.contains("Address already in use"));
+            if port_race && attempt < 3 {
+                continue;
             }
+            let crash = match error {
+                SupervisorError::Spawn { .. } => return Err(error.to_string()),
+                SupervisorError::Exited { status, output } => Crash {
+                    phase: Phase::Start,
+                    status,
+                    output,
+                },
+                SupervisorError::Timeout {
+                    seconds, output, ..
+                } => Crash {
+                    phase: Phase::NeverListened,
+                    status: format!("no answer within {seconds} s"),
+                    output,
+                },
+            };
+            show_crash(&crash, proxy, reporter);
+            return Ok(None);
         }
-        Err(last_error)
     }
 
     /// Run until Ctrl-C (or `q` on a terminal).
@@ -189,8 +237,15 @@ impl Session {
         let blocking_build =
             |session: &Session| tokio::task::block_in_place(|| session.build(reporter));
         let bundles = blocking_build(&self).map_err(|e| e.to_string())?;
-        let mut running = self.launch(&bundles, &server, &proxy).await?;
+        let mut answered_before = proxy.answered();
+        let mut running = self.launch(&bundles, &server, &proxy, reporter).await?;
         self.banner(&proxy, &server, started.elapsed(), reporter);
+        if running.is_none() {
+            reporter.status(
+                "Waiting",
+                format!("for a change to start workerd again; http://{} answers with the error meanwhile", proxy.addr),
+            );
+        }
         let mut watcher = match self.watch.is_empty() {
             true => None,
             false => Some(SourceWatcher::new(&self.watch).map_err(|e| e.to_string())?),
@@ -199,11 +254,25 @@ impl Session {
         let mut terminate =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
                 .map_err(|e| e.to_string())?;
+        let mut changed: Vec<PathBuf> = Vec::new();
         loop {
+            changed.clear();
             let rebuild = tokio::select! {
                 _ = tokio::signal::ctrl_c() => break,
                 _ = terminate.recv() => break,
-                Some(paths) = next_change(&mut watcher) => { reporter.status("Changed", short_list(&paths)); true }
+                status = died(&mut running) => {
+                    if let Some(gone) = running.take() {
+                        let served = proxy.answered() > answered_before;
+                        show_crash(&serving_crash(&gone, status, served), &proxy, reporter);
+                    }
+                    false
+                }
+                Some(paths) = next_change(&mut watcher) => {
+                    let paths = super::assets::outside_assets(&self.workers, paths);
+                    if !paths.is_empty() { reporter.status("Changed", short_list(&paths)); }
+                    changed = paths;
+                    !changed.is_empty()
+                }
                 Some(key) = keys.recv() => match key.as_str() { "q" => break, "r" => true, _ => false },
                 Some(trigger) = triggers.recv() => {
                     let result = server.trigger_cron(&trigger.cron).await.map(|v| v.to_string()).map_err(|e| e.to_string());
@@ -215,10 +284,24 @@ impl Session {
                 continue;
             }
             let started = Instant::now();
+            let before = self.workers.clone();
             if let Err(problems) = self.reload_manifests() {
                 reporter.warn(format!(
                     "Cargo.toml has problems; the last good version keeps serving:\n{problems}"
                 ));
+                continue;
+            }
+            if super::assets::only_settings_changed(&before, &self.workers, &changed) {
+                super::assets::AssetServer::register(&self.assets, &self.workers);
+                let main = self
+                    .assets
+                    .read()
+                    .ok()
+                    .and_then(|a| a.get(&self.workers[0].name).cloned());
+                proxy.set_assets(main);
+                for line in self.workers.iter().filter_map(super::assets::banner_line) {
+                    reporter.status("Assets", format!("settings reloaded, no rebuild: {line}"));
+                }
                 continue;
             }
             match blocking_build(&self) {
@@ -227,39 +310,57 @@ impl Session {
                 )),
                 Ok(bundles) => {
                     proxy.restarting(Duration::from_secs(5)).await;
-                    running.stop().await;
-                    // New or changed queue consumers and crons: a binding server that runs
-                    // them (same state folder, so queued messages wait for the new consumer).
-                    let wanted = self.server_config();
-                    if (&wanted.consumers, &wanted.crons)
-                        != (&triggers_served.consumers, &triggers_served.crons)
-                    {
-                        server.shutdown().await;
-                        server = BindingServer::start(wanted.clone())
-                            .await
-                            .map_err(|e| e.to_string())?;
-                        reporter.status(
-                            "Triggers",
-                            format!(
-                                "now {} queue consumer(s) and {} cron(s)",
-                                wanted.consumers.len(),
-                                wanted.crons.len()
-                            ),
-                        );
-                        triggers_served = wanted;
+                    if let Some(running) = running.take() {
+                        running.stop().await;
                     }
-                    running = self.launch(&bundles, &server, &proxy).await?;
-                    reporter.status(
-                        "Reloaded",
-                        format!("in {:.2}s", started.elapsed().as_secs_f64()),
-                    );
+                    server = self
+                        .refresh_triggers(server, &mut triggers_served, reporter)
+                        .await?;
+                    answered_before = proxy.answered();
+                    running = self.launch(&bundles, &server, &proxy, reporter).await?;
+                    if running.is_some() {
+                        reporter.status(
+                            "Reloaded",
+                            format!("in {:.2}s", started.elapsed().as_secs_f64()),
+                        );
+                    }
                 }
             }
         }
         reporter.status("Stopping", "workerd and the binding server");
-        running.stop().await;
+        if let Some(running) = running {
+            running.stop().await;
+        }
         server.shutdown().await;
         Ok(())
+    }
+
+    /// New or changed queue consumers and crons: a binding server that runs them (same state
+    /// folder, so queued messages wait for the new consumer).
+    async fn refresh_triggers(
+        &self,
+        server: RunningServer,
+        served: &mut ServerConfig,
+        reporter: &Reporter,
+    ) -> Result<RunningServer, String> {
+        let wanted = self.server_config();
+        if (&wanted.consumers, &wanted.crons) == (&served.consumers, &served.crons) {
+            return Ok(server);
+        }
+        server.shutdown().await;
+        let server = BindingServer::start(wanted.clone())
+            .await
+            .map_err(|e| e.to_string())?;
+        reporter.status(
+            "Triggers",
+            format!(
+                "now {} queue consumer(s) and {} cron(s)",
+                wanted.consumers.len(),
+                wanted.crons.len()
+            ),
+        );
+        *served = wanted;
+        Ok(server)
     }
 
     /// Read every worker's `[package.metadata.edge]` again, so a saved Cargo.toml's vars,
@@ -310,6 +411,9 @@ impl Session {
             ),
         );
         for worker in &self.workers {
+            if let Some(line) = super::assets::banner_line(worker) {
+                reporter.status("Assets", line);
+            }
             for (name, kind) in worker.binding_names() {
                 let place = match kind {
                     "kv" | "d1" | "r2" | "queues.producers" => {
@@ -361,6 +465,45 @@ impl Session {
         }
         tracing::debug!(addr = %server.addr, "binding server");
         reporter.status("Keys", "r + Enter rebuilds, q + Enter quits, Ctrl-C stops");
+    }
+}
+
+/// A workerd that exited after it listened. Soon after its start and before it answered any
+/// request, that is the worker failing to load (workerd listens first); later, only what it
+/// printed just before it went is shown.
+fn serving_crash(gone: &Running, status: String, served: bool) -> Crash {
+    let starting = !served && gone.started.elapsed() < STARTING;
+    Crash {
+        phase: if starting {
+            Phase::Start
+        } else {
+            Phase::Serving
+        },
+        status,
+        output: match starting {
+            true => gone.output(),
+            false => gone.output_handle().recent(LAST_WORDS),
+        },
+    }
+}
+
+/// How long after its start a workerd that exits is still starting.
+const STARTING: Duration = Duration::from_secs(10);
+
+/// What a crash report shows of a serving workerd's output: the lines of its last seconds.
+const LAST_WORDS: Duration = Duration::from_secs(3);
+
+/// Print a workerd failure cargo-style and make the proxy answer with it.
+fn show_crash(crash: &Crash, proxy: &ProxyHandle, reporter: &Reporter) {
+    reporter.error(crash.report());
+    proxy.failed(&crash.page());
+}
+
+/// Resolves when the running workerd exits; never while none runs.
+async fn died(running: &mut Option<Running>) -> String {
+    match running {
+        Some(running) => running.died().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -1,5 +1,6 @@
 //! One workerd process: started on a config, on a loopback port, with its output passed
-//! through; stopped on request or when dropped.
+//! through (and its last lines kept for a crash report); watched, so its exit is known the
+//! moment it happens; stopped on request or when dropped.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -8,6 +9,10 @@ use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinHandle;
+
+use super::output::Output;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SupervisorError {
@@ -16,10 +21,26 @@ pub enum SupervisorError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("workerd exited during start-up ({status}); its output is above")]
-    Exited { status: String },
+    #[error("workerd exited during start-up ({status})")]
+    Exited { status: String, output: Vec<String> },
     #[error("workerd did not listen on 127.0.0.1:{port} within {seconds} s")]
-    Timeout { port: u16, seconds: u64 },
+    Timeout {
+        port: u16,
+        seconds: u64,
+        output: Vec<String>,
+    },
+}
+
+impl SupervisorError {
+    /// What workerd printed last before it failed.
+    pub fn output(&self) -> &[String] {
+        match self {
+            SupervisorError::Spawn { .. } => &[],
+            SupervisorError::Exited { output, .. } | SupervisorError::Timeout { output, .. } => {
+                output
+            }
+        }
+    }
 }
 
 /// How to run workerd.
@@ -40,22 +61,27 @@ pub struct Launch {
     pub absolute_embeds: bool,
 }
 
+/// A started workerd. A task owns the process: it reaps it the moment it exits (no zombie) and
+/// records how it ended; [`Running::died`] resolves then.
 pub struct Running {
-    child: Child,
     pub port: u16,
+    /// When it was started.
+    pub started: std::time::Instant,
+    exit: watch::Receiver<Option<String>>,
+    output: Output,
+    /// Dropping it (or sending) stops workerd.
+    stop: Option<oneshot::Sender<()>>,
 }
+
+/// How long workerd must stay up after its socket first accepts a connection.
+const STARTUP_GRACE: Duration = Duration::from_millis(120);
 
 /// Start workerd and wait until its socket accepts connections.
 pub async fn start(launch: &Launch, startup: Duration) -> Result<Running, SupervisorError> {
     start_with(launch, startup, |_| {}).await
 }
 
-/// [`start`], letting `prepare` adjust the command first (to pass it a descriptor, say).
-pub async fn start_with(
-    launch: &Launch,
-    startup: Duration,
-    prepare: impl FnOnce(&mut std::process::Command),
-) -> Result<Running, SupervisorError> {
+fn command(launch: &Launch) -> std::process::Command {
     let mut command = std::process::Command::new(&launch.binary);
     command
         .arg("serve")
@@ -81,6 +107,16 @@ pub async fn start_with(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    command
+}
+
+/// [`start`], letting `prepare` adjust the command first (to pass it a descriptor, say).
+pub async fn start_with(
+    launch: &Launch,
+    startup: Duration,
+    prepare: impl FnOnce(&mut std::process::Command),
+) -> Result<Running, SupervisorError> {
+    let mut command = command(launch);
     prepare(&mut command);
     die_with_parent(&mut command);
     let mut command = Command::from(command);
@@ -89,59 +125,146 @@ pub async fn start_with(
         path: launch.binary.clone(),
         source,
     })?;
-    pass_through(child.stdout.take(), false);
-    pass_through(child.stderr.take(), true);
+    let output = Output::default();
+    let readers = [
+        pass_through(child.stdout.take(), false, output.clone()),
+        pass_through(child.stderr.take(), true, output.clone()),
+    ];
+    let (exit_tx, exit) = watch::channel(None);
+    let (stop, stop_rx) = oneshot::channel();
+    tokio::spawn(own(child, stop_rx, exit_tx, readers));
+    let mut running = Running {
+        port: launch.port,
+        started: std::time::Instant::now(),
+        exit,
+        output,
+        stop: Some(stop),
+    };
     let deadline = tokio::time::Instant::now() + startup;
     loop {
-        if let Ok(Some(status)) = child.try_wait() {
+        if let Some(status) = running.exited() {
+            // Let the readers drain what workerd printed before it went.
+            let _ = tokio::time::timeout(Duration::from_millis(500), running.died()).await;
             return Err(SupervisorError::Exited {
-                status: status.to_string(),
+                status,
+                output: running.output(),
             });
         }
         if tokio::net::TcpStream::connect(("127.0.0.1", launch.port))
             .await
             .is_ok()
         {
-            return Ok(Running {
-                child,
-                port: launch.port,
-            });
+            // workerd listens before it loads the workers: one that fails to load exits right
+            // after. A moment's grace makes that a start-up failure, not a crash later.
+            tokio::time::sleep(STARTUP_GRACE).await;
+            if running.exited().is_none() {
+                return Ok(running);
+            }
+            continue;
         }
         if tokio::time::Instant::now() > deadline {
+            let output = running.output();
+            running.stop().await;
             return Err(SupervisorError::Timeout {
                 port: launch.port,
                 seconds: startup.as_secs(),
+                output,
             });
         }
         tokio::time::sleep(Duration::from_millis(15)).await;
     }
 }
 
-impl Running {
-    /// Stop workerd: SIGTERM, then SIGKILL if it lingers.
-    pub async fn stop(mut self) {
-        if let Some(pid) = self.child.id() {
-            let _ = std::process::Command::new("kill")
-                .arg("-TERM")
-                .arg(pid.to_string())
-                .status();
-            if tokio::time::timeout(Duration::from_secs(2), self.child.wait())
-                .await
-                .is_ok()
-            {
-                return;
+/// Own the child: wait for it (reaping it), or stop it when asked or when [`Running`] is gone.
+/// The exit is published only once its output has been read, so a report has every line.
+async fn own(
+    mut child: Child,
+    stop: oneshot::Receiver<()>,
+    exit: watch::Sender<Option<String>>,
+    readers: [JoinHandle<()>; 2],
+) {
+    let status = tokio::select! {
+        status = child.wait() => status,
+        _ = stop => {
+            terminate(&child);
+            match tokio::time::timeout(Duration::from_secs(2), child.wait()).await {
+                Ok(status) => status,
+                Err(_) => {
+                    let _ = child.start_kill();
+                    child.wait().await
+                }
             }
         }
-        let _ = self.child.kill().await;
+    };
+    for reader in readers {
+        let _ = tokio::time::timeout(Duration::from_millis(300), reader).await;
+    }
+    let text = match status {
+        Ok(status) => describe(status),
+        Err(e) => format!("could not be waited for: {e}"),
+    };
+    exit.send_replace(Some(text));
+}
+
+fn terminate(child: &Child) {
+    if let Some(pid) = child.id().and_then(|p| i32::try_from(p).ok()) {
+        // SAFETY: kill(2) with a pid this task owns and has not yet reaped.
+        unsafe {
+            libc::kill(pid, libc::SIGTERM);
+        }
+    }
+}
+
+/// `exit status: 1`, or `killed by signal 9 (SIGKILL)`.
+fn describe(status: std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match status.signal() {
+        Some(signal) => format!("killed by signal {signal}{}", signal_name(signal)),
+        None => status.to_string(),
+    }
+}
+
+fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        libc::SIGKILL => " (SIGKILL)",
+        libc::SIGSEGV => " (SIGSEGV)",
+        libc::SIGABRT => " (SIGABRT)",
+        libc::SIGTERM => " (SIGTERM)",
+        libc::SIGBUS => " (SIGBUS)",
+        _ => "",
+    }
+}
+
+impl Running {
+    /// Stop workerd: SIGTERM, then SIGKILL if it lingers; returns once it is reaped.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = self.exit.wait_for(|e| e.is_some()).await;
     }
 
-    /// Whether workerd has exited on its own.
-    pub fn exited(&mut self) -> Option<String> {
-        self.child
-            .try_wait()
-            .ok()
-            .flatten()
-            .map(|status| status.to_string())
+    /// Whether workerd has exited on its own, and how.
+    pub fn exited(&self) -> Option<String> {
+        self.exit.borrow().clone()
+    }
+
+    /// Resolves when workerd exits, with how it ended.
+    pub async fn died(&mut self) -> String {
+        match self.exit.wait_for(|e| e.is_some()).await {
+            Ok(exit) => exit.clone().unwrap_or_default(),
+            Err(_) => "ended".to_string(),
+        }
+    }
+
+    /// workerd's last output lines.
+    pub fn output(&self) -> Vec<String> {
+        self.output.lines()
+    }
+
+    /// A live handle to workerd's output.
+    pub fn output_handle(&self) -> Output {
+        self.output.clone()
     }
 }
 
@@ -165,13 +288,14 @@ fn die_with_parent(command: &mut std::process::Command) {
     let _ = command;
 }
 
-/// Copy workerd's output to ours, line by line, as it comes.
+/// Copy workerd's output to ours, line by line, as it comes, keeping the last lines in `output`.
 fn pass_through(
     stream: Option<impl tokio::io::AsyncRead + Unpin + Send + 'static>,
     to_stderr: bool,
-) {
-    let Some(stream) = stream else { return };
+    output: Output,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
+        let Some(stream) = stream else { return };
         let mut lines = BufReader::new(stream).lines();
         while let Ok(Some(line)) = lines.next_line().await {
             if to_stderr {
@@ -179,8 +303,9 @@ fn pass_through(
             } else {
                 println!("{line}");
             }
+            output.push(line);
         }
-    });
+    })
 }
 
 /// A loopback port the OS considers free right now.

@@ -34,6 +34,11 @@ pub fn check(item: &Item, shape: &Shape, loc: &Loc, out: &mut Vec<Problem>) {
             Some(table) => check_map(table, value, loc, out),
             None => wrong_type("a table", item, loc, out),
         },
+        Shape::BoolOr(inner) => match item.as_bool() {
+            Some(_) => {}
+            None if item.is_array() => check(item, inner, loc, out),
+            None => wrong_type("a boolean or an array", item, loc, out),
+        },
         Shape::StrOr(keys) => match item.as_table_like() {
             Some(table) => check_table(table, keys, loc, out),
             None => expect(

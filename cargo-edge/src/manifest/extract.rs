@@ -43,6 +43,7 @@ pub fn edge_table(table: &dyn TableLike, loc: &Loc) -> EdgeTable {
         build: at
             .table("build")
             .map_or_else(BuildW::default, |(t, l)| build(At::new(t, &l))),
+        assets: super::assets::extract(&at),
         env: bindings(&at, "env", edge_table),
     }
 }

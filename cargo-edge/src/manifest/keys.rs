@@ -26,6 +26,8 @@ pub enum Shape {
     },
     /// A string, or a table with fixed keys (routes).
     StrOr(&'static [Key]),
+    /// A boolean, or a value of the inner shape (`run_worker_first`).
+    BoolOr(&'static Shape),
 }
 
 /// One known key.
@@ -236,6 +238,34 @@ const BUILD: &[Key] = &[
     ),
 ];
 
+const ASSETS: &[Key] = &[
+    required(
+        "directory",
+        Shape::Str,
+        "Folder of files to serve, relative to the crate (e.g. `public`).",
+    ),
+    key(
+        "binding",
+        Shape::Str,
+        "Binding the worker fetches assets through (e.g. `ASSETS`).",
+    ),
+    key(
+        "html_handling",
+        Shape::Str,
+        "`auto-trailing-slash` (default), `force-trailing-slash`, `drop-trailing-slash` or `none`.",
+    ),
+    key(
+        "not_found_handling",
+        Shape::Str,
+        "`none` (default), `404-page` or `single-page-application`.",
+    ),
+    key(
+        "run_worker_first",
+        Shape::BoolOr(&STR_LIST),
+        "Run the worker before assets: `false` (default), `true`, or route patterns such as `[\"/api/*\", \"!/api/docs/*\"]`.",
+    ),
+];
+
 const fn bindings(value: &'static Shape) -> Shape {
     Shape::Map {
         what: "binding",
@@ -266,6 +296,7 @@ macro_rules! worker_keys {
             key("durable_objects", bindings(&Shape::Table(DURABLE_OBJECT)), "Durable Object namespace bindings."),
             key("migrations", Shape::List(&Shape::Table(MIGRATION)), "Durable Object migrations, in order."),
             key("build", Shape::Table(BUILD), "Build options."),
+            key("assets", Shape::Table(ASSETS), "Workers Static Assets: a folder served in front of the worker."),
             $($extra),*
         ]
     };

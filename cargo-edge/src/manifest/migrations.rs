@@ -143,8 +143,13 @@ fn missing_class(binding: &str, class: &Text, replay: &Replay) -> Problem {
         Some(tag) => format!("Durable Object `{binding}` uses class `{name}`, which migration `{tag}` deleted or renamed"),
         None => format!("Durable Object `{binding}` uses class `{name}`, which appears in no migration"),
     };
-    Problem::error("durable_object_migration", &class.loc, message)
-        .label("no migration creates this class")
+    // Only Cloudflare's deploy needs the migration: dev and build go on (see `super::strict`).
+    Problem::warning(
+        "durable_object_migration",
+        &class.loc,
+        format!("{message}; `cargo edge deploy` will refuse it"),
+    )
+    .label("no migration creates this class")
         .help(format!(
             "Cloudflare creates Durable Object classes through migrations; add one:\n\n    [[package.metadata.edge.migrations]]\n    tag = \"v{n}\"\n    new_sqlite_classes = [\"{name}\"]\n\nor, if the class lives in another worker, set `worker = \"<that worker>\"`"
         ))

@@ -8,6 +8,7 @@
 //! [`load`] runs it for one package and [`project`] for a workspace; [`schema`] publishes the
 //! shape as JSON schema. Every problem is a [`error::Problem`] with file, line, column and help.
 
+pub mod assets;
 pub mod check;
 pub mod convert;
 pub mod cron;
@@ -25,6 +26,7 @@ pub mod read;
 pub mod resolve;
 pub mod schema;
 pub mod source;
+pub mod strict;
 pub mod suggest;
 pub mod validate;
 pub mod workspace;

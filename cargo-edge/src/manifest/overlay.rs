@@ -30,6 +30,7 @@ pub fn overlay(base: &EdgeTable, top: &EdgeTable) -> EdgeTable {
         durable_objects: merge(&base.durable_objects, &top.durable_objects),
         migrations: pick(&top.migrations, &base.migrations),
         build: build(&base.build, &top.build),
+        assets: pick(&top.assets, &base.assets),
         env: BTreeMap::new(),
     }
 }

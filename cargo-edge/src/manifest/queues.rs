@@ -1,5 +1,7 @@
 //! Queue names as Cloudflare accepts them: 1 to 63 lower-case letters, digits and dashes,
-//! starting and ending with a letter or digit. Checked wherever a queue is named: a producer's
+//! starting and ending with a letter or digit (its API answers anything else with code 11003,
+//! `Must match ^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`). A warning for build and dev, an error on
+//! deploy. Checked wherever a queue is named: a producer's
 //! `queue`, a consumer's table key and its `dead_letter_queue`.
 
 use super::error::Problem;
@@ -41,11 +43,16 @@ fn check_queue_name(name: &str, loc: &Loc, out: &mut Vec<Problem>) {
         suggestion
     };
     out.push(
-        Problem::error("queue_name", loc, format!("`{name}` is not a valid queue name"))
-            .label("lower-case letters, digits and dashes only")
-            .help(format!(
-                "queue names are 1 to 63 characters of a-z, 0-9 and `-`, not starting or ending with `-`, e.g. `{example}`"
-            )),
+        // Dev and build run it (the local queue takes any name); deploy refuses (`super::strict`).
+        Problem::warning(
+            "queue_name",
+            loc,
+            format!("`{name}` is not a valid queue name; Cloudflare refuses it, so `cargo edge deploy` will"),
+        )
+        .label("lower-case letters, digits and dashes only")
+        .help(format!(
+            "Cloudflare's rule is ^[a-z0-9]([a-z0-9-]{{0,61}}[a-z0-9])?$ (1 to 63 characters of a-z, 0-9 and `-`, not starting or ending with `-`); rename it, e.g. `{example}`"
+        )),
     );
 }
 

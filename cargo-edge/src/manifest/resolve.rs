@@ -75,6 +75,7 @@ pub fn resolve(table: &EdgeTable, cx: &Context, out: &mut Vec<Problem>) -> Optio
             .map(|m| migration(&m.value))
             .collect(),
         build: build(table),
+        assets: super::assets::resolve(table, &crate_dir, out),
         content_hash_binding: text(&table.content_hash_binding)
             .unwrap_or_else(|| model::CONTENT_HASH_BINDING.to_string()),
         name,
@@ -156,17 +157,22 @@ fn compatibility_date(table: &EdgeTable, cx: &Context, out: &mut Vec<Problem>) -
     if let Some(date) = &table.compatibility_date {
         return Some(date.value.clone());
     }
-    let message = format!("`{}` has no `compatibility_date`", cx.package);
+    // Build and dev run on today's date (as wrangler does); deploy refuses (see `super::strict`).
+    let message = format!(
+        "`{}` has no `compatibility_date`; using today's, {}, and `cargo edge deploy` will refuse it",
+        cx.package, cx.today
+    );
     let help = format!(
         "add it to [package.metadata.edge] (or to [workspace.metadata.edge] for every member):\n\n    compatibility_date = \"{}\"",
         cx.today
     );
-    out.push(
+    let mut problem =
         Problem::error_near("missing_compatibility_date", table.loc.as_ref(), message)
             .label("set `compatibility_date` in this table")
-            .help(help),
-    );
-    None
+            .help(help);
+    problem.severity = miette::Severity::Warning;
+    out.push(problem);
+    Some(cx.today.to_string())
 }
 
 fn crate_dir(manifest_path: &Path) -> PathBuf {

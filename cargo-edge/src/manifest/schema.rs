@@ -74,6 +74,7 @@ fn shape(shape: &Shape) -> Value {
             "propertyNames": { "description": format!("{what} name") },
             "additionalProperties": self::shape(value),
         }),
+        Shape::BoolOr(inner) => json!({ "anyOf": [{ "type": "boolean" }, self::shape(inner)] }),
         Shape::StrOr(keys) => json!({ "anyOf": [{ "type": "string" }, table(keys)] }),
     }
 }

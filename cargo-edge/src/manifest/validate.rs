@@ -42,6 +42,7 @@ pub fn check_table(table: &EdgeTable, today: Date, out: &mut Vec<Problem>) {
         }
     }
     check_services(table, out);
+    super::assets::check(table, out);
     check_queue_names(table, out);
 }
 
@@ -92,6 +93,9 @@ pub fn binding_names(table: &EdgeTable) -> Vec<(&str, &'static str, &Loc)> {
     names.extend(keyed(&table.producers, "queues.producers"));
     names.extend(keyed(&table.services, "services"));
     names.extend(keyed(&table.durable_objects, "durable_objects"));
+    if let Some(assets) = super::assets::binding(table) {
+        names.push((assets.value.as_str(), "assets", &assets.loc));
+    }
     if let Some(hash) = &table.content_hash_binding {
         names.push((hash.value.as_str(), "content_hash_binding", &hash.loc));
     }

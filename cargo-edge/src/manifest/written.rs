@@ -36,6 +36,8 @@ pub struct EdgeTable {
     pub durable_objects: Bindings<DurableObjectW>,
     pub migrations: Option<Spanned<Vec<Spanned<MigrationW>>>>,
     pub build: BuildW,
+    /// `assets = { directory, ... }` (replaced whole by an environment).
+    pub assets: Option<Spanned<super::assets::AssetsW>>,
     /// Environments, keyed by name (only in a package table).
     pub env: Bindings<EdgeTable>,
 }

@@ -179,6 +179,7 @@ pub fn render(units: &[Unit], options: &CapnpOptions) -> Result<String, RenderEr
             quote(&main.worker.name)
         );
     }
+    out.push_str(&super::extensions::render(units));
     out.push_str(");\n");
     out.push_str(&workers);
     Ok(out)
@@ -324,6 +325,10 @@ fn bindings(
             },
         ));
     }
+    if let Some(binding) = worker.assets.as_ref().and_then(|a| a.binding.as_ref()) {
+        let service = services.resource("assets", &worker.name, server);
+        out.push(named(binding, format!("service = {}", quote(&service))));
+    }
     Ok(out)
 }
 
@@ -389,6 +394,18 @@ fn service_binding(
     }
 }
 
+/// Whether any migration creates (or renames to) `class`. One no migration mentions runs in dev
+/// SQLite-backed, as the migration the warning suggests would make it.
+fn migrated(worker: &Worker, class: &str) -> bool {
+    worker.migrations.iter().any(|m| {
+        m.new_classes
+            .iter()
+            .chain(&m.new_sqlite_classes)
+            .any(|c| c == class)
+            || m.renamed_classes.iter().any(|r| r.to == class)
+    })
+}
+
 fn durable_object_storage(
     worker: &Worker,
     options: &CapnpOptions,
@@ -407,7 +424,7 @@ fn durable_object_storage(
             "    (className = {}, uniqueKey = {}, enableSql = {}),",
             quote(class),
             quote(&key),
-            sqlite.contains(class)
+            sqlite.contains(class) || !migrated(worker, class)
         );
     }
     out.push_str("  ],\n");

@@ -141,6 +141,17 @@ pub fn worker() -> Worker {
             wasm_opt: true,
             ..Default::default()
         },
+        assets: Some(crate::assets::Assets {
+            directory: PathBuf::from("/work/api/public"),
+            directory_as_written: "public".into(),
+            binding: Some("STATIC".into()),
+            html_handling: crate::assets::HtmlHandling::DropTrailingSlash,
+            not_found_handling: crate::assets::NotFoundHandling::SinglePageApplication,
+            run_worker_first: crate::assets::RunWorkerFirst::Patterns(vec![
+                "/api/*".into(),
+                "!/api/docs/*".into(),
+            ]),
+        }),
         content_hash_binding: CONTENT_HASH_BINDING.into(),
     }
 }

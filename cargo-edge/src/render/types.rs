@@ -62,6 +62,14 @@ pub fn module(worker: &Worker) -> String {
             "durable_object",
         )
     });
+    if let Some(binding) = worker.assets.as_ref().and_then(|a| a.binding.as_ref()) {
+        add(
+            binding,
+            "static assets (`fetch` serves files with Cloudflare's routing)",
+            "worker::Fetcher",
+            "assets",
+        );
+    }
     accessors.sort_by(|a, b| a.0.cmp(&b.0));
 
     let mut out = format!(

@@ -129,6 +129,9 @@ fn bindings(worker: &Worker, bundle: &Bundle, ids: &ResourceIds) -> (Vec<Value>,
         }
         out.push(binding);
     }
+    if let Some(binding) = worker.assets.as_ref().and_then(|a| a.binding.as_ref()) {
+        out.push(json!({"type": "assets", "name": binding}));
+    }
     (out, warnings)
 }
 

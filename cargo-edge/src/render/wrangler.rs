@@ -67,6 +67,8 @@ struct Section {
     services: Vec<ServiceOut>,
     #[serde(skip_serializing_if = "Option::is_none")]
     durable_objects: Option<DurableObjectsOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    assets: Option<Value>,
 }
 
 #[derive(Debug, Serialize)]
@@ -309,6 +311,9 @@ fn section(worker: &Worker, config_dir: &Path) -> Section {
                     script_name: d.worker.clone(),
                 })
                 .collect(),
+        }),
+        assets: worker.assets.as_ref().map(|a| {
+            crate::assets::config::wrangler(a, &super::capnp::relative(&a.directory, config_dir))
         }),
     }
 }

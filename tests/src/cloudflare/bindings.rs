@@ -26,7 +26,7 @@ fn shape(kind: &str) -> Option<(&'static [&'static str], &'static [&'static str]
         "analytics_engine" => (&["dataset"], &[]),
         "hyperdrive" => (&["id"], &[]),
         "vectorize" => (&["index_name"], &[]),
-        "version_metadata" | "ai" | "inherit" => (&[], &[]),
+        "version_metadata" | "ai" | "inherit" | "assets" => (&[], &[]),
         "secret_key" => (
             &["algorithm", "format", "usages"],
             &["key_base64", "key_jwk"],

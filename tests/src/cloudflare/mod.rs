@@ -17,6 +17,7 @@ pub mod envelope;
 pub mod faults;
 
 mod accounts;
+mod assets;
 mod bindings;
 mod client;
 mod consumers;
@@ -36,6 +37,7 @@ mod triggers;
 mod upload;
 mod versions;
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 pub use client::{multipart, ApiClient, ApiResponse};
@@ -123,6 +125,38 @@ impl FakeCloudflare {
     /// Disarm every fault.
     pub fn clear_faults(&self) {
         state::lock(&self.state).faults.clear();
+    }
+
+    /// The static assets deployed with `script` (first account): path → hash.
+    pub fn asset_files(&self, script: &str) -> BTreeMap<String, String> {
+        let state = state::lock(&self.state);
+        let key = (state.accounts[0].id.clone(), script.to_string());
+        state.assets.deployed.get(&key).cloned().unwrap_or_default()
+    }
+
+    /// A deployed asset of `script` as Cloudflare stores it: content type and bytes.
+    pub fn asset(&self, script: &str, path: &str) -> Option<(String, Vec<u8>)> {
+        let state = state::lock(&self.state);
+        let account = state.accounts[0].id.clone();
+        let hash = state
+            .assets
+            .deployed
+            .get(&(account.clone(), script.to_string()))?
+            .get(path)?
+            .clone();
+        state.assets.stored.get(&(account, hash)).cloned()
+    }
+
+    /// The `assets.config` `script` was last deployed with.
+    pub fn asset_config(&self, script: &str) -> Option<serde_json::Value> {
+        let state = state::lock(&self.state);
+        let key = (state.accounts[0].id.clone(), script.to_string());
+        state.assets.configs.get(&key).cloned()
+    }
+
+    /// How long new asset upload sessions' tokens are valid (zero: expired at once).
+    pub fn set_asset_session_ttl(&self, ttl: std::time::Duration) {
+        state::lock(&self.state).assets.session_ttl = ttl;
     }
 
     /// A client for this fake with the valid token.

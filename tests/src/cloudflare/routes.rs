@@ -36,6 +36,14 @@ fn api() -> Router<Shared> {
         .route(script, put(scripts::put).delete(scripts::delete))
         .route(&format!("{script}/settings"), get(scripts::settings))
         .route(
+            &format!("{script}/assets-upload-session"),
+            post(super::assets::session),
+        )
+        .route(
+            "/accounts/{a}/workers/assets/upload",
+            post(super::assets::upload),
+        )
+        .route(
             &format!("{script}/script-settings"),
             get(scripts::script_settings).patch(scripts::patch_script_settings),
         )

@@ -25,6 +25,9 @@ pub async fn put(
 ) -> ApiResult {
     let upload = upload::read(request).await?;
     let mut state = lock(&shared);
+    state
+        .assets
+        .deploy(&account_id, &name, &upload.metadata["assets"])?;
     let (version_id, deployment_id) = (state.uuid("version"), state.uuid("deployment"));
     let account = state.account(&account_id)?;
     let before = account.scripts.get(&name);

@@ -28,6 +28,8 @@ pub struct FakeState {
     pub zones: Vec<Zone>,
     pub faults: Faults,
     pub log: Vec<LoggedRequest>,
+    /// Static assets: upload sessions, stored files, what each script serves.
+    pub assets: super::assets::AssetsState,
     counter: u64,
 }
 
@@ -114,6 +116,7 @@ impl FakeState {
             zones: Vec::new(),
             faults: Faults::default(),
             log: Vec::new(),
+            assets: Default::default(),
             counter: 0,
         };
         for n in 0..options.accounts.max(1) {

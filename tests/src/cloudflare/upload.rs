@@ -27,6 +27,7 @@ const METADATA_KEYS: &[&str] = &[
     "migrations",
     "keep_bindings",
     "keep_assets",
+    "assets",
     "logpush",
     "placement",
     "tail_consumers",

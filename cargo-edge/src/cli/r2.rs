@@ -1,0 +1,185 @@
+//! `cargo edge r2 get|put|list|delete --local`: local R2 objects, through the code that serves them.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand};
+
+use super::context;
+use super::failure::{plain, CommandResult, Failure};
+use super::local::{call_local, dev_failure, state_dir, LocalArgs};
+use crate::dev;
+
+#[derive(Debug, Args)]
+pub struct R2Args {
+    #[command(subcommand)]
+    pub action: R2Action,
+    #[command(flatten)]
+    pub local: LocalArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum R2Action {
+    /// Write an object's bytes to standard output
+    Get {
+        binding: String,
+        key: String,
+    },
+    /// Store FILE (or standard input when FILE is `-`) as an object
+    Put {
+        binding: String,
+        key: String,
+        file: PathBuf,
+    },
+    /// List keys, one per line
+    List {
+        binding: String,
+        #[arg(long)]
+        prefix: Option<String>,
+    },
+    Delete {
+        binding: String,
+        key: String,
+    },
+}
+
+/// `cargo edge r2 get|put|list|delete BINDING ... --local`, through the handler that serves R2
+/// to workerd (same wire format, same storage).
+pub fn r2(args: R2Args) -> CommandResult {
+    if !args.local.local {
+        return Err(plain(
+            "`cargo edge r2` works on local state only",
+            "add --local (the data `cargo edge dev` serves)",
+        ));
+    }
+    let worker = context::load_worker(&args.local.worker)?;
+    let stores = dev::store::Stores::new(&state_dir(&worker, args.local.persist_to.as_deref()))
+        .map_err(dev_failure)?;
+    let (binding, request, payload) = match &args.action {
+        R2Action::Get { binding, key } => (
+            binding,
+            serde_json::json!({"version": 1, "method": "get", "object": key}),
+            None,
+        ),
+        R2Action::Put { binding, key, file } => (
+            binding,
+            serde_json::json!({"version": 1, "method": "put", "object": key}),
+            Some(read_input(file)?),
+        ),
+        R2Action::List { binding, prefix } => (
+            binding,
+            serde_json::json!({"version": 1, "method": "list", "prefix": prefix.clone().unwrap_or_default(), "limit": 1000}),
+            None,
+        ),
+        R2Action::Delete { binding, key } => (
+            binding,
+            serde_json::json!({"version": 1, "method": "delete", "object": key}),
+            Some(Vec::new()),
+        ),
+    };
+    let bucket = worker.r2.get(binding).ok_or_else(|| {
+        plain(
+            format!("`{}` has no R2 binding named `{binding}`", worker.name),
+            format!("R2 bindings: {:?}", worker.r2.keys().collect::<Vec<_>>()),
+        )
+    })?;
+    let call = r2_call(&request, payload);
+    let (status, headers, bytes) = call_local(dev::r2::handle, &stores, &bucket.bucket, call)?;
+    let metadata_size: usize = headers
+        .get("cf-r2-metadata-size")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let (metadata, object) = bytes.split_at(metadata_size.min(bytes.len()));
+    if status >= 400 {
+        let reason = headers
+            .get("cf-r2-error")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        return match &args.action {
+            R2Action::Get { key, .. } if status == 404 => Err(plain(
+                format!("no object `{key}` in `{binding}`"),
+                "list the keys with `cargo edge r2 list BINDING --local`",
+            )),
+            _ => Err(plain(
+                format!("R2 refused ({status}): {reason}"),
+                "see Cloudflare's R2 limits",
+            )),
+        };
+    }
+    use std::io::Write;
+    match &args.action {
+        R2Action::Get { .. } => {
+            let _ = std::io::stdout().write_all(object);
+        }
+        R2Action::List { .. } => {
+            let listing: serde_json::Value = serde_json::from_slice(metadata).unwrap_or_default();
+            for object in listing["objects"].as_array().into_iter().flatten() {
+                println!(
+                    "{}\t{}",
+                    object["key"]
+                        .as_str()
+                        .or(object["name"].as_str())
+                        .unwrap_or(""),
+                    object["size"]
+                        .as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| object["size"].to_string())
+                );
+            }
+        }
+        R2Action::Put { key, .. } => eprintln!("stored `{key}` in `{binding}`"),
+        R2Action::Delete { key, .. } => eprintln!("deleted `{key}` from `{binding}`"),
+    }
+    Ok(())
+}
+
+/// A wire-format R2 call: reads carry the request in a header, writes prefix it to the body.
+fn r2_call(request: &serde_json::Value, payload: Option<Vec<u8>>) -> dev::http::Call {
+    let text = request.to_string();
+    let mut headers = axum::http::HeaderMap::new();
+    let (method, body) = match payload {
+        None => {
+            headers.insert(
+                "cf-r2-request",
+                text.parse().expect("JSON is a valid header value"),
+            );
+            (axum::http::Method::GET, Vec::new())
+        }
+        Some(payload) => {
+            headers.insert(
+                "cf-r2-metadata-size",
+                text.len().to_string().parse().expect("a number"),
+            );
+            let mut body = text.into_bytes();
+            body.extend(payload);
+            (axum::http::Method::PUT, body)
+        }
+    };
+    dev::http::Call {
+        method,
+        path: String::new(),
+        query: Vec::new(),
+        headers,
+        body: body.into(),
+    }
+}
+
+fn read_input(file: &Path) -> Result<Vec<u8>, Failure> {
+    if file == Path::new("-") {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).map_err(|e| {
+            plain(
+                format!("could not read standard input: {e}"),
+                "pipe the object in",
+            )
+        })?;
+        return Ok(bytes);
+    }
+    std::fs::read(file).map_err(|e| {
+        plain(
+            format!("could not read {}: {e}", file.display()),
+            "check the path",
+        )
+    })
+}
