@@ -39,7 +39,11 @@ pub struct TestArgs {
     #[arg(long, conflicts_with = "wasm")]
     pub js: bool,
     /// A test name filter, then libtest's arguments after `--` (`--nocapture`, `--exact`, ...)
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
     pub args: Vec<String>,
 }
 
