@@ -28,6 +28,8 @@ pub mod render;
 pub mod report;
 pub mod settings;
 pub mod tail;
+pub mod testing;
+pub mod wasm_test;
 pub mod workerd;
 
 /// The wasm-bindgen version this binary embeds (`wasm-bindgen-cli-support`). A crate must lock

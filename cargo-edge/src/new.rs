@@ -86,6 +86,7 @@ pub const TEMPLATES: &[Template] = &[
             files: &[
                 file!("hello", "src/lib.rs"),
                 file!("hello", "tests/workerd/hello.test.js"),
+                file!("hello", "tests/worker.rs"),
             ],
             metadata: text!("hello", "metadata.toml"),
             dependencies: None,
@@ -344,6 +345,7 @@ pub fn render(template: &Template, name: &str) -> Vec<(PathBuf, String)> {
             .replace("{{compatibility_date}}", COMPATIBILITY_DATE)
             .replace("{{description}}", template.description)
             .replace("{{template}}", template.name)
+            .replace("{{edge_test}}", &edge_test_dependency())
     };
     let manifest = |skeleton: &str, package: &str, krate: &Crate| {
         fill(skeleton)
@@ -399,6 +401,25 @@ pub fn render(template: &Template, name: &str) -> Vec<(PathBuf, String)> {
         }
     }
     files
+}
+
+/// The `edge-test` dev-dependency line: the checkout cargo-edge was built from when it is still
+/// there (`cargo install --path cargo-edge`), else the release of the same version.
+/// `$CARGO_EDGE_EDGE_TEST` overrides it (a path to an `edge-test` folder, or a version).
+fn edge_test_dependency() -> String {
+    let wanted = std::env::var("CARGO_EDGE_EDGE_TEST").ok();
+    let checkout = Path::new(env!("CARGO_MANIFEST_DIR")).join("../edge-test");
+    let path = match wanted {
+        Some(value) if !Path::new(&value).is_dir() => {
+            return format!("edge-test = \"{value}\"");
+        }
+        Some(value) => PathBuf::from(value),
+        None if checkout.join("Cargo.toml").is_file() => checkout,
+        None => return format!("edge-test = \"{}\"", env!("CARGO_PKG_VERSION")),
+    };
+    let path = path.canonicalize().unwrap_or(path);
+    let text = path.display().to_string().replace('\\', "/");
+    format!("edge-test = {{ path = \"{text}\" }}")
 }
 
 /// Write a new project into `dir` (which must not exist yet).

@@ -121,6 +121,17 @@ pub fn locate(search: &Search) -> Result<Workerd, WorkerdError> {
     )
 }
 
+/// [`locate`] without installing or asking: for tests, which must never wait on a prompt.
+pub fn locate_installed(search: &Search) -> Result<Workerd, WorkerdError> {
+    match find(search) {
+        Some((path, source)) => inspect(&path, source),
+        None => Err(WorkerdError::NotFound {
+            cache: cache_dir().display().to_string(),
+            version: WORKERD_NPM_VERSION,
+        }),
+    }
+}
+
 fn find(search: &Search) -> Option<(PathBuf, &'static str)> {
     if let Some(path) = &search.explicit {
         return Some((path.clone(), "--workerd"));

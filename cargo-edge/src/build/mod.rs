@@ -18,6 +18,7 @@ pub mod size_table;
 pub mod startup;
 pub mod traps;
 mod unwind;
+pub mod test_bundle;
 mod wasm_opt;
 
 pub use exports::Exports;

@@ -48,6 +48,11 @@ mod trigger;
 mod types;
 mod versions;
 mod whoami;
+mod wasm_test_cmd;
+
+// For the `testing` library module (edge-test, `cargo edge test --wasm`).
+pub(crate) use context::{bound_workers, cargo_options_for, workspace_root};
+pub(crate) use failure::Failure;
 
 #[cfg(test)]
 mod parse_tests;
@@ -126,8 +131,11 @@ pub enum Command {
     Export(export::ExportArgs),
     /// Turn a wrangler.toml / wrangler.json(c) into [package.metadata.edge] in Cargo.toml
     Import(import::ImportArgs),
-    /// Build the worker and run the `workerd test` modules in tests/workerd/*.js against it
+    /// Run the worker's tests: `edge-test` tests natively, `#[wasm_bindgen_test]` tests inside workerd (`--wasm`), and tests/workerd/*.js
     Test(test::TestArgs),
+    /// The runner `cargo edge test --wasm` names for wasm32 test binaries
+    #[command(hide = true)]
+    WasmTestRunner(wasm_test_cmd::WasmTestRunnerArgs),
     /// Write a Rust module with one typed accessor per binding (default: src/edge_env.rs)
     Types(types::TypesArgs),
     /// Write a deterministic zip of the built worker and its rendered configs
@@ -201,6 +209,7 @@ pub fn run(cli: EdgeCli) -> ExitCode {
         Command::Export(args) => export::export(args),
         Command::Test(args) => test::test(args),
         Command::Size(args) => size::size(args),
+        Command::WasmTestRunner(args) => wasm_test_cmd::runner(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

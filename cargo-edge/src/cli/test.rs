@@ -29,11 +29,51 @@ pub struct TestArgs {
     /// The workerd binary to use
     #[arg(long, value_name = "PATH")]
     pub workerd: Option<PathBuf>,
+    /// Only the `#[wasm_bindgen_test]` tests, run inside workerd with the worker's bindings
+    #[arg(long, conflicts_with = "native")]
+    pub wasm: bool,
+    /// Only the native tests (`cargo test`, for tests that use the `edge-test` crate)
+    #[arg(long, conflicts_with = "js")]
+    pub native: bool,
+    /// Only the `workerd test` modules of the tests folder
+    #[arg(long, conflicts_with = "wasm")]
+    pub js: bool,
+    /// A test name filter, then libtest's arguments after `--` (`--nocapture`, `--exact`, ...)
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
+    pub args: Vec<String>,
 }
 
 pub fn test(args: TestArgs) -> CommandResult {
-    let reporter = context::reporter(&args.output);
     let main = context::worker_for(&args.cargo, args.env.as_deref())?;
+    match (args.wasm, args.native, args.js) {
+        (true, _, _) => return super::wasm_test_cmd::wasm(&args, &main),
+        (_, true, _) => return super::wasm_test_cmd::native(&args, &main),
+        (_, _, true) => return js_tests(&args, main),
+        _ => {}
+    }
+    // No flag: every kind the crate has, each run even when an earlier one failed.
+    let kinds = super::wasm_test_cmd::Kinds::of(&main)?;
+    let js = context::crate_dir(&main).join(&args.tests_dir).is_dir();
+    let mut results = Vec::new();
+    if kinds.native {
+        results.push(super::wasm_test_cmd::native(&args, &main));
+    }
+    if kinds.wasm {
+        results.push(super::wasm_test_cmd::wasm(&args, &main));
+    }
+    if js || results.is_empty() {
+        results.push(js_tests(&args, main));
+    }
+    results.into_iter().find(Result::is_err).unwrap_or(Ok(()))
+}
+
+/// The worker built, then `workerd test` over the JS modules of the tests folder.
+fn js_tests(args: &TestArgs, main: Worker) -> CommandResult {
+    let reporter = context::reporter(&args.output);
     let crate_dir = context::crate_dir(&main);
     let tests = test_modules(&crate_dir.join(&args.tests_dir))?;
     let workerd = workerd::locate(&Search {
@@ -88,7 +128,7 @@ pub fn test(args: TestArgs) -> CommandResult {
 /// The `*.js` / `*.mjs` files of the tests folder, sorted.
 fn test_modules(dir: &Path) -> Result<Vec<PathBuf>, Failure> {
     let entries = std::fs::read_dir(dir).map_err(|_| {
-        plain(format!("no test folder at {}", dir.display()), "put workerd test modules (exports with a `test(ctrl, env)` handler) in tests/workerd/*.js")
+        plain(format!("no tests: no test folder at {}, and no dev-dependency on edge-test or wasm-bindgen-test", dir.display()), "write Rust tests (see \"Testing your worker\" in the README) or put workerd test modules (exports with a `test(ctrl, env)` handler) in tests/workerd/*.js")
     })?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)

@@ -27,6 +27,7 @@ pub mod dispatch;
 pub mod email;
 pub mod error;
 pub mod http;
+pub mod instance;
 pub mod kv;
 pub mod local;
 pub mod migrations;
@@ -43,6 +44,7 @@ pub mod server;
 pub mod session;
 pub mod store;
 pub mod supervisor;
+pub mod test_entry;
 pub mod watch;
 
 pub use error::DevError;

@@ -47,7 +47,7 @@ fn dispatch_binding(index: usize) -> String {
 }
 
 impl Session {
-    fn server_config(&self) -> ServerConfig {
+    pub(crate) fn server_config(&self) -> ServerConfig {
         let mut config = ServerConfig::new(&self.state_dir);
         config.assets = self.assets.clone();
         config.cache = self.cache;
@@ -83,7 +83,7 @@ impl Session {
             .collect()
     }
 
-    fn config(
+    pub(crate) fn config(
         &self,
         bundles: &[Bundle],
         server: &RunningServer,

@@ -1,0 +1,292 @@
+//! The `edge-test` crate driving `fixtures/tested` (KV, D1, R2, a queue with retries and a
+//! dead-letter queue, a cron, a Durable Object, a service binding to `fixtures/auth`) from
+//! native tests, the way a user's `tests/` crate would. One build is shared by every test of
+//! this process; each `Worker` gets its own ports and state folder.
+
+use std::time::{Duration, Instant};
+
+use edge_test::{Error, Worker};
+use edge_tests::{fixture_target_dir, root, workerd_bin};
+use serde_json::json;
+
+/// The fixture, built with the fixtures' `fast` profile into their shared target folder.
+fn tested() -> edge_test::Builder {
+    at(&root().join("fixtures/tested")).secret("API_KEY", "s3cret")
+}
+
+fn at(path: &std::path::Path) -> edge_test::Builder {
+    Worker::build(path)
+        .profile("fast")
+        .target_dir(fixture_target_dir())
+        .workerd(workerd_bin())
+}
+
+async fn start() -> Worker {
+    let begun = Instant::now();
+    let worker = tested().start().await.unwrap_or_else(|e| panic!("{e}"));
+    eprintln!(
+        "edge-test: worker started in {:.3} s ({:.3} s with the shared build)",
+        worker.startup_time().as_secs_f64(),
+        begun.elapsed().as_secs_f64()
+    );
+    worker
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fetch_vars_and_secrets() {
+    let worker = start().await;
+    let res = worker.fetch("/").send().await.unwrap();
+    assert_eq!((res.status(), res.text()), (200, "hello from dev".into()));
+    let secret = worker.fetch("/secret").send().await.unwrap();
+    assert_eq!(secret.text(), "s3cret");
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_environment_applies_its_overrides() {
+    let worker = tested().env("staging").start().await.unwrap();
+    let res = worker.fetch("/").send().await.unwrap();
+    assert_eq!(res.text(), "hello from staging");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kv_is_seeded_and_inspected() {
+    let worker = start().await;
+    let kv = worker.kv("CACHE");
+    kv.put("seeded", "by the test").await.unwrap();
+    let res = worker.fetch("/kv/seeded").send().await.unwrap();
+    assert_eq!(res.text(), "by the test");
+    let put = worker
+        .fetch("/kv/written")
+        .method("PUT")
+        .body("by the worker");
+    assert_eq!(put.send().await.unwrap().status(), 200);
+    assert_eq!(
+        kv.get("written").await.unwrap().as_deref(),
+        Some("by the worker")
+    );
+    assert_eq!(kv.list("").await.unwrap(), ["seeded", "written"]);
+    assert_eq!(kv.get("missing").await.unwrap(), None);
+    let unknown = worker.kv("NOPE").get("k").await.unwrap_err();
+    assert!(
+        unknown.to_string().contains("no binding named `NOPE`"),
+        "{unknown}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn d1_rows_after_a_request() {
+    let worker = start().await;
+    let res = worker.fetch("/notes").method("POST").body("hi");
+    assert_eq!(res.send().await.unwrap().status(), 201);
+    let db = worker.d1("DB");
+    let rows = db.query("SELECT count(*) AS n FROM notes").await.unwrap();
+    assert_eq!(rows[0]["n"], 1);
+    let sql = "SELECT body FROM notes WHERE body = ?";
+    let rows = db.query_with(sql, &[json!("hi")]).await.unwrap();
+    assert_eq!(rows, [json!({"body": "hi"})]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn r2_objects_both_ways() {
+    let worker = start().await;
+    let files = worker.r2("FILES");
+    files.put("a.txt", b"file body").await.unwrap();
+    let res = worker.fetch("/files/a.txt").send().await.unwrap();
+    assert_eq!(res.text(), "file body");
+    let read = files.get("a.txt").await.unwrap();
+    assert_eq!(read.as_deref(), Some(&b"file body"[..]));
+    assert_eq!(files.get("b.txt").await.unwrap(), None);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn queue_messages_are_delivered_retried_and_dead_lettered() {
+    let worker = start().await;
+    worker.queue("JOBS").send(json!("fail")).await.unwrap();
+    worker.queue("JOBS").send(json!("first")).await.unwrap();
+    let post = worker.fetch("/jobs").method("POST").body("second");
+    assert_eq!(post.send().await.unwrap().status(), 200);
+    worker.queues_idle().await.unwrap();
+    let kv = worker.kv("CACHE");
+    assert_eq!(kv.get("job:first").await.unwrap().as_deref(), Some("done"));
+    assert_eq!(kv.get("job:second").await.unwrap().as_deref(), Some("done"));
+    assert_eq!(kv.get("job:fail").await.unwrap(), None);
+    // Retried twice, then moved to the dead-letter queue, whose consumer recorded it.
+    let dead = kv.get("dead:fail").await.unwrap();
+    assert!(dead.is_some(), "{:#?}", worker.logs());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cron_fires_on_demand() {
+    let worker = start().await;
+    let outcome = worker.scheduled("0 0 1 1 *").await.unwrap();
+    assert!(outcome.is_ok(), "{outcome:?}");
+    let ran = worker.kv("CACHE").get("cron:ran").await.unwrap();
+    assert_eq!(ran.as_deref(), Some("0 0 1 1 *"));
+    let unknown = worker.scheduled("* * * * *").await.unwrap_err();
+    assert!(
+        unknown.to_string().contains("no cron `* * * * *`"),
+        "{unknown}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn durable_object_storage_is_inspected_and_seeded() {
+    let worker = start().await;
+    for expected in ["1", "2"] {
+        let res = worker.fetch("/counter/a").send().await.unwrap();
+        assert_eq!(res.text(), expected);
+    }
+    let counters = worker.durable_object("COUNTERS");
+    assert_eq!(
+        counters.storage("a").get("n").await.unwrap(),
+        Some(json!(2))
+    );
+    counters.storage("b").put("n", json!(41)).await.unwrap();
+    let res = worker.fetch("/counter/b").send().await.unwrap();
+    assert_eq!(res.text(), "42");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_service_binding_reaches_the_workspace_worker_started_beside() {
+    let worker = start().await;
+    let ok = worker
+        .fetch("/whoami")
+        .header("Authorization", "Bearer letmein");
+    let ok = ok.send().await.unwrap();
+    assert_eq!((ok.status(), ok.text()), (200, "admin".into()));
+    let refused = worker.fetch("/whoami").send().await.unwrap();
+    assert_eq!(refused.status(), 401);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_workers_in_parallel_never_share_state() {
+    let (a, b) = tokio::join!(start(), start());
+    assert_ne!(a.url(), b.url());
+    a.kv("CACHE").put("only-in-a", "1").await.unwrap();
+    a.fetch("/notes")
+        .method("POST")
+        .body("a")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(b.kv("CACHE").get("only-in-a").await.unwrap(), None);
+    let rows = b
+        .d1("DB")
+        .query("SELECT count(*) AS n FROM notes")
+        .await
+        .unwrap();
+    assert_eq!(rows[0]["n"], 0);
+    assert_eq!(a.fetch("/counter/x").send().await.unwrap().text(), "1");
+    assert_eq!(b.fetch("/counter/x").send().await.unwrap().text(), "1");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn panics_show_in_the_logs() {
+    let worker = start().await;
+    let res = worker.fetch("/panic").send().await.unwrap();
+    assert_eq!(res.status(), 500);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let seen = |w: &Worker| w.logs().iter().any(|l| l.contains("on purpose"));
+    while !seen(&worker) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let logs = worker.logs().join("\n");
+    assert!(
+        logs.contains("the /panic route panics on purpose"),
+        "{logs}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_undeclared_secret_is_refused() {
+    let error = tested().secret("NOT_DECLARED", "x").start().await.err();
+    let error = error.expect("refused");
+    assert!(matches!(error, Error::UndeclaredSecret(_)), "{error}");
+    assert!(error.to_string().contains("add it to `secrets = [...]`"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_workerd_is_a_clear_error() {
+    let error = tested().workerd("/nonexistent/workerd").start().await.err();
+    let error = error.expect("refused");
+    assert!(matches!(error, Error::Workerd(_)), "{error}");
+    assert!(
+        error.to_string().contains("/nonexistent/workerd"),
+        "{error}"
+    );
+}
+
+const BROKEN_MANIFEST: &str = r#"[package]
+name = "broken"
+version = "0.1.0"
+edition = "2021"
+
+[lib]
+crate-type = ["cdylib"]
+
+[dependencies]
+worker = { version = "=0.8.7", features = ["d1", "queue"] }
+wasm-bindgen = "=0.2.130"
+
+[profile.fast]
+inherits = "release"
+opt-level = "z"
+lto = false
+codegen-units = 16
+incremental = true
+strip = "debuginfo"
+
+[package.metadata.edge]
+compatibility_date = "2025-06-01"
+
+[workspace]
+"#;
+
+/// A crate that does not compile, in a workspace that shares the fixtures' lock file and target
+/// folder (so `worker` is not compiled again): the error names the crate and carries rustc's.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_build_error_is_a_clear_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let lock = std::fs::read_to_string(root().join("fixtures/Cargo.lock")).unwrap();
+    std::fs::write(dir.path().join("Cargo.lock"), lock).unwrap();
+    std::fs::write(dir.path().join("Cargo.toml"), BROKEN_MANIFEST).unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    let source = "pub fn answer() -> u32 {\n    \"forty-two\"\n}\n";
+    std::fs::write(dir.path().join("src/lib.rs"), source).unwrap();
+    let error = at(dir.path()).start().await.err().expect("the build fails");
+    let text = error.to_string();
+    assert!(matches!(error, Error::Build(_)), "{text}");
+    assert!(text.contains("building worker `broken`"), "{text}");
+    assert!(text.contains("mismatched types"), "{text}");
+}
+
+/// Run with `--ignored`: fails on purpose, for the test below.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore]
+async fn deliberately_failing() {
+    let worker = start().await;
+    let res = worker.fetch("/").send().await.unwrap();
+    let text = res.text();
+    assert_eq!(text, "hello from prod", "this native test fails on purpose");
+}
+
+/// The failing test above, run by this test binary in a child process: libtest reports it with
+/// its message and exits non-zero.
+#[test]
+fn a_failing_test_is_reported_with_its_message() {
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", "deliberately_failing"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("this native test fails on purpose"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("test deliberately_failing ... FAILED"),
+        "{stdout}"
+    );
+}
