@@ -199,9 +199,15 @@ fn build_bound(workers: &[crate::model::Worker], context: &Context) -> Result<Ve
                 context.profile.as_deref(),
                 context.target_dir.as_deref(),
             );
-            crate::build::run(&BuildOptions { cargo }, &reporter)
-                .map(|built| built.bundle)
-                .map_err(|e| format!("building `{}`: {e}", worker.name))
+            crate::build::run(
+                &BuildOptions {
+                    cargo,
+                    startup: None,
+                },
+                &reporter,
+            )
+            .map(|built| built.bundle)
+            .map_err(|e| format!("building `{}`: {e}", worker.name))
         })
         .collect()
 }

@@ -59,6 +59,7 @@ fn build_all(key: &Key) -> Result<Built, Error> {
         );
         let options = BuildOptions {
             cargo: cargo.clone(),
+            startup: None,
         };
         match build::run(&options, &reporter) {
             Ok(built) => bundles.push(built.bundle),

@@ -16,9 +16,9 @@ mod shim;
 pub mod size;
 pub mod size_table;
 pub mod startup;
+pub mod test_bundle;
 pub mod traps;
 mod unwind;
-pub mod test_bundle;
 mod wasm_opt;
 
 pub use exports::Exports;

@@ -47,8 +47,8 @@ mod test;
 mod trigger;
 mod types;
 mod versions;
-mod whoami;
 mod wasm_test_cmd;
+mod whoami;
 
 // For the `testing` library module (edge-test, `cargo edge test --wasm`).
 pub(crate) use context::{bound_workers, cargo_options_for, workspace_root};
