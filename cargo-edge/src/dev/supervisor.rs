@@ -206,6 +206,12 @@ async fn own(
     exit.send_replace(Some(text));
 }
 
+/// Ask workerd to stop (SIGTERM). Windows has no such request: the caller's grace period
+/// runs out and the child is killed.
+#[cfg(not(unix))]
+fn terminate(_child: &Child) {}
+
+#[cfg(unix)]
 fn terminate(child: &Child) {
     if let Some(pid) = child.id().and_then(|p| i32::try_from(p).ok()) {
         // SAFETY: kill(2) with a pid this task owns and has not yet reaped.
@@ -215,7 +221,14 @@ fn terminate(child: &Child) {
     }
 }
 
+/// `exit code: 1` (Windows has no signals).
+#[cfg(not(unix))]
+fn describe(status: std::process::ExitStatus) -> String {
+    status.to_string()
+}
+
 /// `exit status: 1`, or `killed by signal 9 (SIGKILL)`.
+#[cfg(unix)]
 fn describe(status: std::process::ExitStatus) -> String {
     use std::os::unix::process::ExitStatusExt;
     match status.signal() {
@@ -224,6 +237,7 @@ fn describe(status: std::process::ExitStatus) -> String {
     }
 }
 
+#[cfg(unix)]
 fn signal_name(signal: i32) -> &'static str {
     match signal {
         libc::SIGKILL => " (SIGKILL)",

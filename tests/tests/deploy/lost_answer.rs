@@ -51,7 +51,10 @@ fn a_lost_answer_to_a_d1_database_create() {
     let databases = fake.d1_databases();
     assert_eq!(databases.len(), 1, "{databases:?}");
     let script = fake.script("api").unwrap();
-    assert_eq!(script.binding("DB").unwrap()["id"], databases[0].0.as_str());
+    assert_eq!(
+        script.binding("DB").unwrap()["database_id"],
+        databases[0].0.as_str()
+    );
 }
 
 #[test]
