@@ -73,6 +73,31 @@ pub fn cargo_edge(args: &[&str]) -> Output {
         .expect("cargo-edge runs")
 }
 
+/// `cargo edge new NAME --template TEMPLATE` in `dir`, given the fixtures' lock file (it pins
+/// the same versions, so the shared target folder is reused); returns the project's folder.
+pub fn new_project(dir: &std::path::Path, name: &str, template: &str) -> PathBuf {
+    let project = dir.join(name);
+    let output = cargo_edge(&[
+        "new",
+        name,
+        "--template",
+        template,
+        "--path",
+        project.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::fs::copy(
+        root().join("fixtures/Cargo.lock"),
+        project.join("Cargo.lock"),
+    )
+    .unwrap();
+    project
+}
+
 /// Build a fixture with `cargo edge build --message-format json` and return its bundle.
 /// Each fixture is built once per test process; later calls reuse the result.
 pub fn build_fixture(name: &str) -> Bundle {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use edge_tests::{cargo_edge, cargo_edge_bin, fixture_target_dir, free_port, root, workerd_bin};
+use edge_tests::{cargo_edge_bin, fixture_target_dir, free_port, new_project, workerd_bin};
 
 #[path = "assets/deploy.rs"]
 mod deploy;
@@ -28,25 +28,7 @@ const TREE: &[(&str, &str)] = &[
 
 /// `cargo edge new <name> --template assets` in `dir`, the tree added; returns its folder.
 pub fn generate(dir: &Path, name: &str) -> PathBuf {
-    let project = dir.join(name);
-    let output = cargo_edge(&[
-        "new",
-        name,
-        "--template",
-        "assets",
-        "--path",
-        project.to_str().unwrap(),
-    ]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    std::fs::copy(
-        root().join("fixtures/Cargo.lock"),
-        project.join("Cargo.lock"),
-    )
-    .unwrap();
+    let project = new_project(dir, name, "assets");
     // The fixtures' `fast` profile: their compiled `worker` crate is reused.
     let manifest = project.join("Cargo.toml");
     let text = std::fs::read_to_string(&manifest).unwrap();

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use edge_tests::{cargo_edge, cargo_edge_bin, fixture_target_dir, free_port, root, workerd_bin};
+use edge_tests::{
+    cargo_edge, cargo_edge_bin, fixture_target_dir, free_port, new_project, root, workerd_bin,
+};
 
 struct Dev(Child);
 
@@ -35,27 +37,7 @@ fn serve(template: &str, dir: &Path) -> (Dev, String) {
 
 /// `cargo edge new my-<template>` in `dir`, with the fixtures' lock file; returns its folder.
 fn generate(template: &str, dir: &Path) -> PathBuf {
-    let project = dir.join(format!("my-{template}"));
-    let output = cargo_edge(&[
-        "new",
-        &format!("my-{template}"),
-        "--template",
-        template,
-        "--path",
-        project.to_str().unwrap(),
-    ]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    // The fixtures' lock file pins the same versions, so the shared target folder is reused.
-    std::fs::copy(
-        root().join("fixtures/Cargo.lock"),
-        project.join("Cargo.lock"),
-    )
-    .unwrap();
-    project
+    new_project(dir, &format!("my-{template}"), template)
 }
 
 /// Rewrite the generated Cargo.toml: `from` must occur in it.
@@ -650,25 +632,7 @@ fn proxy_forwards_to_its_backend_with_forwarded_headers() {
 fn a_project_named_like_its_dependency_builds_and_serves() {
     let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
-    let project = dir.path().join("axum");
-    let output = cargo_edge(&[
-        "new",
-        "axum",
-        "--template",
-        "axum",
-        "--path",
-        project.to_str().unwrap(),
-    ]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    std::fs::copy(
-        root().join("fixtures/Cargo.lock"),
-        project.join("Cargo.lock"),
-    )
-    .unwrap();
+    let project = new_project(dir.path(), "axum", "axum");
     // `cargo build -p axum` would be ambiguous here: the package and its dependency share it.
     let (_dev, base) = start("axum", &project, Duration::from_secs(900));
     assert_eq!(
