@@ -113,6 +113,11 @@ pub const DISPATCH_NAMESPACE: &[Key] = &[
         Shape::Str,
         "An outbound worker that sees every fetch of the dispatched workers.",
     ),
+    key(
+        "local_workers",
+        STR_LIST,
+        "Dev only: the workspace's workers `get(name)` finds in this namespace (default: every other worker of the workspace).",
+    ),
 ];
 
 /// Every binding kind described as data, in the order they are rendered.

@@ -83,6 +83,24 @@ impl KindBinding {
     pub fn str(&self, field: &str) -> Option<&str> {
         self.fields.get(field).and_then(serde_json::Value::as_str)
     }
+
+    /// A list-of-strings field (`None` when absent).
+    pub fn strs(&self, field: &str) -> Option<Vec<&str>> {
+        let list = self.fields.get(field)?.as_array()?;
+        Some(list.iter().filter_map(serde_json::Value::as_str).collect())
+    }
+}
+
+impl Worker {
+    /// The workers each dispatch namespace finds in dev, by binding: `local_workers` as
+    /// written (renamed in an environment), or `None` for "every other worker of the
+    /// workspace".
+    pub fn dispatch_namespaces(&self) -> impl Iterator<Item = (&str, Option<Vec<&str>>)> {
+        self.kind_bindings
+            .iter()
+            .filter(|(_, b)| b.kind == "dispatch_namespaces")
+            .map(|(name, b)| (name.as_str(), b.strs("local_workers")))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

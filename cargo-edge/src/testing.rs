@@ -18,35 +18,13 @@ fn text(failure: crate::cli::Failure) -> String {
 /// bindings, Durable Object scripts, consumers of its queues), as `cargo edge dev` starts them.
 pub fn workers(manifest: &Path, env: Option<&str>) -> Result<Vec<Worker>, String> {
     let loaded = crate::manifest::load_worker(manifest, env).map_err(|e| e.render())?;
-    let main = with_siblings_renamed(loaded.worker, env)?;
+    let main = crate::cli::renamed_in_env(vec![loaded.worker], env)
+        .map_err(text)?
+        .remove(0);
     let bound = crate::cli::bound_workers(&main, env).map_err(text)?;
     let mut all = vec![main];
     all.extend(bound);
     Ok(all)
-}
-
-/// In an environment, a service binding or Durable Object naming a sibling worker means the
-/// sibling's script in that environment (`auth` → `auth-staging`): the project's copy of the
-/// worker has those names resolved.
-fn with_siblings_renamed(main: Worker, env: Option<&str>) -> Result<Worker, String> {
-    let names_sibling = main
-        .services
-        .values()
-        .any(|s| matches!(s, crate::model::Service::Worker { .. }))
-        || main.durable_objects.values().any(|d| d.worker.is_some());
-    if env.is_none() || !names_sibling {
-        return Ok(main);
-    }
-    let root = crate::cli::workspace_root(&main.manifest_path).map_err(text)?;
-    let project = crate::manifest::load_project(&root, env).map_err(|e| e.render())?;
-    let same = |w: &&Worker| w.manifest_path == main.manifest_path;
-    Ok(project
-        .project
-        .workers
-        .iter()
-        .find(same)
-        .cloned()
-        .unwrap_or(main))
 }
 
 /// Cargo options for building `worker` as dev does: `profile` when given, else the worker's

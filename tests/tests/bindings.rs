@@ -187,6 +187,9 @@ fn every_binding_kind_answers_under_dev_on_real_workerd() {
         "{body}"
     );
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+    raw_email_is_sent_as_written(&dev, &dir);
+    the_dispatch_namespace_holds_its_local_workers(&dev);
+    incoming_email_reaches_the_handler(&dev, state.path());
 
     // hyperdrive: workerd's own binding to the local database, queried with tokio-postgres.
     let (status, body) = get(&dev, "/hyperdrive");
@@ -206,4 +209,141 @@ fn every_binding_kind_answers_under_dev_on_real_workerd() {
 
     drop(dev);
     std::fs::remove_file(&secrets).unwrap();
+}
+
+/// send_email with an `EmailMessage` of raw MIME (`cloudflare:email`): the message as written,
+/// under the same allow-lists.
+fn raw_email_is_sent_as_written(dev: &Dev, dir: &Path) {
+    let (status, id) = get(dev, "/email/raw?from=app@example.com&to=ops@example.com");
+    assert_eq!(status, 200, "{id}\n{}", dev.logs());
+    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().map(|e| e.path()).collect();
+    files.sort();
+    assert_eq!(files.len(), 2);
+    let eml = std::fs::read_to_string(&files[1]).unwrap();
+    assert!(
+        eml.starts_with("From: app@example.com\r\nTo: ops@example.com\r\nMessage-ID: <raw-1@example.com>")
+            && eml.ends_with("\r\n\r\nBuilt by hand.\r\n"),
+        "{eml:?}"
+    );
+    let (status, body) = get(dev, "/email/raw?from=app@example.com&to=eve@example.com");
+    assert_eq!(status, 500);
+    assert!(body.contains("email to eve@example.com not allowed"), "{body}");
+}
+
+/// `TENANTS.get(name)`: the namespace's `local_workers` answer; any other name gives a Fetcher
+/// whose fetch fails with "Worker not found", as on Cloudflare.
+fn the_dispatch_namespace_holds_its_local_workers(dev: &Dev) {
+    assert_eq!(
+        get(dev, "/tenant?name=auth-service"),
+        (200, "auth-service: admin".into()),
+        "{}",
+        dev.logs()
+    );
+    for missing in ["nobody", "bindings"] {
+        let (status, body) = get(dev, &format!("/tenant?name={missing}"));
+        assert_eq!(status, 404, "{missing}: {body}");
+        assert!(body.contains("Worker not found"), "{body}");
+    }
+}
+
+/// A raw message from sender@example.com to `to`, with thread headers as given.
+fn message(to: &str, extra: &str) -> String {
+    format!(
+        "From: Sender <sender@example.com>\r\nTo: {to}\r\nMessage-ID: <incoming-1@example.com>\r\n{extra}Subject: hello\r\n\r\nHello there.\r\n"
+    )
+}
+
+/// `cargo edge trigger email` against the session: (exit code, stdout, stderr).
+fn trigger(dev: &Dev, dir: &Path, to: &str, raw: &str) -> (i32, String, String) {
+    let file = dir.join("message.eml");
+    std::fs::write(&file, raw).unwrap();
+    let output = Command::new(cargo_edge_bin())
+        .args(["edge", "trigger", "email", "--from", "sender@example.com", "--to", to])
+        .arg(&file)
+        .arg("--port")
+        .arg(dev.port.to_string())
+        .output()
+        .unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (output.status.code().unwrap_or(-1), text(&output.stdout), text(&output.stderr))
+}
+
+/// The one file `line` ends with (`...: <path>`), read.
+fn written(line: &str) -> String {
+    let path = line.trim().rsplit(": ").next().unwrap();
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// POST to wrangler's `/cdn-cgi/handler/email` URL: (status, body).
+fn post_email(dev: &Dev, to: &str, raw: &str) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let url = format!(
+        "http://127.0.0.1:{}/cdn-cgi/handler/email?from=sender@example.com&to={to}",
+        dev.port
+    );
+    let mut answer = agent.post(&url).send(raw).unwrap();
+    (answer.status().as_u16(), answer.body_mut().read_to_string().unwrap())
+}
+
+/// The `#[event(email)]` handler fired by `cargo edge trigger email` and by wrangler's URL:
+/// reply, forward and reject behave as Email Routing's, and are recorded.
+fn incoming_email_reaches_the_handler(dev: &Dev, state: &Path) {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    // reply: In-Reply-To matches, so it is sent, with the References Email Routing adds.
+    let (code, out, err) = trigger(dev, dir, "reply@example.com", &message("reply@example.com", ""));
+    assert_eq!(code, 0, "{out}{err}\n{}", dev.logs());
+    let line = out.lines().find(|l| l.starts_with("replied ")).expect(&out);
+    assert!(line.starts_with("replied reply@example.com -> sender@example.com: "), "{line}");
+    assert!(line.contains(&state.join("email/bindings/_replies").display().to_string()));
+    let reply = written(line);
+    assert!(reply.starts_with("References: <incoming-1@example.com>\r\nFrom: reply@example.com\r\n"), "{reply:?}");
+    assert!(reply.contains("In-Reply-To: <incoming-1@example.com>\r\n"), "{reply:?}");
+    assert!(out.contains("email accepted by the worker"), "{out}");
+    assert!(dev.logs().contains("[email] reply reply@example.com -> sender@example.com written to"));
+
+    // forward: the message as received, with the X-* header the handler added.
+    let raw = message("forward@example.com", "");
+    let (code, out, err) = trigger(dev, dir, "forward@example.com", &raw);
+    assert_eq!(code, 0, "{out}{err}");
+    let line = out.lines().find(|l| l.starts_with("forwarded to ops@example.com: ")).expect(&out);
+    assert_eq!(written(line), format!("X-Forwarded-By: bindings fixture\r\n{raw}"));
+    assert_eq!(
+        post_email(dev, "forward@example.com", &raw),
+        (200, "Worker successfully processed email\n".into())
+    );
+
+    // reject: the reason reaches the caller.
+    let (code, _, err) = trigger(dev, dir, "reject@example.com", &message("reject@example.com", ""));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("the worker rejected the email: no such mailbox here"), "{err}");
+    assert_eq!(
+        post_email(dev, "reject@example.com", &message("reject@example.com", "")),
+        (400, "Worker rejected email with the following reason: no such mailbox here\n".into())
+    );
+
+    // Email Routing's refusals reach the handler as errors (here turned into the reject reason).
+    let (code, _, err) = trigger(dev, dir, "bad-reply@example.com", &message("bad-reply@example.com", ""));
+    assert_eq!(code, 1);
+    assert!(err.contains("reply refused: no In-Reply-To header found in reply message"), "{err}");
+    let automatic = message("reply@example.com", "Auto-Submitted: auto-replied\r\n");
+    let (code, _, err) = trigger(dev, dir, "reply@example.com", &automatic);
+    assert_eq!(code, 1);
+    assert!(err.contains("reply refused: Original email is not replyable"), "{err}");
+    let replies = std::fs::read_dir(state.join("email/bindings/_replies")).unwrap().count();
+    assert_eq!(replies, 1, "refused replies are not written");
+
+    // A message without a Message-ID never reaches the worker; a failing handler is an error.
+    let anonymous = "From: sender@example.com\r\nTo: reply@example.com\r\n\r\nhi\r\n";
+    let (code, _, err) = trigger(dev, dir, "reply@example.com", anonymous);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("invalid or no message id provided"), "{err}");
+    let (code, _, err) = trigger(dev, dir, "nobody@example.com", &message("nobody@example.com", ""));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("the worker's email handler failed"), "{err}");
+    // The worker serves on after its handler failed.
+    assert_eq!(get(dev, "/tenant?name=auth-service").0, 200, "{}", dev.logs());
 }

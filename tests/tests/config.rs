@@ -354,3 +354,17 @@ fn a_binding_to_a_worker_outside_the_workspace_is_named_before_anything_builds()
         assert!(!stderr.contains("Compiling"), "{args:?}: {stderr}");
     }
 }
+
+/// #16: in an environment, a service binding to a sibling worker names the sibling's script in
+/// that environment (wrangler's `name-<env>`), for one worker as for the workspace.
+#[test]
+fn in_an_environment_a_service_binding_names_the_siblings_script() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = render("gateway", "model", Some("staging"), dir.path(), "model.json");
+    let model: serde_json::Value = serde_json::from_str(&model).unwrap();
+    assert_eq!(model["name"], "api-gateway-staging");
+    assert_eq!(
+        model["services"]["AUTH"]["worker"], "auth-service-staging",
+        "{model:#}"
+    );
+}

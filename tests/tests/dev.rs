@@ -666,6 +666,33 @@ fn a_service_binding_reaches_the_other_worker() {
     );
 }
 
+/// #16: `cargo edge dev --env staging` runs the sibling as `auth-service-staging` (wrangler's
+/// env naming) and the service binding reaches it.
+#[test]
+fn in_an_environment_the_service_binding_reaches_the_siblings_script() {
+    let started = Instant::now();
+    let dev = Dev::start(
+        &fixture_manifest("gateway"),
+        &["--no-persist", "--no-watch", "--env", "staging"],
+    );
+    let http = Client::new();
+    let auth = [("Authorization", "Bearer letmein")];
+    let whoami = || http.call_with(&dev, "GET", "/whoami", "", &auth);
+    assert_eq!(
+        whoami(),
+        (200, "gateway → auth: admin".to_string()),
+        "{}",
+        dev.logs()
+    );
+    assert!(dev.logs().contains("api-gateway-staging.AUTH"), "{}", dev.logs());
+    let (status, _) = dev.stop();
+    assert!(status.success(), "{status}");
+    eprintln!(
+        "[dev] in_an_environment_the_service_binding_reaches_the_siblings_script: {:.2?}",
+        started.elapsed()
+    );
+}
+
 /// `fixtures/hello` as a crate of its own in a temporary folder, so it can be edited.
 fn standalone_hello() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();

@@ -46,6 +46,7 @@ pub struct ConfigArgs {
 
 pub fn config(args: ConfigArgs) -> CommandResult {
     let worker = context::load_worker(&args.worker)?;
+    let worker = context::renamed_in_env(vec![worker], args.worker.env.as_deref())?.remove(0);
     let text = match args.format {
         ConfigFormat::Model => {
             serde_json::to_string_pretty(&worker).expect("the model serializes") + "\n"

@@ -80,13 +80,35 @@ pub fn reporter(output: &OutputArgs) -> Reporter {
         .with_verbose(output.verbose > 0)
 }
 
-/// Load the worker that cargo's package flags and `--env` select.
+/// Load the worker that cargo's package flags and `--env` select (bindings to its workspace's
+/// workers named as in that environment, see [`renamed_in_env`]).
 pub fn worker_for(cargo: &CargoArgs, env: Option<&str>) -> Result<Worker, Failure> {
-    load_worker(&WorkerArgs {
+    let worker = load_worker(&WorkerArgs {
         manifest_path: cargo.manifest_path.clone(),
         package: cargo.package.clone(),
         env: env.map(str::to_string),
-    })
+    })?;
+    let mut renamed = renamed_in_env(vec![worker], env)?;
+    Ok(renamed.remove(0))
+}
+
+/// In an environment, a service binding, Durable Object or dispatch namespace naming a sibling
+/// worker means the sibling's script in that environment (`auth` → `auth-staging`, wrangler's
+/// naming): each worker that names one is replaced by the workspace's copy, which has those
+/// names resolved. Outside an environment the workers are returned as they are.
+pub fn renamed_in_env(workers: Vec<Worker>, env: Option<&str>) -> Result<Vec<Worker>, Failure> {
+    let names_sibling = |w: &Worker| bound_names(w).next().is_some();
+    let first = workers.iter().find(|w| names_sibling(w));
+    let (Some(first), Some(_)) = (first, env) else {
+        return Ok(workers);
+    };
+    let root = workspace_root(&first.manifest_path)?;
+    let project = manifest::load_project(&root, env)?.project;
+    let renamed = |w: Worker| {
+        let copy = project.workers.iter().find(|p| p.manifest_path == w.manifest_path);
+        copy.cloned().unwrap_or(w)
+    };
+    Ok(workers.into_iter().map(renamed).collect())
 }
 
 /// The folder of a worker's Cargo.toml.
@@ -141,7 +163,7 @@ pub fn load_worker(args: &WorkerArgs) -> Result<Worker, Failure> {
 /// The workspace's other workers that `worker` reaches by service binding or Durable Object
 /// (and those they reach), so a local run or config can include them.
 pub fn bound_workers(worker: &Worker, env: Option<&str>) -> Result<Vec<Worker>, Failure> {
-    let bound = !referenced(worker, &[]).is_empty();
+    let bound = !referenced(worker, &[]).is_empty() || worker.dispatch_namespaces().count() > 0;
     // Queues it sends to but does not consume itself: another member may consume them.
     let foreign_queues = worker
         .queue_producers
@@ -172,29 +194,44 @@ pub fn bound_workers(worker: &Worker, env: Option<&str>) -> Result<Vec<Worker>, 
 pub fn check_bound_workers(workers: &[Worker]) -> Result<(), Failure> {
     let known = |name: &str| workers.iter().any(|w| w.name == name);
     for worker in workers {
-        let services = worker.services.iter().filter_map(|(binding, s)| match s {
-            Service::Worker { worker, .. } => Some((binding, worker, "service binding")),
-            Service::External { .. } => None,
-        });
-        let objects = worker.durable_objects.iter().filter_map(|(binding, d)| {
-            d.worker
-                .as_ref()
-                .map(|w| (binding, w, "Durable Object binding"))
-        });
-        if let Some((binding, target, kind)) = services.chain(objects).find(|(_, t, _)| !known(t)) {
-            return Err(plain(
-                format!(
-                    "`{}`'s {kind} `{binding}` names worker `{target}`, which is not a worker of this workspace ({})",
-                    worker.name,
-                    worker.manifest_path.display()
-                ),
-                format!(
-                    "locally cargo-edge runs only the workspace's workers: add the crate of `{target}` to the workspace's members, point `{binding}` at an HTTP backend with `url = \"https://...\"`, or remove the binding"
-                ),
-            ));
-        }
+        let Some((binding, target, kind)) =
+            bound_names(worker).find(|(_, target, _)| !known(target))
+        else {
+            continue;
+        };
+        let fix = match kind {
+            NAMESPACE => format!("list only workers of the workspace in `{binding}`'s `local_workers`, or add the crate of `{target}` to the workspace's members"),
+            _ => format!("locally cargo-edge runs only the workspace's workers: add the crate of `{target}` to the workspace's members, point `{binding}` at an HTTP backend with `url = \"https://...\"`, or remove the binding"),
+        };
+        return Err(plain(
+            format!(
+                "`{}`'s {kind} `{binding}` names worker `{target}`, which is not a worker of this workspace ({})",
+                worker.name,
+                worker.manifest_path.display()
+            ),
+            fix,
+        ));
     }
     Ok(())
+}
+
+const NAMESPACE: &str = "dispatch namespace (`local_workers`)";
+
+/// (binding, worker, what binds it) for each worker `worker` names by binding.
+fn bound_names(worker: &Worker) -> impl Iterator<Item = (&str, &str, &'static str)> {
+    let services = worker.services.iter().filter_map(|(binding, s)| match s {
+        Service::Worker { worker, .. } => Some((binding.as_str(), worker.as_str(), "service binding")),
+        Service::External { .. } => None,
+    });
+    let objects = worker.durable_objects.iter().filter_map(|(binding, d)| {
+        let target = d.worker.as_deref()?;
+        Some((binding.as_str(), target, "Durable Object binding"))
+    });
+    let namespaces = worker.dispatch_namespaces().flat_map(|(binding, local)| {
+        let listed = local.unwrap_or_default().into_iter();
+        listed.map(move |target| (binding, target, NAMESPACE))
+    });
+    services.chain(objects).chain(namespaces)
 }
 
 /// The names of the workers `worker` reaches: by service binding, Durable Object class, or as
@@ -220,18 +257,18 @@ fn referenced(worker: &Worker, project: &[Worker]) -> Vec<String> {
             .values()
             .filter_map(|d| d.worker.clone()),
     );
-    // A dispatch namespace resolves to the workspace's workers in dev: they all run beside it.
-    if worker
-        .kind_bindings
-        .values()
-        .any(|b| b.kind == "dispatch_namespaces")
-    {
-        names.extend(
-            project
-                .iter()
-                .filter(|other| other.name != worker.name)
-                .map(|other| other.name.clone()),
-        );
+    // A dispatch namespace resolves to workspace workers in dev: its `local_workers`, or every
+    // other worker of the workspace; they run beside it.
+    for (_, local) in worker.dispatch_namespaces() {
+        match local {
+            Some(listed) => names.extend(listed.into_iter().map(str::to_string)),
+            None => names.extend(
+                project
+                    .iter()
+                    .filter(|other| other.name != worker.name)
+                    .map(|other| other.name.clone()),
+            ),
+        }
     }
     names.extend(consumers);
     names

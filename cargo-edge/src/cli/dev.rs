@@ -21,6 +21,9 @@ use crate::workerd::{self, Search};
     after_help = "While it runs: press `r` to rebuild and restart, `q` (or Ctrl-C) to stop.\n\
 Crons: `curl -X POST 'http://127.0.0.1:8787/__edge/trigger/cron?cron=*+*+*+*+*'` (or wrangler's \
 `/__scheduled?cron=...`) fires one now; `cargo edge trigger cron EXPR` does the same.\n\
+Email: `cargo edge trigger email --from A --to B FILE.eml` (or wrangler's \
+`curl -X POST 'http://127.0.0.1:8787/cdn-cgi/handler/email?from=A&to=B' --data-binary @FILE.eml`) \
+delivers one to the #[event(email)] handler.\n\
 Secrets: `.dev.vars` beside Cargo.toml (`NAME=value` lines; `.dev.vars.<env>` with --env), \
 passed to workerd in memory, never written."
 )]

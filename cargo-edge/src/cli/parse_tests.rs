@@ -95,6 +95,8 @@ fn every_command_parses() {
         "cargo edge d1 execute DB --local --command SELECT",
         "cargo edge kv get CACHE key --local",
         "cargo edge trigger cron *",
+        "cargo edge trigger cron * --port 9000",
+        "cargo edge trigger email --from a@example.com --to b@example.com hi.eml --port 9000",
         "cargo edge r2 put ASSETS a.txt ./a.txt --local",
         "cargo edge r2 list ASSETS --prefix x --local",
         "cargo edge package -o w.zip",

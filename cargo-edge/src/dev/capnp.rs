@@ -20,11 +20,13 @@ pub fn dispatcher_service(
         format!("(name = {}, service = {})", quote(binding), quote(target))
     }));
     format!(
-        "(name = {}, worker = (modules = [(name = \"edge-dispatcher.js\", esModule = {})], \
+        "(name = {}, worker = (modules = [(name = \"edge-dispatcher.js\", esModule = {}), \
+         (name = \"edge-dispatcher-email.js\", esModule = {})], \
          compatibilityDate = {}, compatibilityFlags = [\"service_binding_extra_handlers\"], \
          bindings = [{}]))",
         quote(service),
         quote(super::dispatch::DISPATCHER_JS),
+        quote(super::dispatch::DISPATCHER_EMAIL_JS),
         quote(compatibility_date),
         bindings.join(", ")
     )

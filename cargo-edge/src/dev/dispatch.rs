@@ -10,6 +10,9 @@ use tokio::sync::watch;
 /// The source of the dispatcher worker, an ES module.
 pub const DISPATCHER_JS: &str = include_str!("dispatcher.js");
 
+/// Its module that delivers incoming email (`POST /email`), imported by [`DISPATCHER_JS`].
+pub const DISPATCHER_EMAIL_JS: &str = include_str!("dispatcher_email.js");
+
 /// Why a dispatch did not produce a result.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DispatchError {

@@ -6,7 +6,10 @@
 //   POST /queue     {worker, queue, messages: [{id, timestamp, body, contentType, attempts}]}
 //                   -> {outcome, ackAll, retryBatch, explicitAcks, retryMessages}
 //   POST /scheduled {worker, cron, scheduledTime} -> {outcome, noRetry}
+//   POST /email     {worker, from, to, raw} -> see dispatcher_email.js
 // `worker` names a service binding of this worker (the user's worker).
+
+import { deliverEmail } from "./edge-dispatcher-email.js";
 
 function decodeBody(message) {
   const raw = message.body;
@@ -61,6 +64,7 @@ export default {
     const { pathname } = new URL(request.url);
     if (request.method === "POST" && pathname === "/queue") return deliverQueue(env, request);
     if (request.method === "POST" && pathname === "/scheduled") return deliverScheduled(env, request);
+    if (request.method === "POST" && pathname === "/email") return deliverEmail(env, request);
     return new Response("Not Found", { status: 404 });
   },
 };

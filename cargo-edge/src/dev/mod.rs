@@ -25,6 +25,7 @@ pub mod cron;
 pub mod d1;
 pub mod dispatch;
 pub mod email;
+pub mod email_in;
 pub mod error;
 pub mod http;
 pub mod instance;

@@ -31,15 +31,29 @@ pub enum Upstream {
     Failed(Arc<str>),
 }
 
-/// A request to fire a cron now (`POST /__edge/trigger/cron?cron=...` on the dev port).
-pub struct TriggerCron {
-    pub cron: String,
-    /// The worker's answer, or why it could not be fired.
-    pub reply: tokio::sync::oneshot::Sender<Result<String, String>>,
+/// A request to fire a cron now (`POST /__edge/trigger/cron?cron=...` on the dev port), or to
+/// deliver an email (`POST /cdn-cgi/handler/email?from=...&to=...`).
+pub enum Trigger {
+    Cron {
+        cron: String,
+        /// The worker's answer, or why it could not be fired.
+        reply: tokio::sync::oneshot::Sender<Result<String, String>>,
+    },
+    Email {
+        email: super::email_in::IncomingEmail,
+        /// `?format=json`: the whole delivery as JSON.
+        json: bool,
+        /// The status and body to answer with.
+        reply: tokio::sync::oneshot::Sender<(u16, String)>,
+    },
 }
 
 /// The path of the local endpoint that fires a cron now.
 pub const TRIGGER_CRON_PATH: &str = "/__edge/trigger/cron";
+
+/// wrangler's (Miniflare's) path for an incoming email: `POST` with `?from=&to=` and the raw
+/// message as the body; `cargo edge trigger email` uses it too.
+pub const EMAIL_PATH: &str = "/cdn-cgi/handler/email";
 
 /// wrangler's path for the same (`wrangler dev --test-scheduled`): `/__scheduled?cron=...`,
 /// with any method, so the URL wrangler users already have in their scripts works.
@@ -105,7 +119,7 @@ struct Shared {
     client: Client<HttpConnector, Incoming>,
     /// How long a request may wait for workerd before it gets a 503.
     hold: Duration,
-    triggers: Option<tokio::sync::mpsc::Sender<TriggerCron>>,
+    triggers: Option<tokio::sync::mpsc::Sender<Trigger>>,
     assets: FrontAssets,
     output: Arc<Mutex<Option<Output>>>,
     answered: Arc<AtomicUsize>,
@@ -128,7 +142,7 @@ impl Shared {
 pub fn start(
     listener: TcpListener,
     hold: Duration,
-    triggers: Option<tokio::sync::mpsc::Sender<TriggerCron>>,
+    triggers: Option<tokio::sync::mpsc::Sender<Trigger>>,
 ) -> std::io::Result<ProxyHandle> {
     let addr = listener.local_addr()?;
     let (sender, receiver) = watch::channel(Upstream::Restarting);
@@ -204,6 +218,7 @@ async fn handle(
             return Ok(text(StatusCode::METHOD_NOT_ALLOWED, "use POST\n"));
         }
         TRIGGER_CRON_PATH | WRANGLER_SCHEDULED_PATH => return Ok(trigger(&request, &shared).await),
+        EMAIL_PATH => return Ok(email(request, &shared).await),
         _ => {}
     }
     let assets = shared.assets.read().ok().and_then(|a| a.clone());
@@ -275,7 +290,7 @@ async fn trigger(request: &Request<Incoming>, shared: &Shared) -> Response<Body>
         );
     };
     let (reply, answer) = tokio::sync::oneshot::channel();
-    if triggers.send(TriggerCron { cron, reply }).await.is_err() {
+    if triggers.send(Trigger::Cron { cron, reply }).await.is_err() {
         return text(
             StatusCode::SERVICE_UNAVAILABLE,
             "cargo-edge: the dev session is stopping\n",
@@ -288,6 +303,40 @@ async fn trigger(request: &Request<Incoming>, shared: &Shared) -> Response<Body>
             StatusCode::SERVICE_UNAVAILABLE,
             "cargo-edge: the dev session is stopping\n",
         ),
+    }
+}
+
+/// Deliver the email in the body to the served worker (see [`super::email_in`]).
+async fn email(request: Request<Incoming>, shared: &Shared) -> Response<Body> {
+    const STOPPING: &str = "cargo-edge: the dev session is stopping\n";
+    let query = request.uri().query().unwrap_or("").to_string();
+    let envelope = super::email_in::envelope(&query);
+    let (Some((from, to)), Some(triggers), true) = (
+        envelope,
+        &shared.triggers,
+        request.method() == hyper::Method::POST,
+    ) else {
+        return text(StatusCode::BAD_REQUEST, "Invalid email. Your request must include URL parameters specifying the `from` and `to` addresses, as well as an email in the body (POST)\n");
+    };
+    let raw = match request.into_body().collect().await {
+        Ok(body) => body.to_bytes().to_vec(),
+        Err(e) => return text(StatusCode::BAD_REQUEST, &format!("cargo-edge: {e}\n")),
+    };
+    if raw.is_empty() {
+        return text(StatusCode::BAD_REQUEST, "Invalid email: the request has no body (the raw message)\n");
+    }
+    let json = query.split('&').any(|pair| pair == "format=json");
+    let email = super::email_in::IncomingEmail { from, to, raw };
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    if triggers.send(Trigger::Email { email, json, reply }).await.is_err() {
+        return text(StatusCode::SERVICE_UNAVAILABLE, STOPPING);
+    }
+    match answer.await {
+        Ok((status, body)) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            text(status, &format!("{}\n", body.trim_end()))
+        }
+        Err(_) => text(StatusCode::SERVICE_UNAVAILABLE, STOPPING),
     }
 }
 

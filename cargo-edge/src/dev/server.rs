@@ -100,6 +100,7 @@ pub struct RunningServer {
     pub token: String,
     dispatcher: Arc<Dispatcher>,
     crons: Vec<CronSpec>,
+    state_dir: PathBuf,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     server: JoinHandle<()>,
@@ -158,6 +159,7 @@ impl BindingServer {
             token,
             dispatcher,
             crons: config.crons,
+            state_dir: config.state_dir.clone(),
             stop,
             tasks,
             server,
@@ -194,6 +196,17 @@ impl RunningServer {
     /// Tell consumers and crons where the dispatcher worker listens.
     pub fn set_dispatcher_url(&self, url: impl Into<String>) {
         self.dispatcher.set_url(url.into());
+    }
+
+    /// Deliver an incoming email to the worker the dispatcher binds as `binding` (`worker` by
+    /// name), writing its replies and forwards under the state folder.
+    pub async fn trigger_email(
+        &self,
+        binding: &str,
+        worker: &str,
+        email: &super::email_in::IncomingEmail,
+    ) -> std::result::Result<super::email_in::Delivery, DispatchError> {
+        super::email_in::deliver(&self.dispatcher, binding, worker, &self.state_dir, email).await
     }
 
     /// Fire a configured cron now (as `POST /__edge/trigger/cron` does).

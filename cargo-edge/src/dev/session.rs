@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use super::crash::{Crash, Phase};
-use super::proxy::{self, ProxyHandle, TriggerCron};
+use super::proxy::{self, ProxyHandle, Trigger};
 use super::server::{BindingServer, ConsumerSpec, CronSpec, RunningServer, ServerConfig};
 use super::supervisor::{self, Launch, Running, SupervisorError};
 use super::watch::SourceWatcher;
@@ -229,7 +229,7 @@ impl Session {
         let mut server = BindingServer::start(triggers_served.clone())
             .await
             .map_err(|e| e.to_string())?;
-        let (trigger_tx, mut triggers) = mpsc::channel::<TriggerCron>(8);
+        let (trigger_tx, mut triggers) = mpsc::channel::<Trigger>(8);
         let listener = tokio::net::TcpListener::bind(self.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", self.listen))?;
@@ -269,8 +269,7 @@ impl Session {
                 }
                 Some(key) = keys.recv() => match key.as_str() { "q" => break, "r" => true, _ => false },
                 Some(trigger) = triggers.recv() => {
-                    let result = server.trigger_cron(&trigger.cron).await.map(|v| v.to_string()).map_err(|e| e.to_string());
-                    let _ = trigger.reply.send(result);
+                    self.fire(trigger, &server).await;
                     false
                 }
             };
@@ -329,6 +328,25 @@ impl Session {
         Ok(())
     }
 
+    /// Fire a cron, or deliver an email to the served worker, and answer the caller.
+    async fn fire(&self, trigger: Trigger, server: &RunningServer) {
+        match trigger {
+            Trigger::Cron { cron, reply } => {
+                let result = server.trigger_cron(&cron).await;
+                let _ = reply.send(result.map(|v| v.to_string()).map_err(|e| e.to_string()));
+            }
+            Trigger::Email { email, json, reply } => {
+                let worker = &self.workers[0].name;
+                let delivered = server.trigger_email(&dispatch_binding(0), worker, &email).await;
+                let answer = match delivered {
+                    Ok(delivery) => delivery.answer(json),
+                    Err(e) => (502, format!("cargo-edge: the email was not delivered: {e}")),
+                };
+                let _ = reply.send(answer);
+            }
+        }
+    }
+
     /// New or changed queue consumers and crons: a binding server that runs them (same state
     /// folder, so queued messages wait for the new consumer).
     async fn refresh_triggers(
@@ -367,7 +385,9 @@ impl Session {
                 .map_err(|e| e.render())?;
             fresh.push(loaded.worker);
         }
-        self.workers = fresh;
+        let env = self.workers[0].env.clone();
+        self.workers = crate::cli::renamed_in_env(fresh, env.as_deref())
+            .map_err(|e| crate::manifest::error::render(e.report.as_ref()))?;
         Ok(())
     }
 

@@ -143,7 +143,7 @@ fn finish(
 }
 
 /// In an environment, `worker = "auth"` names the sibling's script in that environment
-/// (`auth-prod`), so prod binds prod.
+/// (`auth-prod`), so prod binds prod; so does a dispatch namespace's `local_workers`.
 fn rename_siblings(worker: &mut crate::model::Worker, names: &BTreeMap<String, String>) {
     for service in worker.services.values_mut() {
         if let Service::Worker { worker: target, .. } = service {
@@ -157,6 +157,13 @@ fn rename_siblings(worker: &mut crate::model::Worker, names: &BTreeMap<String, S
             if let Some(resolved) = names.get(target.as_str()) {
                 *target = resolved.clone();
             }
+        }
+    }
+    let namespaces = worker.kind_bindings.values_mut();
+    let local = namespaces.filter_map(|b| b.fields.get_mut("local_workers")?.as_array_mut());
+    for target in local.flatten() {
+        if let Some(resolved) = target.as_str().and_then(|t| names.get(t)) {
+            *target = serde_json::Value::String(resolved.clone());
         }
     }
 }

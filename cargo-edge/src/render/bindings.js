@@ -129,11 +129,13 @@ function check(rules, which, address) {
   }
 }
 
-// An EmailMessage (cloudflare:email) carries raw MIME; a message built with the `worker` crate's
-// builder is composed here.
+// An EmailMessage (cloudflare:email, see render/extensions.rs) carries raw MIME under this key;
+// a message built with the `worker` crate's builder is composed here.
+const EMAIL_RAW = "cargo-edge:EmailMessage.raw";
+
 async function envelope(message) {
-  if (message && message.raw !== undefined && typeof message.subject !== "string") {
-    const raw = await new Response(message.raw).text();
+  if (message && message[EMAIL_RAW] !== undefined) {
+    const raw = await new Response(message[EMAIL_RAW]).text();
     return { from: message.from, to: [message.to], raw };
   }
   const address = (a) => (typeof a === "string" ? a : a.name ? `${a.name} <${a.email}>` : a.email);
@@ -154,18 +156,26 @@ export function sendEmail(env) {
   return new SendEmail(env.fetcher, JSON.parse(env.rules));
 }
 
-// A dispatch namespace: `get(name)` is the workspace's worker of that name.
+// A dispatch namespace: `get(name)` is the workspace's worker of that name. As in production,
+// `get` of a name the namespace lacks still returns a Fetcher; calling it fails with
+// "Worker not found." (what Cloudflare's dispatch example tests the message for).
+const missingWorker = new Proxy(
+  {},
+  {
+    get: (_, property) =>
+      property === "then" ? undefined : async () => {
+        throw new Error("Worker not found.");
+      },
+  },
+);
+
 class DynamicDispatcher {
   #workers;
   constructor(workers) {
     this.#workers = workers;
   }
   get(name) {
-    const worker = this.#workers[name];
-    if (worker === undefined) {
-      throw new Error("Worker not found.");
-    }
-    return worker;
+    return Object.hasOwn(this.#workers, name) ? this.#workers[name] : missingWorker;
   }
 }
 

@@ -84,11 +84,14 @@ pub(super) fn binding(
             wrapped("sendEmail", vec![fetcher, text("rules", &rules)])
         }
         "version_metadata" => format!("json = {}", quote(&version_metadata(cx.bundle))),
-        // The namespace is the other workers of the config (the workspace's, in dev).
+        // The namespace is its `local_workers`, or else every other worker of the config (the
+        // workspace's, in dev).
         _ => {
+            let local = binding.strs("local_workers");
             let workers = cx
                 .others
                 .iter()
+                .filter(|other| local.as_ref().is_none_or(|l| l.contains(&other.as_str())))
                 .map(|other| format!("(name = {}, service = {})", quote(other), quote(other)));
             wrapped("dispatcher", workers.collect())
         }

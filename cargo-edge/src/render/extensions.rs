@@ -45,25 +45,25 @@ pub const MODULES: &[InternalModule] = &[
 ];
 
 /// `EmailMessage` as production constructs it: `new EmailMessage(from, to, raw)` with `raw` a
-/// string or a `ReadableStream`, `from` and `to` read-only. The raw message stays reachable by
-/// extension modules (a `send_email` binding) through `rawOf(message)`.
-const EMAIL_JS: &str = r#"const RAW = Symbol.for("cargo-edge.email.raw");
+/// string or a `ReadableStream`, `from` and `to` read-only. It is a plain frozen object, not a
+/// class instance, so it crosses JS RPC (`message.reply(reply)` in an email handler goes to
+/// cargo-edge's dispatcher worker); the raw message is under [`EMAIL_RAW_KEY`], where the
+/// `send_email` binding and the dispatcher read it.
+const EMAIL_JS: &str = r#"const RAW = "cargo-edge:EmailMessage.raw";
 class EmailMessage {
-  #from;
-  #to;
   constructor(from, to, raw) {
-    this.#from = String(from);
-    this.#to = String(to);
-    Object.defineProperty(this, RAW, {
-      value: raw instanceof ReadableStream ? raw : String(raw),
+    return Object.freeze({
+      from: String(from),
+      to: String(to),
+      [RAW]: raw instanceof ReadableStream ? raw : String(raw),
     });
   }
-  get from() { return this.#from; }
-  get to() { return this.#to; }
 }
-function rawOf(message) { return message[RAW]; }
-export default { EmailMessage, rawOf };
+export default { EmailMessage };
 "#;
+
+/// The key an `EmailMessage` keeps its raw message under (see [`EMAIL_JS`]).
+pub const EMAIL_RAW_KEY: &str = "cargo-edge:EmailMessage.raw";
 
 /// The `extensions = [...]` field for `units`, or nothing when none is needed.
 pub fn render(units: &[Unit]) -> String {
@@ -124,6 +124,14 @@ mod tests {
             "cloudflare:email"
         ));
         assert!(!super::mentions("cloudflare:emails", "cloudflare:email"));
+    }
+
+    #[test]
+    fn every_reader_of_an_email_message_uses_its_raw_key() {
+        let key = format!("\"{}\"", super::EMAIL_RAW_KEY);
+        assert!(super::EMAIL_JS.contains(&key));
+        assert!(super::super::capnp_kinds::SOURCE.contains(&key));
+        assert!(crate::dev::dispatch::DISPATCHER_EMAIL_JS.contains(&key));
     }
 
     #[test]
