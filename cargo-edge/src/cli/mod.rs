@@ -51,7 +51,7 @@ mod wasm_test_cmd;
 mod whoami;
 
 // For the `testing` library module (edge-test, `cargo edge test --wasm`).
-pub(crate) use context::{bound_workers, cargo_options_for, renamed_in_env, workspace_root};
+pub(crate) use context::{bound_workers, cargo_options_for, renamed_in_env};
 pub(crate) use failure::Failure;
 
 #[cfg(test)]

@@ -242,6 +242,10 @@ impl Session {
         let mut answered_before = proxy.answered();
         let mut running = self.launch(&bundles, &server, &proxy, reporter).await?;
         self.banner(&proxy, &server, started.elapsed(), reporter);
+        if bundles[0].exports.handlers.iter().any(|h| h == "email") {
+            let port = proxy.addr.port();
+            reporter.status("Email", format!("`#[event(email)]`: cargo edge trigger email --from A --to B FILE.eml --port {port} (or POST http://{}{}?from=A&to=B)", proxy.addr, proxy::EMAIL_PATH));
+        }
         let mut watcher = match self.watch.is_empty() {
             true => None,
             false => Some(SourceWatcher::new(&self.watch).map_err(|e| e.to_string())?),
