@@ -187,9 +187,11 @@ fn every_binding_kind_answers_under_dev_on_real_workerd() {
         "{body}"
     );
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+    let started = Instant::now();
     raw_email_is_sent_as_written(&dev, &dir);
     the_dispatch_namespace_holds_its_local_workers(&dev);
     incoming_email_reaches_the_handler(&dev, state.path());
+    eprintln!("[bindings] raw send_email, dispatch namespace and incoming email: {:.2?}", started.elapsed());
 
     // hyperdrive: workerd's own binding to the local database, queried with tokio-postgres.
     let (status, body) = get(&dev, "/hyperdrive");

@@ -444,6 +444,7 @@ impl Session {
                     "secrets" if !self.secrets.contains_key(name) => {
                         "no value: add it to .dev.vars".to_string()
                     }
+                    "dispatch_namespaces" => self.namespace_line(worker, name),
                     other => other.to_string(),
                 };
                 reporter.status(
@@ -483,6 +484,27 @@ impl Session {
         }
         tracing::debug!(addr = %server.addr, "binding server");
         reporter.status("Keys", "r + Enter rebuilds, q + Enter quits, Ctrl-C stops");
+    }
+}
+
+impl Session {
+    /// What a dispatch namespace's `get(name)` finds locally.
+    fn namespace_line(&self, worker: &Worker, binding: &str) -> String {
+        let local = worker
+            .dispatch_namespaces()
+            .find(|(b, _)| *b == binding)
+            .and_then(|(_, local)| local);
+        let names: Vec<String> = self
+            .workers
+            .iter()
+            .filter(|w| w.name != worker.name)
+            .filter(|w| local.as_ref().is_none_or(|l| l.contains(&w.name.as_str())))
+            .map(|w| format!("`{}`", w.name))
+            .collect();
+        match names.is_empty() {
+            true => "get() finds no worker locally".into(),
+            false => format!("get() finds {} (workspace workers)", names.join(", ")),
+        }
     }
 }
 
