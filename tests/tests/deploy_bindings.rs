@@ -72,6 +72,11 @@ fn every_binding_type_and_setting_reaches_cloudflare_in_its_api_shape() {
         binding(live, "DB"),
         &json!({"type": "hyperdrive", "name": "DB", "id": "7a7b2a4e00004000800000000000abcd"})
     );
+    // So do the dispatch namespace's local_workers.
+    assert_eq!(
+        binding(live, "TENANTS"),
+        &json!({"type": "dispatch_namespace", "name": "TENANTS", "namespace": "customers"})
+    );
     assert_eq!(binding(live, "CERT")["type"], "mtls_certificate");
     let metadata = &script.metadata;
     assert_eq!(
