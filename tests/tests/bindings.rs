@@ -191,7 +191,10 @@ fn every_binding_kind_answers_under_dev_on_real_workerd() {
     raw_email_is_sent_as_written(&dev, &dir);
     the_dispatch_namespace_holds_its_local_workers(&dev);
     incoming_email_reaches_the_handler(&dev, state.path());
-    eprintln!("[bindings] raw send_email, dispatch namespace and incoming email: {:.2?}", started.elapsed());
+    eprintln!(
+        "[bindings] raw send_email, dispatch namespace and incoming email: {:.2?}",
+        started.elapsed()
+    );
 
     // hyperdrive: workerd's own binding to the local database, queried with tokio-postgres.
     let (status, body) = get(&dev, "/hyperdrive");
@@ -218,18 +221,26 @@ fn every_binding_kind_answers_under_dev_on_real_workerd() {
 fn raw_email_is_sent_as_written(dev: &Dev, dir: &Path) {
     let (status, id) = get(dev, "/email/raw?from=app@example.com&to=ops@example.com");
     assert_eq!(status, 200, "{id}\n{}", dev.logs());
-    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().map(|e| e.path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     files.sort();
     assert_eq!(files.len(), 2);
     let eml = std::fs::read_to_string(&files[1]).unwrap();
     assert!(
-        eml.starts_with("From: app@example.com\r\nTo: ops@example.com\r\nMessage-ID: <raw-1@example.com>")
-            && eml.ends_with("\r\n\r\nBuilt by hand.\r\n"),
+        eml.starts_with(
+            "From: app@example.com\r\nTo: ops@example.com\r\nMessage-ID: <raw-1@example.com>"
+        ) && eml.ends_with("\r\n\r\nBuilt by hand.\r\n"),
         "{eml:?}"
     );
     let (status, body) = get(dev, "/email/raw?from=app@example.com&to=eve@example.com");
     assert_eq!(status, 500);
-    assert!(body.contains("email to eve@example.com not allowed"), "{body}");
+    assert!(
+        body.contains("email to eve@example.com not allowed"),
+        "{body}"
+    );
 }
 
 /// `TENANTS.get(name)`: the namespace's `local_workers` answer; any other name gives a Fetcher
@@ -260,14 +271,26 @@ fn trigger(dev: &Dev, dir: &Path, to: &str, raw: &str) -> (i32, String, String) 
     let file = dir.join("message.eml");
     std::fs::write(&file, raw).unwrap();
     let output = Command::new(cargo_edge_bin())
-        .args(["edge", "trigger", "email", "--from", "sender@example.com", "--to", to])
+        .args([
+            "edge",
+            "trigger",
+            "email",
+            "--from",
+            "sender@example.com",
+            "--to",
+            to,
+        ])
         .arg(&file)
         .arg("--port")
         .arg(dev.port.to_string())
         .output()
         .unwrap();
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    (output.status.code().unwrap_or(-1), text(&output.stdout), text(&output.stderr))
+    (
+        output.status.code().unwrap_or(-1),
+        text(&output.stdout),
+        text(&output.stderr),
+    )
 }
 
 /// The one file `line` ends with (`...: <path>`), read.
@@ -287,7 +310,10 @@ fn post_email(dev: &Dev, to: &str, raw: &str) -> (u16, String) {
         dev.port
     );
     let mut answer = agent.post(&url).send(raw).unwrap();
-    (answer.status().as_u16(), answer.body_mut().read_to_string().unwrap())
+    (
+        answer.status().as_u16(),
+        answer.body_mut().read_to_string().unwrap(),
+    )
 }
 
 /// The `#[event(email)]` handler fired by `cargo edge trigger email` and by wrangler's URL:
@@ -296,47 +322,97 @@ fn incoming_email_reaches_the_handler(dev: &Dev, state: &Path) {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
     // reply: In-Reply-To matches, so it is sent, with the References Email Routing adds.
-    let (code, out, err) = trigger(dev, dir, "reply@example.com", &message("reply@example.com", ""));
+    let (code, out, err) = trigger(
+        dev,
+        dir,
+        "reply@example.com",
+        &message("reply@example.com", ""),
+    );
     assert_eq!(code, 0, "{out}{err}\n{}", dev.logs());
     let line = out.lines().find(|l| l.starts_with("replied ")).expect(&out);
-    assert!(line.starts_with("replied reply@example.com -> sender@example.com: "), "{line}");
+    assert!(
+        line.starts_with("replied reply@example.com -> sender@example.com: "),
+        "{line}"
+    );
     assert!(line.contains(&state.join("email/bindings/_replies").display().to_string()));
     let reply = written(line);
-    assert!(reply.starts_with("References: <incoming-1@example.com>\r\nFrom: reply@example.com\r\n"), "{reply:?}");
-    assert!(reply.contains("In-Reply-To: <incoming-1@example.com>\r\n"), "{reply:?}");
+    assert!(
+        reply.starts_with("References: <incoming-1@example.com>\r\nFrom: reply@example.com\r\n"),
+        "{reply:?}"
+    );
+    assert!(
+        reply.contains("In-Reply-To: <incoming-1@example.com>\r\n"),
+        "{reply:?}"
+    );
     assert!(out.contains("email accepted by the worker"), "{out}");
-    assert!(dev.logs().contains("[email] reply reply@example.com -> sender@example.com written to"));
+    assert!(dev
+        .logs()
+        .contains("[email] reply reply@example.com -> sender@example.com written to"));
 
     // forward: the message as received, with the X-* header the handler added.
     let raw = message("forward@example.com", "");
     let (code, out, err) = trigger(dev, dir, "forward@example.com", &raw);
     assert_eq!(code, 0, "{out}{err}");
-    let line = out.lines().find(|l| l.starts_with("forwarded to ops@example.com: ")).expect(&out);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("forwarded to ops@example.com: "))
+        .expect(&out);
     // A Headers object keeps no case: the added header is written as it iterates.
-    assert_eq!(written(line), format!("x-forwarded-by: bindings fixture\r\n{raw}"));
+    assert_eq!(
+        written(line),
+        format!("x-forwarded-by: bindings fixture\r\n{raw}")
+    );
     assert_eq!(
         post_email(dev, "forward@example.com", &raw),
         (200, "Worker successfully processed email\n".into())
     );
 
     // reject: the reason reaches the caller.
-    let (code, _, err) = trigger(dev, dir, "reject@example.com", &message("reject@example.com", ""));
+    let (code, _, err) = trigger(
+        dev,
+        dir,
+        "reject@example.com",
+        &message("reject@example.com", ""),
+    );
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("the worker rejected the email: no such mailbox here"), "{err}");
+    assert!(
+        err.contains("the worker rejected the email: no such mailbox here"),
+        "{err}"
+    );
     assert_eq!(
-        post_email(dev, "reject@example.com", &message("reject@example.com", "")),
-        (400, "Worker rejected email with the following reason: no such mailbox here\n".into())
+        post_email(
+            dev,
+            "reject@example.com",
+            &message("reject@example.com", "")
+        ),
+        (
+            400,
+            "Worker rejected email with the following reason: no such mailbox here\n".into()
+        )
     );
 
     // Email Routing's refusals reach the handler as errors (here turned into the reject reason).
-    let (code, _, err) = trigger(dev, dir, "bad-reply@example.com", &message("bad-reply@example.com", ""));
+    let (code, _, err) = trigger(
+        dev,
+        dir,
+        "bad-reply@example.com",
+        &message("bad-reply@example.com", ""),
+    );
     assert_eq!(code, 1);
-    assert!(err.contains("reply refused: no In-Reply-To header found in reply message"), "{err}");
+    assert!(
+        err.contains("reply refused: no In-Reply-To header found in reply message"),
+        "{err}"
+    );
     let automatic = message("reply@example.com", "Auto-Submitted: auto-replied\r\n");
     let (code, _, err) = trigger(dev, dir, "reply@example.com", &automatic);
     assert_eq!(code, 1);
-    assert!(err.contains("reply refused: Original email is not replyable"), "{err}");
-    let replies = std::fs::read_dir(state.join("email/bindings/_replies")).unwrap().count();
+    assert!(
+        err.contains("reply refused: Original email is not replyable"),
+        "{err}"
+    );
+    let replies = std::fs::read_dir(state.join("email/bindings/_replies"))
+        .unwrap()
+        .count();
     assert_eq!(replies, 1, "refused replies are not written");
 
     // A message without a Message-ID never reaches the worker; a failing handler is an error.
@@ -344,9 +420,19 @@ fn incoming_email_reaches_the_handler(dev: &Dev, state: &Path) {
     let (code, _, err) = trigger(dev, dir, "reply@example.com", anonymous);
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("invalid or no message id provided"), "{err}");
-    let (code, _, err) = trigger(dev, dir, "nobody@example.com", &message("nobody@example.com", ""));
+    let (code, _, err) = trigger(
+        dev,
+        dir,
+        "nobody@example.com",
+        &message("nobody@example.com", ""),
+    );
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("the worker's email handler failed"), "{err}");
     // The worker serves on after its handler failed.
-    assert_eq!(get(dev, "/tenant?name=auth-service").0, 200, "{}", dev.logs());
+    assert_eq!(
+        get(dev, "/tenant?name=auth-service").0,
+        200,
+        "{}",
+        dev.logs()
+    );
 }

@@ -360,7 +360,13 @@ fn a_binding_to_a_worker_outside_the_workspace_is_named_before_anything_builds()
 #[test]
 fn in_an_environment_a_service_binding_names_the_siblings_script() {
     let dir = tempfile::tempdir().unwrap();
-    let model = render("gateway", "model", Some("staging"), dir.path(), "model.json");
+    let model = render(
+        "gateway",
+        "model",
+        Some("staging"),
+        dir.path(),
+        "model.json",
+    );
     let model: serde_json::Value = serde_json::from_str(&model).unwrap();
     assert_eq!(model["name"], "api-gateway-staging");
     assert_eq!(

@@ -684,7 +684,11 @@ fn in_an_environment_the_service_binding_reaches_the_siblings_script() {
         "{}",
         dev.logs()
     );
-    assert!(dev.logs().contains("api-gateway-staging.AUTH"), "{}", dev.logs());
+    assert!(
+        dev.logs().contains("api-gateway-staging.AUTH"),
+        "{}",
+        dev.logs()
+    );
     let (status, _) = dev.stop();
     assert!(status.success(), "{status}");
     eprintln!(

@@ -105,7 +105,10 @@ pub fn renamed_in_env(workers: Vec<Worker>, env: Option<&str>) -> Result<Vec<Wor
     let root = workspace_root(&first.manifest_path)?;
     let project = manifest::load_project(&root, env)?.project;
     let renamed = |w: Worker| {
-        let copy = project.workers.iter().find(|p| p.manifest_path == w.manifest_path);
+        let copy = project
+            .workers
+            .iter()
+            .find(|p| p.manifest_path == w.manifest_path);
         copy.cloned().unwrap_or(w)
     };
     Ok(workers.into_iter().map(renamed).collect())
@@ -220,7 +223,9 @@ const NAMESPACE: &str = "dispatch namespace (`local_workers`)";
 /// (binding, worker, what binds it) for each worker `worker` names by binding.
 fn bound_names(worker: &Worker) -> impl Iterator<Item = (&str, &str, &'static str)> {
     let services = worker.services.iter().filter_map(|(binding, s)| match s {
-        Service::Worker { worker, .. } => Some((binding.as_str(), worker.as_str(), "service binding")),
+        Service::Worker { worker, .. } => {
+            Some((binding.as_str(), worker.as_str(), "service binding"))
+        }
         Service::External { .. } => None,
     });
     let objects = worker.durable_objects.iter().filter_map(|(binding, d)| {

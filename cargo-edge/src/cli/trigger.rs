@@ -25,11 +25,13 @@ pub enum TriggerEvent {
         port: u16,
     },
     /// Deliver an email (a raw RFC 5322 message) to the worker's email handler
-    #[command(after_help = "Exit status: 0 when the worker accepted the email (its replies and \
+    #[command(
+        after_help = "Exit status: 0 when the worker accepted the email (its replies and \
 forwards are written as .eml files under the state folder and listed), 1 when it rejected it \
 (setReject) or its handler failed, 3 when the message was refused before the worker saw it \
 (no Message-ID, over 25 MiB), 4 when no `cargo edge dev` answers on the port.\n\
-The same as wrangler's: curl -X POST 'http://127.0.0.1:8787/cdn-cgi/handler/email?from=A&to=B' --data-binary @FILE.eml")]
+The same as wrangler's: curl -X POST 'http://127.0.0.1:8787/cdn-cgi/handler/email?from=A&to=B' --data-binary @FILE.eml"
+    )]
     Email {
         /// The envelope sender (SMTP MAIL FROM)
         #[arg(long, value_name = "ADDRESS")]
@@ -137,7 +139,11 @@ fn report(answer: &serde_json::Value) -> CommandResult {
         println!("replied {from} -> {to}: {}", text(&reply["file"]));
     }
     for forward in answer["forwards"].as_array().into_iter().flatten() {
-        println!("forwarded to {}: {}", text(&forward["to"]), text(&forward["file"]));
+        println!(
+            "forwarded to {}: {}",
+            text(&forward["to"]),
+            text(&forward["file"])
+        );
     }
     let error = text(&answer["error"]);
     let failed = |message: String, help: &str, code: u8| -> CommandResult {

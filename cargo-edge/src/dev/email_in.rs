@@ -176,9 +176,9 @@ impl Delivery {
 
     fn to_json(&self) -> Value {
         let sent = |list: &[Sent]| -> Vec<Value> {
-            let each = list.iter().map(|s| {
-                json!({"messageId": s.message_id, "from": s.from, "to": s.to, "file": s.file})
-            });
+            let each = list.iter().map(
+                |s| json!({"messageId": s.message_id, "from": s.from, "to": s.to, "file": s.file}),
+            );
             each.collect()
         };
         let (outcome, error, reason) = match &self.outcome {
@@ -239,7 +239,10 @@ mod tests {
         let body: Value = serde_json::from_str(&body).unwrap();
         assert_eq!((status, &body["rejectReason"]), (200, &json!("no thanks")));
         assert_eq!(delivery(Outcome::Failed("boom".into())).answer(true).0, 500);
-        assert_eq!(delivery(Outcome::Invalid("no id".into())).answer(false).0, 400);
+        assert_eq!(
+            delivery(Outcome::Invalid("no id".into())).answer(false).0,
+            400
+        );
     }
 
     #[test]

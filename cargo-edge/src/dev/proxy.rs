@@ -323,12 +323,19 @@ async fn email(request: Request<Incoming>, shared: &Shared) -> Response<Body> {
         Err(e) => return text(StatusCode::BAD_REQUEST, &format!("cargo-edge: {e}\n")),
     };
     if raw.is_empty() {
-        return text(StatusCode::BAD_REQUEST, "Invalid email: the request has no body (the raw message)\n");
+        return text(
+            StatusCode::BAD_REQUEST,
+            "Invalid email: the request has no body (the raw message)\n",
+        );
     }
     let json = query.split('&').any(|pair| pair == "format=json");
     let email = super::email_in::IncomingEmail { from, to, raw };
     let (reply, answer) = tokio::sync::oneshot::channel();
-    if triggers.send(Trigger::Email { email, json, reply }).await.is_err() {
+    if triggers
+        .send(Trigger::Email { email, json, reply })
+        .await
+        .is_err()
+    {
         return text(StatusCode::SERVICE_UNAVAILABLE, STOPPING);
     }
     match answer.await {

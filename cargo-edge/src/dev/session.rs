@@ -341,7 +341,9 @@ impl Session {
             }
             Trigger::Email { email, json, reply } => {
                 let worker = &self.workers[0].name;
-                let delivered = server.trigger_email(&dispatch_binding(0), worker, &email).await;
+                let delivered = server
+                    .trigger_email(&dispatch_binding(0), worker, &email)
+                    .await;
                 let answer = match delivered {
                     Ok(delivery) => delivery.answer(json),
                     Err(e) => (502, format!("cargo-edge: the email was not delivered: {e}")),
