@@ -387,3 +387,48 @@ pub fn target_dir(manifest: &Path, explicit: Option<&Path>) -> Result<PathBuf, F
         })?;
     Ok(metadata.target_directory.into_std_path_buf())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::KindBinding;
+
+    fn worker(name: &str, local_workers: Option<&[&str]>) -> Worker {
+        let mut worker = Worker::minimal(name, name, PathBuf::from("Cargo.toml"), "2025-06-01");
+        let mut fields = serde_json::Map::new();
+        fields.insert("namespace".into(), "customers".into());
+        if let Some(list) = local_workers {
+            fields.insert("local_workers".into(), serde_json::json!(list));
+        }
+        let binding = KindBinding {
+            kind: "dispatch_namespaces",
+            fields,
+        };
+        worker.kind_bindings.insert("TENANTS".into(), binding);
+        worker
+    }
+
+    #[test]
+    fn a_namespace_reaches_its_local_workers_or_every_other_worker() {
+        let project = vec![
+            worker("a", None),
+            Worker::minimal("b", "b", "b".into(), "2025-06-01"),
+        ];
+        assert_eq!(referenced(&project[0], &project), ["b"]);
+        assert_eq!(referenced(&worker("a", Some(&["c"])), &project), ["c"]);
+    }
+
+    #[test]
+    fn a_local_worker_outside_the_workspace_is_named() {
+        let workers = [worker("a", Some(&["ghost"]))];
+        let failure = check_bound_workers(&workers).err().expect("refused");
+        let text = crate::manifest::error::render(failure.report.as_ref());
+        assert!(
+            text.contains("dispatch namespace (`local_workers`) `TENANTS` names worker `ghost`")
+                && text
+                    .contains("list only workers of the workspace in `TENANTS`'s `local_workers`"),
+            "{text}"
+        );
+        assert!(check_bound_workers(&[worker("a", Some(&[]))]).is_ok());
+    }
+}
