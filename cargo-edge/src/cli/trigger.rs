@@ -135,15 +135,12 @@ fn report(answer: &serde_json::Value) -> CommandResult {
         eprintln!("warning: {}", text(warning));
     }
     for reply in answer["replies"].as_array().into_iter().flatten() {
-        let (from, to) = (text(&reply["from"]), text(&reply["to"]));
+        let (from, to) = (text(&reply["sender"]), text(&reply["to"]));
         println!("replied {from} -> {to}: {}", text(&reply["file"]));
     }
     for forward in answer["forwards"].as_array().into_iter().flatten() {
-        println!(
-            "forwarded to {}: {}",
-            text(&forward["to"]),
-            text(&forward["file"])
-        );
+        let (to, file) = (text(&forward["recipient"]), text(&forward["file"]));
+        println!("forwarded to {to}: {file}");
     }
     let error = text(&answer["error"]);
     let failed = |message: String, help: &str, code: u8| -> CommandResult {

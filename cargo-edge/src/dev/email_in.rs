@@ -174,13 +174,16 @@ impl Delivery {
         (status, text)
     }
 
+    /// Miniflare's `?format=json` fields (`recipient` of a forward, `sender` of a reply), with
+    /// the file each was written to.
     fn to_json(&self) -> Value {
-        let sent = |list: &[Sent]| -> Vec<Value> {
-            let each = list.iter().map(
-                |s| json!({"messageId": s.message_id, "from": s.from, "to": s.to, "file": s.file}),
-            );
-            each.collect()
-        };
+        let replies = self.replies.iter().map(
+            |s| json!({"messageId": s.message_id, "sender": s.from, "to": s.to, "file": s.file}),
+        );
+        let forwards = self
+            .forwards
+            .iter()
+            .map(|s| json!({"messageId": s.message_id, "recipient": s.to, "file": s.file}));
         let (outcome, error, reason) = match &self.outcome {
             Outcome::Accepted => ("ok", None, None),
             Outcome::Rejected(reason) => ("ok", None, Some(reason)),
@@ -192,8 +195,8 @@ impl Delivery {
             "error": error,
             "rejectReason": reason,
             "warnings": self.warnings,
-            "replies": sent(&self.replies),
-            "forwards": sent(&self.forwards),
+            "replies": replies.collect::<Vec<_>>(),
+            "forwards": forwards.collect::<Vec<_>>(),
         })
     }
 }
