@@ -10,6 +10,8 @@ use serde_json::{json, Value};
 use crate::error::{Error, Result};
 use crate::Worker;
 
+pub use cargo_edge::dev::email_in::{Delivery, Outcome as EmailOutcome, Sent};
+
 /// The header control requests carry this worker's token in.
 const TOKEN_HEADER: &str = cargo_edge::dev::test_entry::TOKEN_HEADER;
 
@@ -121,6 +123,21 @@ impl Worker {
             outcome: answer["outcome"].as_str().unwrap_or("unknown").to_string(),
             no_retry: answer["noRetry"].as_bool().unwrap_or(false),
         })
+    }
+}
+
+impl Worker {
+    /// Deliver an email (envelope `from` → `to`, `raw` the RFC 5322 message) to the worker's
+    /// `#[event(email)]` handler, as Email Routing does, and return what the handler did: its
+    /// verdict, and the replies and forwards it sent (written as `.eml` files).
+    pub async fn email(&self, from: &str, to: &str, raw: impl Into<Vec<u8>>) -> Result<Delivery> {
+        let email = cargo_edge::dev::email_in::IncomingEmail {
+            from: from.into(),
+            to: to.into(),
+            raw: raw.into(),
+        };
+        let instance = self.instance();
+        instance.trigger_email(&email).await.map_err(Error::Binding)
     }
 }
 

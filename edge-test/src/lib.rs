@@ -68,7 +68,9 @@ mod fetch;
 mod worker;
 
 #[cfg(not(target_arch = "wasm32"))]
-pub use bindings::{DurableObject, Kv, Queue, Scheduled, Storage, D1, R2};
+pub use bindings::{
+    Delivery, DurableObject, EmailOutcome, Kv, Queue, Scheduled, Sent, Storage, D1, R2,
+};
 #[cfg(not(target_arch = "wasm32"))]
 pub use error::{Error, Result};
 #[cfg(not(target_arch = "wasm32"))]

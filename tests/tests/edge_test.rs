@@ -290,3 +290,49 @@ fn a_failing_test_is_reported_with_its_message() {
         "{stdout}"
     );
 }
+
+/// An email to the `bindings` fixture's `#[event(email)]` handler, from a native test: the
+/// verdict and what the handler sent, as `cargo edge trigger email` reports them.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_email_reaches_the_handler_and_its_reply_is_returned() {
+    let worker = at(&root().join("fixtures/bindings"))
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let raw = |to: &str| {
+        format!("From: sender@example.com\r\nTo: {to}\r\nMessage-ID: <t-1@example.com>\r\nSubject: hi\r\n\r\nhi\r\n")
+    };
+    let replied = worker
+        .email(
+            "sender@example.com",
+            "reply@example.com",
+            raw("reply@example.com"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        replied.outcome,
+        edge_test::EmailOutcome::Accepted,
+        "{:?}",
+        worker.logs()
+    );
+    assert_eq!(replied.replies.len(), 1);
+    let reply = std::fs::read_to_string(&replied.replies[0].file).unwrap();
+    assert!(
+        reply.contains("In-Reply-To: <t-1@example.com>\r\n"),
+        "{reply}"
+    );
+    let rejected = worker
+        .email(
+            "sender@example.com",
+            "reject@example.com",
+            raw("reject@example.com"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        rejected.outcome,
+        edge_test::EmailOutcome::Rejected("no such mailbox here".into())
+    );
+    worker.stop().await;
+}

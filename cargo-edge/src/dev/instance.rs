@@ -56,6 +56,8 @@ pub struct Instance {
     logs: Logs,
     state_dir: PathBuf,
     consumed: Vec<String>,
+    /// The first worker's name (the one an email goes to).
+    worker: String,
 }
 
 /// workerd's output, line by line, as it came.
@@ -118,6 +120,7 @@ impl Instance {
             logs,
             state_dir: options.state_dir,
             consumed,
+            worker: options.workers[0].name.clone(),
         })
     }
 
@@ -135,6 +138,19 @@ impl Instance {
     pub async fn trigger_cron(&self, cron: &str) -> Result<serde_json::Value, String> {
         self.server
             .trigger_cron(cron)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Deliver an email to the first worker's `#[event(email)]` handler, as
+    /// `cargo edge trigger email` does (replies and forwards written under the state folder).
+    pub async fn trigger_email(
+        &self,
+        email: &super::email_in::IncomingEmail,
+    ) -> Result<super::email_in::Delivery, String> {
+        let binding = super::session::dispatch_binding(0);
+        self.server
+            .trigger_email(&binding, &self.worker, email)
             .await
             .map_err(|e| e.to_string())
     }

@@ -42,7 +42,7 @@ pub struct Session {
 const CACHE_SERVICE: &str = "edge-cache";
 
 /// The name the dispatcher worker binds each user worker under.
-fn dispatch_binding(index: usize) -> String {
+pub(crate) fn dispatch_binding(index: usize) -> String {
     format!("USER{index}")
 }
 
