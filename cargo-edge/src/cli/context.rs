@@ -421,7 +421,7 @@ mod tests {
     #[test]
     fn a_local_worker_outside_the_workspace_is_named() {
         let workers = [worker("a", Some(&["ghost"]))];
-        let failure = check_bound_workers(&workers).err().expect("refused");
+        let failure = check_bound_workers(&workers).expect_err("refused");
         let text = crate::manifest::error::render(failure.report.as_ref());
         assert!(
             text.contains("dispatch namespace (`local_workers`) `TENANTS` names worker `ghost`")
