@@ -689,6 +689,25 @@ fn in_an_environment_the_service_binding_reaches_the_siblings_script() {
         "{}",
         dev.logs()
     );
+    // An email to a worker without an `#[event(email)]` handler says so (and exits 1).
+    let message = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        message.path(),
+        "Message-ID: <a@b>\r\nFrom: a@b\r\nTo: c@d\r\n\r\nhi",
+    )
+    .unwrap();
+    let sent = Command::new(cargo_edge_bin())
+        .args(["edge", "trigger", "email", "--from", "a@b", "--to", "c@d"])
+        .arg(message.path())
+        .args(["--port", &dev.port.to_string()])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&sent.stderr);
+    assert_eq!(sent.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("the worker has no email handler (#[event(email)])"),
+        "{said}"
+    );
     let (status, _) = dev.stop();
     assert!(status.success(), "{status}");
     eprintln!(
