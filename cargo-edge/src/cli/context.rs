@@ -95,7 +95,8 @@ pub fn worker_for(cargo: &CargoArgs, env: Option<&str>) -> Result<Worker, Failur
 /// In an environment, a service binding, Durable Object or dispatch namespace naming a sibling
 /// worker means the sibling's script in that environment (`auth` → `auth-staging`, wrangler's
 /// naming): each worker that names one is replaced by the workspace's copy, which has those
-/// names resolved. Outside an environment the workers are returned as they are.
+/// names resolved. Outside an environment, or when the workspace does not load in it, the
+/// workers are returned as they are.
 pub fn renamed_in_env(workers: Vec<Worker>, env: Option<&str>) -> Result<Vec<Worker>, Failure> {
     let names_sibling = |w: &Worker| bound_names(w).next().is_some();
     let first = workers.iter().find(|w| names_sibling(w));
@@ -103,7 +104,21 @@ pub fn renamed_in_env(workers: Vec<Worker>, env: Option<&str>) -> Result<Vec<Wor
         return Ok(workers);
     };
     let root = workspace_root(&first.manifest_path)?;
-    let project = manifest::load_project(&root, env)?.project;
+    let project = match manifest::load_project(&root, env) {
+        Ok(loaded) => loaded.project,
+        // A member without this environment (or with errors in it): the siblings' names in it
+        // are unknown, so the bindings keep theirs (what `dev` needs is checked when it loads
+        // the workers it runs).
+        Err(error) => {
+            let first = error.errors().next().map(|p| p.message.clone());
+            eprintln!(
+                "{:>12} bindings to sibling workers keep their names: the workspace does not load in this environment ({})",
+                "Warning",
+                first.unwrap_or_default()
+            );
+            return Ok(workers);
+        }
+    };
     let renamed = |w: Worker| {
         let copy = project
             .workers
