@@ -392,8 +392,12 @@ impl Session {
             fresh.push(loaded.worker);
         }
         let env = self.workers[0].env.clone();
-        self.workers = crate::cli::renamed_in_env(fresh, env.as_deref())
+        let mut fresh = crate::cli::renamed_in_env(fresh, env.as_deref())
             .map_err(|e| crate::manifest::error::render(e.report.as_ref()))?;
+        if let Some(main) = fresh.first_mut() {
+            crate::dotenv::bind_all(main, &self.secrets);
+        }
+        self.workers = fresh;
         Ok(())
     }
 
