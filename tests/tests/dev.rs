@@ -716,8 +716,10 @@ fn in_an_environment_the_service_binding_reaches_the_siblings_script() {
     );
 }
 
-/// `fixtures/hello` as a crate of its own in a temporary folder, so it can be edited.
-fn standalone_hello() -> tempfile::TempDir {
+/// `fixtures/hello` as a crate of its own in a temporary folder, so it can be edited. Its
+/// package is `hello-live-<name>`: tests running at once build into the shared target folder,
+/// and one package name would make them overwrite each other's `.wasm`.
+fn standalone_hello(name: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let fixtures = root().join("fixtures");
     let workspace = std::fs::read_to_string(fixtures.join("Cargo.toml")).unwrap();
@@ -727,7 +729,7 @@ fn standalone_hello() -> tempfile::TempDir {
     assert!(profiles.contains("[profile.fast]"));
     let manifest = format!(
         r#"[package]
-name = "hello-live"
+name = "hello-live-{name}"
 version = "0.1.0"
 edition = "2021"
 publish = false
@@ -772,7 +774,7 @@ fn an_edit_is_served_live_without_a_failed_request_and_a_broken_edit_keeps_the_o
     const OLD: &str = "Hello from Rust on workerd!";
     const NEW: &str = "Hello from a live edit!";
     let started = Instant::now();
-    let crate_dir = standalone_hello();
+    let crate_dir = standalone_hello("edit");
     let lib: PathBuf = crate_dir.path().join("src/lib.rs");
     let source = std::fs::read_to_string(&lib).unwrap();
     assert!(source.contains(OLD));
@@ -905,7 +907,7 @@ fn sigterm_stops_dev_and_its_workerd() {
 /// new var) should be served by the reloaded worker too.
 #[test]
 fn a_manifest_edit_is_applied_on_reload() {
-    let crate_dir = standalone_hello();
+    let crate_dir = standalone_hello("manifest");
     let dev = Dev::start(&crate_dir.path().join("Cargo.toml"), &["--no-persist"]);
     let lib = crate_dir.path().join("src/lib.rs");
     let source = std::fs::read_to_string(&lib).unwrap().replace(
@@ -937,7 +939,7 @@ fn a_manifest_edit_is_applied_on_reload() {
 /// reloaded worker: the cron fires through the trigger endpoint and writes to the new namespace.
 #[test]
 fn a_cron_added_on_reload_fires() {
-    let crate_dir = standalone_hello();
+    let crate_dir = standalone_hello("cron");
     let dev = Dev::start(&crate_dir.path().join("Cargo.toml"), &["--no-persist"]);
     let http = Client::new();
     let (status, _) = http.call(&dev, "POST", "/__edge/trigger/cron?cron=0+3+*+*+*", "");
