@@ -31,6 +31,9 @@ impl Document {
                     key: String::new(),
                 };
                 let message = e.message().trim().to_string();
+                if let Some(clash) = super::clash::explain(&loc.source, &message) {
+                    return Err(clash.into());
+                }
                 Err(Problem::error(
                     "toml",
                     &loc,
