@@ -25,17 +25,17 @@ pub fn place_edge_tables(doc: &mut DocumentMut) {
     if let Some(package) = doc.get_mut("package") {
         each_table(package, &mut |t| anchor = anchor.max(t.position().unwrap_or(0)));
     }
-    let room = rendered.len();
+    let room = rendered.len() as isize;
     for (_, item) in doc.as_table_mut().iter_mut() {
         each_table(item, &mut |t| match t.position() {
-            Some(at) if at > anchor => t.set_position(at + room),
+            Some(at) if at > anchor => t.set_position(Some(at + room)),
             _ => {}
         });
     }
     each_table(&mut edge, &mut |t| {
         if let Some(at) = t.position() {
-            let rank = rendered.binary_search(&at).unwrap_or(0);
-            t.set_position(anchor + 1 + rank);
+            let rank = rendered.binary_search(&at).unwrap_or(0) as isize;
+            t.set_position(Some(anchor + 1 + rank));
         }
     });
     if let Some(metadata) = doc["package"]["metadata"].as_table_like_mut() {
@@ -46,7 +46,7 @@ pub fn place_edge_tables(doc: &mut DocumentMut) {
 /// Call `f` on `item` if it is a table (or each table of an array of tables), and on every
 /// table below it.
 fn each_table(item: &mut Item, f: &mut dyn FnMut(&mut Table)) {
-    let mut visit = |table: &mut Table, f: &mut dyn FnMut(&mut Table)| {
+    let visit = |table: &mut Table, f: &mut dyn FnMut(&mut Table)| {
         f(table);
         for (_, child) in table.iter_mut() {
             each_table(child, f);

@@ -24,7 +24,8 @@ pub fn check_kv_ids(table: &EdgeTable, out: &mut Vec<Problem>) {
             )
             .label("expected 32 hexadecimal digits")
             .help(format!(
-                "write the namespace's id (`cargo edge kv namespace list` prints them), or remove `id` and deploy finds or creates the namespace by its title (default `<worker>-{binding}`)"
+                "write the namespace's id (`cargo edge kv namespace list` prints them), or remove `id` and deploy finds or creates the namespace by its title (default `<worker>-{}`)",
+                binding.to_ascii_lowercase().replace('_', "-")
             )),
         );
     }
