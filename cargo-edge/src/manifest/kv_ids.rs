@@ -40,6 +40,18 @@ fn is_namespace_id(id: &str) -> bool {
 mod tests {
     use super::is_namespace_id;
 
+    /// Dev and build load it with a warning; deploy (and its dry run) refuses it.
+    #[test]
+    fn a_placeholder_id_loads_with_a_warning_and_stops_a_deploy() {
+        let text = "[package]\nname = \"api\"\n[package.metadata.edge]\ncompatibility_date = \"2025-01-01\"\n[package.metadata.edge.env.prod.kv]\nCACHE = { id = \"EXAMPLE\" }\n";
+        let path = std::path::Path::new("Cargo.toml");
+        let loaded = crate::manifest::parse_str(text, path, None).expect("loads");
+        assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+        assert_eq!(loaded.warnings[0].code, "kv_id");
+        let refused = crate::manifest::strict::refuse_deploy(&loaded.warnings).unwrap_err();
+        assert!(refused.problems[0].is_error());
+    }
+
     #[test]
     fn only_32_hex_digits_are_namespace_ids() {
         assert!(is_namespace_id("0f2ac74b498b48028cb68387c421e279"));
