@@ -23,7 +23,9 @@ pub fn place_edge_tables(doc: &mut DocumentMut) {
     rendered.sort_unstable();
     let mut anchor = 0;
     if let Some(package) = doc.get_mut("package") {
-        each_table(package, &mut |t| anchor = anchor.max(t.position().unwrap_or(0)));
+        each_table(package, &mut |t| {
+            anchor = anchor.max(t.position().unwrap_or(0))
+        });
     }
     let room = rendered.len() as isize;
     for (_, item) in doc.as_table_mut().iter_mut() {

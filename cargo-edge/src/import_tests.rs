@@ -110,10 +110,7 @@ fn the_imported_tables_are_written_together_after_the_package_table() {
         false,
     )
     .unwrap();
-    let headers: Vec<&str> = written
-        .lines()
-        .filter(|l| l.starts_with('['))
-        .collect();
+    let headers: Vec<&str> = written.lines().filter(|l| l.starts_with('[')).collect();
     let edge: Vec<usize> = (0..headers.len())
         .filter(|&i| headers[i].contains("package.metadata.edge"))
         .collect();
@@ -124,7 +121,10 @@ fn the_imported_tables_are_written_together_after_the_package_table() {
         (1..=edge.len()).collect::<Vec<_>>(),
         "the edge tables are not one block after [package]:\n{written}"
     );
-    assert_eq!(headers[edge.len() + 1..], ["[lib]", "[dependencies]", "[profile.release]"]);
+    assert_eq!(
+        headers[edge.len() + 1..],
+        ["[lib]", "[dependencies]", "[profile.release]"]
+    );
     assert_eq!(headers[1], "[package.metadata.edge]", "{written}");
 }
 

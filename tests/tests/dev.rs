@@ -804,10 +804,7 @@ fn an_edit_is_served_live_without_a_failed_request_and_a_broken_edit_keeps_the_o
     http.expect(&dev, "GET", "/greet/again", "", (200, "Hello, again!"));
     // Each request's line says the version served is the last good one, and since when.
     assert!(
-        dev.wait_for_log(
-            "GET /greet/again 200 OK (",
-            Duration::from_secs(5)
-        ),
+        dev.wait_for_log("GET /greet/again 200 OK (", Duration::from_secs(5)),
         "no request line:\n{}",
         dev.logs()
     );
@@ -849,7 +846,10 @@ fn an_edit_is_served_live_without_a_failed_request_and_a_broken_edit_keeps_the_o
         .rfind(|l| l.contains("GET / 200 OK ("))
         .unwrap_or_default();
     assert!(last.ends_with(" ms)"), "{last}\n{logs}");
-    assert!(!logs.contains("WatchNotFound") && !logs.contains("WARN"), "{logs}");
+    assert!(
+        !logs.contains("WatchNotFound") && !logs.contains("WARN"),
+        "{logs}"
+    );
     let (status, _) = dev.stop();
     assert!(status.success(), "{status}");
     eprintln!("[dev] an_edit_is_served_live...: {:.2?}", started.elapsed());

@@ -908,7 +908,11 @@ fn workspace_root_selects_like_cargo(template: &str, project: &Path, packages: &
     let bundled = |text: &str| text.matches("bundle for worker `").count();
     let (ok, text) = edge_in(project, &["build"]);
     assert!(ok, "{template}: build at the root failed\n{text}");
-    assert_eq!(bundled(&text), 1, "{template}: not the default member\n{text}");
+    assert_eq!(
+        bundled(&text),
+        1,
+        "{template}: not the default member\n{text}"
+    );
     let (ok, text) = edge_in(project, &["build", "--workspace"]);
     assert!(ok, "{template}: build --workspace failed\n{text}");
     assert_eq!(bundled(&text), packages.len(), "{template}\n{text}");

@@ -37,7 +37,10 @@ pub fn build(args: BuildArgs) -> CommandResult {
         args.workspace,
     )?;
     let Some(manifests) = selected else {
-        check_metadata(args.cargo.manifest_path.as_deref(), args.cargo.package.as_deref())?;
+        check_metadata(
+            args.cargo.manifest_path.as_deref(),
+            args.cargo.package.as_deref(),
+        )?;
         return build_one(cargo, &args, &reporter);
     };
     for manifest in &manifests {

@@ -67,7 +67,11 @@ fn format_line(path: &str, status: StatusCode, elapsed: Duration, stale: Option<
 
 /// `HH:MM:SS` of `time`, UTC.
 fn utc_clock(time: SystemTime) -> String {
-    let seconds = time.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() % 86_400;
+    let seconds = time
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
+        % 86_400;
     format!(
         "{:02}:{:02}:{:02} UTC",
         seconds / 3600,
@@ -82,7 +86,12 @@ mod tests {
 
     #[test]
     fn a_line_has_path_status_reason_and_milliseconds() {
-        let line = format_line("/notes?x=1", StatusCode::OK, Duration::from_micros(3400), None);
+        let line = format_line(
+            "/notes?x=1",
+            StatusCode::OK,
+            Duration::from_micros(3400),
+            None,
+        );
         assert_eq!(line, "/notes?x=1 200 OK (3 ms)");
     }
 

@@ -119,15 +119,13 @@ fn find(text: &str, message: &str) -> Option<Clash> {
 
 /// `a . "b" .c` → `a.b.c`.
 fn path_of(dotted: &str) -> String {
-    dotted
-        .split('.')
-        .map(unquote)
-        .collect::<Vec<_>>()
-        .join(".")
+    dotted.split('.').map(unquote).collect::<Vec<_>>().join(".")
 }
 
 fn unquote(part: &str) -> String {
-    part.trim().trim_matches(|c| c == '"' || c == '\'').to_string()
+    part.trim()
+        .trim_matches(|c| c == '"' || c == '\'')
+        .to_string()
 }
 
 fn join(parent: &str, key: &str) -> String {
@@ -169,7 +167,8 @@ mod tests {
 
     #[test]
     fn an_inline_table_and_a_header_clash_too() {
-        let text = "[package.metadata.edge]\nkv = { CACHE = {} }\n[package.metadata.edge.kv]\nX = {}\n";
+        let text =
+            "[package.metadata.edge]\nkv = { CACHE = {} }\n[package.metadata.edge.kv]\nX = {}\n";
         assert_eq!(
             find(text, "duplicate key").unwrap().table,
             "package.metadata.edge.kv"
