@@ -43,7 +43,7 @@ pub struct ConfigArgs {
     /// Build with the given profile (default: release)
     #[arg(long, value_name = "PROFILE-NAME")]
     pub profile: Option<String>,
-    /// Every worker of the workspace (at a workspace root without -p: its default members)
+    /// Every worker of the workspace (without it and -p, a workspace root gives its default members)
     #[arg(long, conflicts_with = "package", help_heading = "Package Selection")]
     pub workspace: bool,
 }
