@@ -88,7 +88,7 @@ fn only_worker<'a>(
 
 /// Whether the Cargo.toml at `path` is a workspace without a package of its own (an unreadable
 /// file is not: the manifest loader reports it).
-fn is_virtual(path: &Path) -> bool {
+pub fn is_virtual(path: &Path) -> bool {
     std::fs::read_to_string(path)
         .ok()
         .and_then(|text| text.parse::<toml_edit::DocumentMut>().ok())

@@ -18,7 +18,8 @@ pub fn select(
     package: Option<&str>,
     workspace: bool,
 ) -> Result<Option<Vec<PathBuf>>, Failure> {
-    if package.is_some() && !workspace {
+    let one_package = manifest.is_some_and(|path| !context::is_virtual(path));
+    if !workspace && (package.is_some() || one_package) {
         return Ok(None);
     }
     context::check_toml(manifest)?;
