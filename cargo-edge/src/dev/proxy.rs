@@ -54,6 +54,7 @@ pub struct ProxyHandle {
     in_flight: Arc<AtomicUsize>,
     output: Arc<Mutex<Option<Output>>>,
     answered: Arc<AtomicUsize>,
+    accept: tokio::task::AbortHandle,
     pub addr: SocketAddr,
 }
 
@@ -87,6 +88,11 @@ impl ProxyHandle {
     pub fn failed(&self, page: &str) {
         self.upstream
             .send_replace(Upstream::Failed(Arc::from(page)));
+    }
+
+    /// Stop accepting connections (those open finish their requests).
+    pub fn stop(&self) {
+        self.accept.abort();
     }
 
     /// Hold new requests, then wait (up to `drain`) for those in flight to finish.
@@ -146,8 +152,9 @@ pub fn start(
         hold,
         triggers,
     });
-    tokio::spawn(accept_loop(listener, shared));
+    let accept = tokio::spawn(accept_loop(listener, shared)).abort_handle();
     Ok(ProxyHandle {
+        accept,
         upstream: sender,
         assets,
         in_flight,
