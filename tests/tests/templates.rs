@@ -216,13 +216,24 @@ fn hello_answers() {
         (200, "Hello from my-hello!".to_string())
     );
     drop(dev);
-    // The template's own workerd tests pass under `cargo edge test --js`...
-    let project = dir.path().join("my-hello");
-    let (ok, text) = edge_in(&project, &["test", "--js"]);
+    // The template's own workerd tests pass under `cargo edge test --js`.
+    let (ok, text) = edge_in(&dir.path().join("my-hello"), &["test", "--js"]);
     assert!(ok, "{text}");
     assert!(text.contains("2 passed; 0 failed"), "{text}");
-    // ... and its edge-test test (tests/worker.rs) under `cargo edge test --native`, as its user
-    // runs it: edge-test from the dev-dependency `cargo edge new` wrote, compiled natively.
+}
+
+/// The template's edge-test test (tests/worker.rs) under `cargo edge test --native`, as its
+/// user runs it after `cargo edge new`: edge-test from the dev-dependency the command wrote,
+/// compiled for the host with cargo-edge (the costly part: see [`native_test`]).
+#[test]
+fn hello_edge_test_example_passes_under_cargo_edge_test_native() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let project = generate("hello", dir.path());
+    let manifest = std::fs::read_to_string(project.join("Cargo.toml")).unwrap();
+    let checkout = root().join("edge-test").canonicalize().unwrap();
+    let wanted = format!("edge-test = {{ path = \"{}\" }}", checkout.display());
+    assert!(manifest.contains(&wanted), "{manifest}");
     let (ok, text) = native_test(&project);
     assert!(ok, "{text}");
     assert!(text.contains("test greets ... ok"), "{text}");
