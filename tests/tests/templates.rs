@@ -216,11 +216,80 @@ fn hello_answers() {
         (200, "Hello from my-hello!".to_string())
     );
     drop(dev);
-    // The template's own workerd tests pass under `cargo edge test --js` (its edge-test test,
-    // tests/worker.rs, needs cargo-edge compiled natively: too slow for this suite).
+    // The template's own workerd tests pass under `cargo edge test --js`.
     let (ok, text) = edge_in(&dir.path().join("my-hello"), &["test", "--js"]);
     assert!(ok, "{text}");
     assert!(text.contains("2 passed; 0 failed"), "{text}");
+}
+
+/// The template's edge-test test (tests/worker.rs) under `cargo edge test --native`, as its
+/// user runs it after `cargo edge new`: edge-test from the dev-dependency the command wrote,
+/// compiled for the host with cargo-edge (the costly part: see [`native_test`]).
+#[test]
+fn hello_edge_test_example_passes_under_cargo_edge_test_native() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let project = generate("hello", dir.path());
+    let manifest = std::fs::read_to_string(project.join("Cargo.toml")).unwrap();
+    let checkout = root().join("edge-test").canonicalize().unwrap();
+    let wanted = format!("edge-test = {{ path = \"{}\" }}", checkout.display());
+    assert!(manifest.contains(&wanted), "{manifest}");
+    let (ok, text) = native_test(&project);
+    assert!(ok, "{text}");
+    assert!(text.contains("test greets ... ok"), "{text}");
+    assert!(text.contains("1 passed; 0 failed"), "{text}");
+}
+
+/// `cargo edge test --native` in a generated project. The native build goes to this test run's
+/// own target folder with the workspace's dev profile (a `.cargo/config.toml` beside the
+/// project), so edge-test, cargo-edge and their dependencies are reused from the build that
+/// compiled this test where the generated project enables the same features; edge-test's wasm
+/// build of the worker goes to the fixtures' folder, where `cargo edge dev` just built it.
+fn native_test(project: &Path) -> (bool, String) {
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap();
+    let config = project.parent().unwrap().join(".cargo");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("config.toml"), workspace_dev_profile()).unwrap();
+    let output = Command::new(cargo_edge_bin())
+        .args(["edge", "test", "--native", "--target-dir"])
+        .arg(target)
+        .current_dir(project)
+        .env("WORKERD", workerd_bin())
+        .env("EDGE_TEST_TARGET_DIR", fixture_target_dir())
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+/// The workspace's `[profile.dev]` as cargo configuration, its members' settings given to
+/// edge-test and cargo-edge (path dependencies of the generated project, which `package."*"`
+/// would otherwise cover).
+fn workspace_dev_profile() -> String {
+    let text = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    let manifest: toml::Table = text.parse().unwrap();
+    let mut dev = manifest["profile"]["dev"].as_table().unwrap().clone();
+    let base: toml::Table = dev
+        .iter()
+        .filter(|(key, _)| *key != "package")
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
+    let packages = dev.entry("package").or_insert(toml::Table::new().into());
+    let packages = packages.as_table_mut().unwrap();
+    for member in ["cargo-edge", "edge-test"] {
+        let mut settings = base.clone();
+        settings.entry("opt-level").or_insert(0.into());
+        packages.insert(member.into(), settings.into());
+    }
+    let mut profile = toml::Table::new();
+    profile.insert("dev".into(), dev.into());
+    let mut config = toml::Table::new();
+    config.insert("profile".into(), profile.into());
+    toml::to_string(&config).unwrap()
 }
 
 #[test]

@@ -57,6 +57,7 @@ pub struct ProxyHandle {
     answered: Arc<AtomicUsize>,
     /// One line per request (see [`super::request_log`]).
     pub log: Arc<RequestLog>,
+    accept: tokio::task::AbortHandle,
     pub addr: SocketAddr,
 }
 
@@ -91,6 +92,11 @@ impl ProxyHandle {
     pub fn failed(&self, page: &str) {
         self.upstream
             .send_replace(Upstream::Failed(Arc::from(page)));
+    }
+
+    /// Stop accepting connections (those open finish their requests).
+    pub fn stop(&self) {
+        self.accept.abort();
     }
 
     /// Hold new requests, then wait (up to `drain`) for those in flight to finish.
@@ -153,8 +159,9 @@ pub fn start(
         hold,
         triggers,
     });
-    tokio::spawn(accept_loop(listener, shared));
+    let accept = tokio::spawn(accept_loop(listener, shared)).abort_handle();
     Ok(ProxyHandle {
+        accept,
         upstream: sender,
         assets,
         in_flight,
