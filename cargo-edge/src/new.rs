@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 
 use crate::WASM_BINDGEN_VERSION;
 
+pub mod edge_test;
+
 /// The compatibility date new projects start with: the tested workerd's own.
 pub const COMPATIBILITY_DATE: &str = "2026-11-17";
 
@@ -50,7 +52,7 @@ macro_rules! file {
     ($template:literal, $path:literal) => {
         (
             $path,
-            include_str!(concat!("../../templates/", $template, "/", $path)),
+            include_str!(concat!("../templates/", $template, "/", $path)),
         )
     };
 }
@@ -61,7 +63,7 @@ macro_rules! member_file {
         (
             $path,
             include_str!(concat!(
-                "../../templates/",
+                "../templates/",
                 $template,
                 "/",
                 $member,
@@ -74,7 +76,7 @@ macro_rules! member_file {
 
 macro_rules! text {
     ($template:literal, $path:literal) => {
-        include_str!(concat!("../../templates/", $template, "/", $path))
+        include_str!(concat!("../templates/", $template, "/", $path))
     };
 }
 
@@ -273,11 +275,11 @@ pub const TEMPLATES: &[Template] = &[
     },
 ];
 
-const CRATE_MANIFEST: &str = include_str!("../../templates/common/Cargo.toml.tmpl");
-const WORKSPACE_MANIFEST: &str = include_str!("../../templates/common/workspace.toml.tmpl");
-const MEMBER_MANIFEST: &str = include_str!("../../templates/common/member.toml.tmpl");
-const README: &str = include_str!("../../templates/common/README.md.tmpl");
-pub const GITIGNORE: &str = include_str!("../../templates/common/gitignore");
+const CRATE_MANIFEST: &str = include_str!("../templates/common/Cargo.toml.tmpl");
+const WORKSPACE_MANIFEST: &str = include_str!("../templates/common/workspace.toml.tmpl");
+const MEMBER_MANIFEST: &str = include_str!("../templates/common/member.toml.tmpl");
+const README: &str = include_str!("../templates/common/README.md.tmpl");
+pub const GITIGNORE: &str = include_str!("../templates/common/gitignore");
 pub const DEV_VARS_EXAMPLE: &str = "# Local secret values for `cargo edge dev`: copy to .dev.vars (never committed).\n# API_KEY=...\n";
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -300,6 +302,12 @@ pub enum NewError {
     #[error("could not write {path}: {message}")]
     #[diagnostic(code(edge::new::io))]
     Io { path: String, message: String },
+    #[error("${var} is `{value}`, which has no Cargo.toml", var = edge_test::ENV)]
+    #[diagnostic(
+        code(edge::new::edge_test),
+        help("set it to the edge-test folder of a cargo-edge checkout, a version, or `none`")
+    )]
+    EdgeTest { value: String },
 }
 
 pub fn find(name: &str) -> Result<&'static Template, NewError> {
@@ -338,14 +346,19 @@ impl Template {
 }
 
 /// Every file of a project named `name` from `template`, rendered, by relative path.
-pub fn render(template: &Template, name: &str) -> Vec<(PathBuf, String)> {
+pub fn render(
+    template: &Template,
+    name: &str,
+    source: &edge_test::Source,
+) -> Vec<(PathBuf, String)> {
+    let edge_test_lines = edge_test::dev_dependencies(source);
     let fill = |text: &str| {
         text.replace("{{name}}", name)
             .replace("{{wasm_bindgen}}", WASM_BINDGEN_VERSION)
             .replace("{{compatibility_date}}", COMPATIBILITY_DATE)
             .replace("{{description}}", template.description)
             .replace("{{template}}", template.name)
-            .replace("{{edge_test}}", &edge_test_dependency())
+            .replace("{{edge_test}}", edge_test_lines.trim_end())
     };
     let manifest = |skeleton: &str, package: &str, krate: &Crate| {
         fill(skeleton)
@@ -366,10 +379,13 @@ pub fn render(template: &Template, name: &str) -> Vec<(PathBuf, String)> {
     let mut add_crate = |dir: &Path, skeleton: &str, package: &str, krate: &Crate| {
         files.push((dir.join("Cargo.toml"), manifest(skeleton, package, krate)));
         files.push((dir.join(".dev.vars.example"), DEV_VARS_EXAMPLE.to_string()));
+        let kept =
+            |path: &str| path != edge_test::TEST_FILE || source != &edge_test::Source::Missing;
         files.extend(
             krate
                 .files
                 .iter()
+                .filter(|(path, _)| kept(path))
                 .map(|(path, text)| (dir.join(path), fill(text))),
         );
     };
@@ -403,23 +419,20 @@ pub fn render(template: &Template, name: &str) -> Vec<(PathBuf, String)> {
     files
 }
 
-/// The `edge-test` dev-dependency line: the checkout cargo-edge was built from when it is still
-/// there (`cargo install --path cargo-edge`), else the release of the same version.
-/// `$CARGO_EDGE_EDGE_TEST` overrides it (a path to an `edge-test` folder, or a version).
-fn edge_test_dependency() -> String {
-    let wanted = std::env::var("CARGO_EDGE_EDGE_TEST").ok();
-    let checkout = Path::new(env!("CARGO_MANIFEST_DIR")).join("../edge-test");
-    let path = match wanted {
-        Some(value) if !Path::new(&value).is_dir() => {
-            return format!("edge-test = \"{value}\"");
-        }
-        Some(value) => PathBuf::from(value),
-        None if checkout.join("Cargo.toml").is_file() => checkout,
-        None => return format!("edge-test = \"{}\"", env!("CARGO_PKG_VERSION")),
+/// What `cargo edge new` should say about files it left out of `template` (the edge-test
+/// example when edge-test cannot be found).
+pub fn left_out(template: &Template) -> Option<String> {
+    let Layout::Crate(krate) = &template.layout else {
+        return None;
     };
-    let path = path.canonicalize().unwrap_or(path);
-    let text = path.display().to_string().replace('\\', "/");
-    format!("edge-test = {{ path = \"{text}\" }}")
+    if !krate
+        .files
+        .iter()
+        .any(|(path, _)| *path == edge_test::TEST_FILE)
+    {
+        return None;
+    }
+    edge_test::note(&edge_test::source().ok()?)
 }
 
 /// Write a new project into `dir` (which must not exist yet).
@@ -432,8 +445,9 @@ pub fn generate(template: &Template, name: &str, dir: &Path) -> Result<Vec<PathB
             path: dir.display().to_string(),
         });
     }
+    let source = edge_test::source()?;
     let mut written = Vec::new();
-    for (path, text) in render(template, name) {
+    for (path, text) in render(template, name, &source) {
         let target = dir.join(&path);
         let io = |e: std::io::Error| NewError::Io {
             path: target.display().to_string(),
@@ -491,6 +505,26 @@ mod tests {
                 template.name
             );
         }
+    }
+
+    #[test]
+    fn without_edge_test_hello_has_no_test_that_needs_it() {
+        let hello = find("hello").unwrap();
+        let has_test = |source: &edge_test::Source| {
+            let files = render(hello, "x", source);
+            let manifest = &files
+                .iter()
+                .find(|(p, _)| p.ends_with("Cargo.toml"))
+                .unwrap()
+                .1;
+            let test = files
+                .iter()
+                .any(|(p, _)| p == Path::new(edge_test::TEST_FILE));
+            (test, manifest.contains("\nedge-test = "))
+        };
+        assert_eq!(has_test(&edge_test::Source::Missing), (false, false));
+        let release = edge_test::Source::Version("0.1.0".into());
+        assert_eq!(has_test(&release), (true, true));
     }
 
     #[test]

@@ -232,7 +232,10 @@ async fn run_in(
         "nocapture": filter.nocapture,
     });
     let answer = reqwest::Client::new()
-        .post(format!("http://127.0.0.1:{}/__edge_test", instance.port))
+        .post(format!(
+            "http://127.0.0.1:{}/__edge_test",
+            instance.workerd_port
+        ))
         .header(crate::dev::test_entry::TOKEN_HEADER, token)
         .body(call.to_string())
         .timeout(limit)

@@ -20,7 +20,7 @@ impl Worker {
     pub(crate) async fn control(&self, call: Value) -> Result<Value> {
         let answer = self
             .client
-            .post(format!("{}/__edge_test", self.url))
+            .post(format!("{}/__edge_test", self.control_url))
             .header(TOKEN_HEADER, &self.token)
             .body(call.to_string())
             .send()

@@ -29,6 +29,8 @@ pub struct Builder {
 pub struct Worker {
     pub(crate) instance: Option<Instance>,
     pub(crate) url: String,
+    /// workerd itself, for control requests (the front door's assets router must not see them).
+    pub(crate) control_url: String,
     pub(crate) token: String,
     pub(crate) client: reqwest::Client,
     pub(crate) logs: Logs,
@@ -52,7 +54,8 @@ impl Worker {
         }
     }
 
-    /// The worker's base URL, `http://127.0.0.1:<port>`.
+    /// The worker's base URL, `http://127.0.0.1:<port>`: `cargo edge dev`'s front door, which
+    /// serves the static assets of `[package.metadata.edge.assets]` itself, as dev does.
     pub fn url(&self) -> &str {
         &self.url
     }
@@ -162,6 +165,7 @@ impl Builder {
         .map_err(|e| Error::Start(e.to_string()))?;
         Ok(Worker {
             url: format!("http://127.0.0.1:{}", instance.port),
+            control_url: format!("http://127.0.0.1:{}", instance.workerd_port),
             logs: instance.log_handle(),
             instance: Some(instance),
             token,

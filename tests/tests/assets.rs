@@ -11,6 +11,8 @@ use edge_tests::{cargo_edge_bin, fixture_target_dir, free_port, new_project, wor
 
 #[path = "assets/deploy.rs"]
 mod deploy;
+#[path = "assets/under_edge_test.rs"]
+mod under_edge_test;
 
 /// The small tree: every file's body names it, so a test sees which one it got.
 const TREE: &[(&str, &str)] = &[

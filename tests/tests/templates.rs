@@ -216,11 +216,80 @@ fn hello_answers() {
         (200, "Hello from my-hello!".to_string())
     );
     drop(dev);
-    // The template's own workerd tests pass under `cargo edge test --js` (its edge-test test,
-    // tests/worker.rs, needs cargo-edge compiled natively: too slow for this suite).
+    // The template's own workerd tests pass under `cargo edge test --js`.
     let (ok, text) = edge_in(&dir.path().join("my-hello"), &["test", "--js"]);
     assert!(ok, "{text}");
     assert!(text.contains("2 passed; 0 failed"), "{text}");
+}
+
+/// The template's edge-test test (tests/worker.rs) under `cargo edge test --native`, as its
+/// user runs it after `cargo edge new`: edge-test from the dev-dependency the command wrote,
+/// compiled for the host with cargo-edge (the costly part: see [`native_test`]).
+#[test]
+fn hello_edge_test_example_passes_under_cargo_edge_test_native() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let project = generate("hello", dir.path());
+    let manifest = std::fs::read_to_string(project.join("Cargo.toml")).unwrap();
+    let checkout = root().join("edge-test").canonicalize().unwrap();
+    let wanted = format!("edge-test = {{ path = \"{}\" }}", checkout.display());
+    assert!(manifest.contains(&wanted), "{manifest}");
+    let (ok, text) = native_test(&project);
+    assert!(ok, "{text}");
+    assert!(text.contains("test greets ... ok"), "{text}");
+    assert!(text.contains("1 passed; 0 failed"), "{text}");
+}
+
+/// `cargo edge test --native` in a generated project. The native build goes to this test run's
+/// own target folder with the workspace's dev profile (a `.cargo/config.toml` beside the
+/// project), so edge-test, cargo-edge and their dependencies are reused from the build that
+/// compiled this test where the generated project enables the same features; edge-test's wasm
+/// build of the worker goes to the fixtures' folder, where `cargo edge dev` just built it.
+fn native_test(project: &Path) -> (bool, String) {
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap();
+    let config = project.parent().unwrap().join(".cargo");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("config.toml"), workspace_dev_profile()).unwrap();
+    let output = Command::new(cargo_edge_bin())
+        .args(["edge", "test", "--native", "--target-dir"])
+        .arg(target)
+        .current_dir(project)
+        .env("WORKERD", workerd_bin())
+        .env("EDGE_TEST_TARGET_DIR", fixture_target_dir())
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+/// The workspace's `[profile.dev]` as cargo configuration, its members' settings given to
+/// edge-test and cargo-edge (path dependencies of the generated project, which `package."*"`
+/// would otherwise cover).
+fn workspace_dev_profile() -> String {
+    let text = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    let manifest: toml::Table = text.parse().unwrap();
+    let mut dev = manifest["profile"]["dev"].as_table().unwrap().clone();
+    let base: toml::Table = dev
+        .iter()
+        .filter(|(key, _)| *key != "package")
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
+    let packages = dev.entry("package").or_insert(toml::Table::new().into());
+    let packages = packages.as_table_mut().unwrap();
+    for member in ["cargo-edge", "edge-test"] {
+        let mut settings = base.clone();
+        settings.entry("opt-level").or_insert(0.into());
+        packages.insert(member.into(), settings.into());
+    }
+    let mut profile = toml::Table::new();
+    profile.insert("dev".into(), dev.into());
+    let mut config = toml::Table::new();
+    config.insert("profile".into(), profile.into());
+    toml::to_string(&config).unwrap()
 }
 
 #[test]
@@ -895,7 +964,50 @@ fn every_template_builds_renders_and_plans_a_deploy_without_edits() {
                 "{template}/{package}: no requests written\n{text}"
             );
         }
+        if packages.len() > 1 {
+            workspace_root_selects_like_cargo(template, &project, &packages);
+        }
     }
+}
+
+/// At a workspace template's root, without `-p`: `build` and `config` take cargo's default
+/// member, `--workspace` every member, each reported on its own (the members are built already,
+/// so this only re-bundles).
+fn workspace_root_selects_like_cargo(template: &str, project: &Path, packages: &[String]) {
+    let bundled = |text: &str| text.matches("bundle for worker `").count();
+    let (ok, text) = edge_in(project, &["build"]);
+    assert!(ok, "{template}: build at the root failed\n{text}");
+    assert_eq!(
+        bundled(&text),
+        1,
+        "{template}: not the default member\n{text}"
+    );
+    let (ok, text) = edge_in(project, &["build", "--workspace"]);
+    assert!(ok, "{template}: build --workspace failed\n{text}");
+    assert_eq!(bundled(&text), packages.len(), "{template}\n{text}");
+    for package in packages {
+        assert!(
+            text.contains(&format!("bundle for worker `{package}`")),
+            "{template}: `{package}` not built\n{text}"
+        );
+    }
+    let (ok, text) = edge_in(project, &["config", "--format", "capnp"]);
+    assert!(
+        ok && text.contains("using Workerd = import"),
+        "{template}: config at the root\n{text}"
+    );
+    let (ok, text) = edge_in(project, &["config", "--format", "model", "--workspace"]);
+    assert!(ok, "{template}: config --workspace failed\n{text}");
+    let models: serde_json::Value = serde_json::Deserializer::from_str(&text)
+        .into_iter()
+        .next()
+        .and_then(Result::ok)
+        .unwrap_or_else(|| panic!("{template}: not JSON\n{text}"));
+    let mut names: Vec<&String> = models.as_object().unwrap().keys().collect();
+    names.sort();
+    let mut expected: Vec<&String> = packages.iter().collect();
+    expected.sort();
+    assert_eq!(names, expected, "{template}");
 }
 
 #[test]

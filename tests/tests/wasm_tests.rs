@@ -1,6 +1,7 @@
 //! `cargo edge test --wasm`: the `#[wasm_bindgen_test]` functions of `fixtures/tested` run
-//! inside workerd with the worker's bindings (KV, D1, R2, a queue, a Durable Object, a service
-//! binding to `fixtures/auth`), reported in libtest's format with libtest's exit code.
+//! inside workerd with the worker's bindings (KV, D1, R2, a queue with retries and a dead-letter
+//! queue, the cron's handler, a Durable Object, a service binding to `fixtures/auth`), reported
+//! in libtest's format with libtest's exit code.
 
 use std::process::Output;
 
@@ -36,7 +37,8 @@ fn wasm_tests_run_inside_workerd_with_the_bindings() {
         "kv_round_trip",
         "d1_has_the_migrated_table",
         "r2_put_and_get",
-        "queue_accepts_a_message",
+        "queue_messages_are_consumed_retried_and_dead_lettered",
+        "the_cron_records_its_run",
         "durable_object_counts_its_calls",
         "service_binding_reaches_the_auth_worker",
         "vars_come_from_the_manifest",
@@ -51,7 +53,7 @@ fn wasm_tests_run_inside_workerd_with_the_bindings() {
         "{text}"
     );
     assert!(
-        text.contains("test result: ok. 7 passed; 0 failed; 1 ignored"),
+        text.contains("test result: ok. 8 passed; 0 failed; 1 ignored"),
         "{text}"
     );
 }
@@ -80,7 +82,7 @@ fn filters_select_tests_like_cargo_test() {
         "{text}"
     );
     assert!(
-        text.contains("1 passed; 0 failed; 0 ignored; 7 filtered out"),
+        text.contains("1 passed; 0 failed; 0 ignored; 8 filtered out"),
         "{text}"
     );
 }
@@ -90,7 +92,7 @@ fn filters_select_tests_like_cargo_test() {
 fn without_a_flag_both_kinds_run() {
     let (output, text) = test(&[]);
     assert!(output.status.success(), "{text}");
-    assert!(text.contains("test result: ok. 7 passed"), "{text}");
+    assert!(text.contains("test result: ok. 8 passed"), "{text}");
     assert!(
         text.contains("test routes.test.js::greets ... ok"),
         "{text}"

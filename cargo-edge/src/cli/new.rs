@@ -55,6 +55,9 @@ pub fn new(args: NewArgs) -> CommandResult {
         dir.display(),
         files.len()
     );
+    if let Some(note) = crate::new::left_out(template) {
+        eprintln!("{:>12} {note}", "Note");
+    }
     if let Some(root) = enclosing {
         let changes = crate::init::join_workspace(&dir, &root)?;
         for done in &changes.done {

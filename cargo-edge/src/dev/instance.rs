@@ -1,6 +1,7 @@
 //! A dev session as a library call, for tests: the binding server and workerd started on built
 //! bundles with a state folder of the caller's choosing, on OS-picked loopback ports, with
-//! workerd's output captured instead of printed. No proxy, no watcher: one start, one stop.
+//! workerd's output captured instead of printed. Requests reach workerd through dev's front
+//! proxy, which serves static assets itself as in dev. No watcher: one start, one stop.
 //!
 //! The config is rendered by [`Session::config`], the one `cargo edge dev` uses, so a test runs
 //! exactly what dev runs. `edge-test` and `cargo edge test --wasm` are built on this.
@@ -10,6 +11,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::output::Output;
+use super::proxy::ProxyHandle;
 use super::server::{BindingServer, RunningServer};
 use super::session::Session;
 use super::supervisor::{self, Launch, Running};
@@ -49,8 +52,12 @@ pub enum StartError {
 
 /// A running binding server and workerd.
 pub struct Instance {
-    /// workerd's HTTP socket on 127.0.0.1: the first worker answers here.
+    /// The front door on 127.0.0.1, as `cargo edge dev`'s port: the first worker's static
+    /// assets are served here, every other request goes to the worker.
     pub port: u16,
+    /// workerd's own HTTP socket, for control requests the assets router must not see.
+    pub workerd_port: u16,
+    proxy: Front,
     server: RunningServer,
     running: Running,
     logs: Logs,
@@ -73,8 +80,9 @@ impl Logs {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).push(line);
     }
 
-    /// Read `reader` in a thread until it closes, keeping every line.
-    fn collect(&self, reader: std::io::PipeReader, echo: bool) {
+    /// Read `reader` in a thread until it closes, keeping every line (in `output` too, where
+    /// the front proxy looks for the message of a request workerd canceled).
+    fn collect(&self, reader: std::io::PipeReader, echo: bool, output: Output) {
         let logs = self.clone();
         std::thread::spawn(move || {
             use std::io::BufRead;
@@ -85,6 +93,7 @@ impl Logs {
                 if echo {
                     eprintln!("{line}");
                 }
+                output.push(line.clone());
                 logs.push(line);
             }
         });
@@ -95,17 +104,27 @@ impl Instance {
     /// Start the binding server, then workerd; return once workerd listens.
     pub async fn start(options: InstanceOptions) -> Result<Instance, StartError> {
         let session = session(&options);
+        super::assets::AssetServer::register(&session.assets, &options.workers);
         for worker in &options.workers {
             let _ = std::fs::create_dir_all(options.state_dir.join("do").join(&worker.name));
         }
         let server = BindingServer::start(session.server_config()).await?;
         let logs = Logs::default();
-        let started = launch(&session, &options, &server, &logs).await;
-        let (running, port) = match started {
+        let output = Output::default();
+        let started = launch(&session, &options, &server, &logs, &output).await;
+        let (running, workerd_port) = match started {
             Ok(ok) => ok,
             Err(error) => {
                 server.shutdown().await;
                 return Err(error);
+            }
+        };
+        let proxy = match front(&session, workerd_port, output).await {
+            Ok(proxy) => proxy,
+            Err(error) => {
+                running.stop().await;
+                server.shutdown().await;
+                return Err(StartError::Port(error));
             }
         };
         let consumed = options
@@ -114,7 +133,9 @@ impl Instance {
             .flat_map(|w| w.queue_consumers.keys().cloned())
             .collect();
         Ok(Instance {
-            port,
+            port: proxy.addr.port(),
+            workerd_port,
+            proxy: Front(proxy),
             server,
             running,
             logs,
@@ -171,6 +192,7 @@ impl Instance {
 
     /// Stop workerd, then the binding server (every acknowledged write is on disk).
     pub async fn stop(self) {
+        drop(self.proxy);
         self.running.stop().await;
         self.server.shutdown().await;
     }
@@ -209,12 +231,39 @@ fn session(options: &InstanceOptions) -> Session {
     }
 }
 
+/// The front proxy, closed when the instance is stopped or dropped.
+struct Front(ProxyHandle);
+
+impl Drop for Front {
+    fn drop(&mut self) {
+        self.0.stop();
+    }
+}
+
+/// Dev's front proxy on an OS-picked loopback port, serving the first worker's assets and
+/// forwarding the rest to workerd on `workerd_port`.
+async fn front(
+    session: &Session,
+    workerd_port: u16,
+    output: Output,
+) -> std::io::Result<ProxyHandle> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+    let proxy = super::proxy::start(listener, Duration::from_secs(30), None)?;
+    let main = session.workers.first().map(|w| w.name.as_str());
+    let assets = session.assets.read().ok();
+    proxy.set_assets(assets.and_then(|a| a.get(main?).cloned()));
+    proxy.watch_output(output);
+    proxy.ready(workerd_port);
+    Ok(proxy)
+}
+
 /// Start workerd; a port taken between choosing and binding is retried on new ports.
 async fn launch(
     session: &Session,
     options: &InstanceOptions,
     server: &RunningServer,
     logs: &Logs,
+    output: &Output,
 ) -> Result<(Running, u16), StartError> {
     let mut last = None;
     for _attempt in 0..3 {
@@ -238,7 +287,7 @@ async fn launch(
         let (reader, writer) = std::io::pipe().map_err(StartError::Port)?;
         let writer_err = writer.try_clone().map_err(StartError::Port)?;
         let before = logs.lines().len();
-        logs.collect(reader, options.echo);
+        logs.collect(reader, options.echo, output.clone());
         let result = supervisor::start_with(&launch, options.startup, |command| {
             fd.pass_to(command);
             command.stdout(writer).stderr(writer_err);

@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use super::output::Output;
+use super::request_log::RequestLog;
 
 pub type Body = BoxBody<Bytes, hyper::Error>;
 
@@ -68,6 +69,9 @@ pub struct ProxyHandle {
     in_flight: Arc<AtomicUsize>,
     output: Arc<Mutex<Option<Output>>>,
     answered: Arc<AtomicUsize>,
+    /// One line per request (see [`super::request_log`]).
+    pub log: Arc<RequestLog>,
+    accept: tokio::task::AbortHandle,
     pub addr: SocketAddr,
 }
 
@@ -92,8 +96,9 @@ impl ProxyHandle {
         self.answered.load(Ordering::SeqCst)
     }
 
-    /// Send requests to workerd on `port`.
+    /// Send requests to workerd on `port` (a new version: no longer stale).
     pub fn ready(&self, port: u16) {
+        self.log.current();
         self.upstream.send_replace(Upstream::Ready(port));
     }
 
@@ -101,6 +106,11 @@ impl ProxyHandle {
     pub fn failed(&self, page: &str) {
         self.upstream
             .send_replace(Upstream::Failed(Arc::from(page)));
+    }
+
+    /// Stop accepting connections (those open finish their requests).
+    pub fn stop(&self) {
+        self.accept.abort();
     }
 
     /// Hold new requests, then wait (up to `drain`) for those in flight to finish.
@@ -123,6 +133,7 @@ struct Shared {
     assets: FrontAssets,
     output: Arc<Mutex<Option<Output>>>,
     answered: Arc<AtomicUsize>,
+    log: Arc<RequestLog>,
 }
 
 impl Shared {
@@ -150,7 +161,9 @@ pub fn start(
     let assets = FrontAssets::default();
     let output = Arc::new(Mutex::new(None));
     let answered = Arc::new(AtomicUsize::new(0));
+    let log = Arc::new(RequestLog::default());
     let shared = Arc::new(Shared {
+        log: log.clone(),
         assets: assets.clone(),
         output: output.clone(),
         answered: answered.clone(),
@@ -160,13 +173,15 @@ pub fn start(
         hold,
         triggers,
     });
-    tokio::spawn(accept_loop(listener, shared));
+    let accept = tokio::spawn(accept_loop(listener, shared)).abort_handle();
     Ok(ProxyHandle {
+        accept,
         upstream: sender,
         assets,
         in_flight,
         output,
         answered,
+        log,
         addr,
     })
 }
@@ -191,13 +206,34 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         let shared = shared.clone();
         tokio::spawn(async move {
             let service =
-                hyper::service::service_fn(move |request| handle(request, shared.clone()));
+                hyper::service::service_fn(move |request| logged(request, shared.clone()));
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
                 .with_upgrades()
                 .await;
         });
     }
+}
+
+/// [`handle`], then the request's line: method, path, status and the time to the response head.
+async fn logged(
+    request: Request<Incoming>,
+    shared: Arc<Shared>,
+) -> Result<Response<Body>, Infallible> {
+    let started = std::time::Instant::now();
+    let method = request.method().to_string();
+    let path = request
+        .uri()
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_string();
+    let response = handle(request, shared.clone()).await;
+    if let Ok(response) = &response {
+        shared
+            .log
+            .line(&method, &path, response.status(), started.elapsed());
+    }
+    response
 }
 
 /// Counts a request as in flight until dropped.
