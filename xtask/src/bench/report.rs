@@ -304,6 +304,13 @@ fn deploy(out: &mut String, r: &Value) {
          `CLOUDFLARE_API_BASE_URL`, a fresh one per tool. Bytes: request bodies / request headers. \
          Seconds include each tool's build (a no-op cargo build; the change deploy recompiles).\n"
     );
+    if entries(&r["deploy"]).is_empty() {
+        let _ = writeln!(
+            out,
+            "Not measured in this run (`--only {}`).\n",
+            s(&r["only"])
+        );
+    }
     for (fixture, d) in entries(&r["deploy"]) {
         let _ = writeln!(out, "### {fixture}\n");
         let _ = writeln!(out, "| deploy | tool | requests | body bytes | header bytes | seconds |\n| --- | --- | --- | --- | --- | --- |");
