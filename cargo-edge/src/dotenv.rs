@@ -63,9 +63,42 @@ pub fn read(path: &Path) -> Result<BTreeMap<String, String>, DotenvError> {
     }
 }
 
+/// wrangler binds every `.dev.vars` entry, declared or not, and an entry wins over a `[vars]`
+/// value of the same name. Do the same for a local run: the names `worker` does not declare in
+/// `secrets` join them (in this in-memory copy only; deploy still checks the declared list) and
+/// leave `vars`. Returns the names that were not declared, so the caller can say so once.
+pub fn bind_all(
+    worker: &mut crate::model::Worker,
+    values: &BTreeMap<String, String>,
+) -> Vec<String> {
+    let mut undeclared = Vec::new();
+    for name in values.keys() {
+        worker.vars.remove(name);
+        if !worker.secrets.contains(name) {
+            worker.secrets.push(name.clone());
+            undeclared.push(name.clone());
+        }
+    }
+    undeclared
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_entry_is_bound_and_wins_over_a_var() {
+        let mut worker = crate::model::Worker::minimal("w", "w", "Cargo.toml".into(), "2026-11-01");
+        worker.secrets = vec!["API_KEY".into()];
+        worker
+            .vars
+            .insert("MODE".into(), crate::model::Var::Text("from vars".into()));
+        let values = parse("API_KEY=a\nMODE=b\nEXTRA=c\n", Path::new(".dev.vars")).unwrap();
+        let undeclared = bind_all(&mut worker, &values);
+        assert_eq!(undeclared, ["EXTRA", "MODE"]);
+        assert_eq!(worker.secrets, ["API_KEY", "EXTRA", "MODE"]);
+        assert!(worker.vars.is_empty());
+    }
 
     #[test]
     fn names_values_comments_and_quotes() {

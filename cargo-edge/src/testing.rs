@@ -78,16 +78,24 @@ pub fn cargo_options(
     options
 }
 
-/// `.dev.vars` (then `.dev.vars.<env>`) beside `worker`'s Cargo.toml, kept to the secrets it
-/// declares.
-pub fn dev_vars(worker: &Worker, env: Option<&str>) -> Result<BTreeMap<String, String>, String> {
-    let dir = crate_dir(worker);
+/// `.dev.vars` (then `.dev.vars.<env>`) beside `worker`'s Cargo.toml, every entry bound as in
+/// `cargo edge dev` (undeclared names join `worker.secrets`: [`crate::dotenv::bind_all`]).
+pub fn dev_vars(
+    worker: &mut Worker,
+    env: Option<&str>,
+) -> Result<BTreeMap<String, String>, String> {
+    let values = read_dev_vars(&crate_dir(worker), env)?;
+    crate::dotenv::bind_all(worker, &values);
+    Ok(values)
+}
+
+/// `.dev.vars`, then `.dev.vars.<env>` over it, from `dir`; missing files are empty.
+pub fn read_dev_vars(dir: &Path, env: Option<&str>) -> Result<BTreeMap<String, String>, String> {
     let mut values = crate::dotenv::read(&dir.join(".dev.vars")).map_err(|e| e.to_string())?;
     if let Some(env) = env {
         let more = crate::dotenv::read(&dir.join(format!(".dev.vars.{env}")));
         values.extend(more.map_err(|e| e.to_string())?);
     }
-    values.retain(|name, _| worker.secrets.contains(name));
     Ok(values)
 }
 

@@ -10,7 +10,6 @@
 //! binding of its `[package.metadata.edge]` on a fresh state folder; `edge_test::env()` is that
 //! worker's `Env`.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -151,7 +150,8 @@ async fn start(
     scratch: &Path,
     echo: bool,
 ) -> Result<(Instance, String), String> {
-    let workers = crate::testing::workers(&context.manifest, context.env.as_deref())?;
+    let mut workers = crate::testing::workers(&context.manifest, context.env.as_deref())?;
+    let secrets = crate::testing::dev_vars(&mut workers[0], context.env.as_deref())?;
     let main = &workers[0];
     let test_bundle = test_bundle::write(wasm, &main.name, &scratch.join("test-bundle"))
         .map_err(|e| e.to_string())?;
@@ -173,7 +173,6 @@ async fn start(
     let token = token()?;
     bundles[0] = crate::dev::test_entry::overlay(&bundles[0], &token, &scratch.join("entry"))
         .map_err(|e| e.to_string())?;
-    let secrets: BTreeMap<String, String> = crate::testing::dev_vars(main, context.env.as_deref())?;
     let instance = Instance::start(InstanceOptions {
         workers,
         bundles,

@@ -135,7 +135,8 @@ impl Builder {
             install: false,
         })
         .map_err(|e| Error::Workerd(workerd_text(&e)))?;
-        let secrets = self.secrets_for(main)?;
+        let mut workers = built.workers.clone();
+        let secrets = self.secrets_for(&mut workers[0])?;
         let state = tempfile::Builder::new()
             .prefix("edge-test-")
             .tempdir()
@@ -149,7 +150,7 @@ impl Builder {
         bundles[0] = cargo_edge::dev::test_entry::overlay(&bundles[0], &token, &overlay)
             .map_err(|e| Error::Io(format!("cannot write {}: {e}", overlay.display())))?;
         let instance = Instance::start(InstanceOptions {
-            workers: built.workers.clone(),
+            workers,
             bundles,
             workerd: found,
             state_dir,
@@ -192,7 +193,11 @@ impl Builder {
         })
     }
 
-    fn secrets_for(&self, main: &cargo_edge::model::Worker) -> Result<BTreeMap<String, String>> {
+    /// `.dev.vars` (every entry bound, as in `cargo edge dev`), then `.secret(...)` values over it.
+    fn secrets_for(
+        &self,
+        main: &mut cargo_edge::model::Worker,
+    ) -> Result<BTreeMap<String, String>> {
         let mut values =
             cargo_edge::testing::dev_vars(main, self.env.as_deref()).map_err(Error::Manifest)?;
         for (name, value) in &self.secrets {

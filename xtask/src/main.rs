@@ -248,6 +248,16 @@ fn build_cargo_edge() -> Result<PathBuf> {
     Ok(root().join("target/debug/cargo-edge"))
 }
 
+/// The cargo-edge binary `cargo test --workspace` builds (it uplifts one for cargo-edge's own
+/// integration tests). `cargo build -p cargo-edge` would resolve dependency features for that one
+/// package and compile a second copy of ~300 dependencies that the test run then never uses.
+fn build_cargo_edge_for_tests() -> Result<PathBuf> {
+    run(cargo()
+        .current_dir(root())
+        .args(["test", "--workspace", "--no-run"]))?;
+    Ok(root().join("target/debug/cargo-edge"))
+}
+
 /// cargo-edge as users install it: a release build.
 fn build_cargo_edge_release() -> Result<PathBuf> {
     run(cargo().current_dir(root()).args([
@@ -299,7 +309,7 @@ fn demo(args: &[String]) -> Result<()> {
 
 fn test(extra: &[String]) -> Result<()> {
     let tools = setup()?;
-    let cargo_edge = build_cargo_edge()?;
+    let cargo_edge = build_cargo_edge_for_tests()?;
     let started = std::time::Instant::now();
     let mut command = cargo();
     command

@@ -193,9 +193,18 @@ fn config(worker: Option<&[Module]>, compatibility: &Compatibility) -> String {
             modules.join(", ")
         ));
     }
+    // The glue of a worker that sends email imports `cloudflare:email`, which needs the module
+    // `cargo edge dev` adds too; without it workerd refuses the worker before it starts.
+    let texts: Vec<String> = worker
+        .unwrap_or_default()
+        .iter()
+        .filter(|m| m.kind == ModuleType::Esm)
+        .filter_map(|m| std::fs::read_to_string(&m.path).ok())
+        .collect();
     format!(
-        "using Workerd = import \"/workerd/workerd.capnp\";\nconst config :Workerd.Config = (\n  services = [{}],\n  sockets = [(name = \"http\", address = \"127.0.0.1:0\", http = (), service = \"probe\")],\n);\n",
-        services.join(", ")
+        "using Workerd = import \"/workerd/workerd.capnp\";\nconst config :Workerd.Config = (\n  services = [{}],\n  sockets = [(name = \"http\", address = \"127.0.0.1:0\", http = (), service = \"probe\")],\n{});\n",
+        services.join(", "),
+        crate::render::extensions::for_module_texts(&texts)
     )
 }
 

@@ -230,9 +230,12 @@ fn rules(node: &Node) -> Vec<Finding> {
             if has("time") {
                 found.push(finding(
                     When::Runtime,
-                    "has `time` enabled: its timer reads std::time::Instant, which panics on \
-                     wasm32-unknown-unknown (\"time not implemented on this platform\")",
-                    "use `worker::Delay` for sleeps and timeouts, and drop tokio's `time` feature",
+                    "has `time` enabled: `tokio::time` (sleep, timeout, interval) reads \
+                     std::time::Instant, which panics on wasm32-unknown-unknown (\"time not \
+                     implemented on this platform\") when called; the feature alone does no harm",
+                    "use `worker::Delay` for sleeps and timeouts; `cargo tree -e features -i tokio` \
+                     shows which dependency turns `time` on (often tokio-stream's default features) \
+                     if you want it off",
                 ));
             }
         }

@@ -20,7 +20,7 @@ pub struct AnalyticsArgs {
 }
 
 pub fn analytics(args: AnalyticsArgs) -> CommandResult {
-    if !args.local.local {
+    if !args.local.is_local() {
         return Err(plain(
             "`cargo edge analytics` reads local data points only",
             "add --local (the points `cargo edge dev` recorded); Cloudflare's are in its SQL API",

@@ -42,7 +42,7 @@ pub enum D1Action {
         /// Run against local state (`cargo edge dev`'s)
         #[arg(long)]
         local: bool,
-        /// Local state folder (default `.edge/state` beside Cargo.toml)
+        /// Local state folder (default `.edge/state` beside Cargo.toml); implies --local
         #[arg(long, value_name = "DIR")]
         persist_to: Option<PathBuf>,
         /// SQL to run
@@ -75,7 +75,7 @@ pub enum MigrationsAction {
         /// Apply to local state (`cargo edge dev`'s) instead of Cloudflare
         #[arg(long)]
         local: bool,
-        /// Local state folder (default `.edge/state` beside Cargo.toml)
+        /// Local state folder (default `.edge/state` beside Cargo.toml); implies --local
         #[arg(long, value_name = "DIR")]
         persist_to: Option<PathBuf>,
     },
@@ -88,7 +88,7 @@ pub enum MigrationsAction {
         /// Look at local state (`cargo edge dev`'s) instead of Cloudflare
         #[arg(long)]
         local: bool,
-        /// Local state folder (default `.edge/state` beside Cargo.toml)
+        /// Local state folder (default `.edge/state` beside Cargo.toml); implies --local
         #[arg(long, value_name = "DIR")]
         persist_to: Option<PathBuf>,
     },
@@ -131,7 +131,7 @@ pub fn d1(args: D1Args) -> CommandResult {
         } => super::d1_remote::list_migrations(
             &worker,
             &database,
-            local,
+            local || persist_to.is_some(),
             persist_to.as_deref(),
             args.message_format,
         ),
@@ -152,6 +152,7 @@ pub fn d1(args: D1Args) -> CommandResult {
                     persist_to,
                 },
         } => {
+            let local = local || persist_to.is_some();
             let worker = context::load_worker(&worker)?;
             let db = database(&worker, &binding)?;
             let Some(dir) = &db.migrations_dir else {
@@ -185,6 +186,7 @@ pub fn d1(args: D1Args) -> CommandResult {
             command,
             file,
         } => {
+            let local = local || persist_to.is_some();
             let worker = context::load_worker(&worker)?;
             let db = database(&worker, &binding)?;
             let sql = match (command, file) {

@@ -68,11 +68,12 @@ pub use crate::build::DEV_PROFILE;
 
 pub fn dev(args: DevArgs) -> CommandResult {
     let reporter = context::reporter(&args.output);
-    let main = context::worker_for(&args.cargo, args.env.as_deref())?;
+    let mut main = context::worker_for(&args.cargo, args.env.as_deref())?;
+    let crate_dir = context::crate_dir(&main);
+    let secrets = secrets(&mut main, &crate_dir, args.env.as_deref(), &reporter)?;
     let mut workers = vec![main.clone()];
     workers.extend(context::bound_workers(&main, args.env.as_deref())?);
     context::check_bound_workers(&workers)?;
-    let crate_dir = context::crate_dir(&main);
     let workerd = workerd::locate(&Search {
         explicit: args.workerd.clone(),
         project_dir: crate_dir.clone(),
@@ -89,7 +90,7 @@ pub fn dev(args: DevArgs) -> CommandResult {
     let base = args.cargo.to_options(&args.output);
     let builds = workers.iter().map(|w| dev_build(&base, w, &args)).collect();
     let session = Session {
-        secrets: secrets(&main, &crate_dir, args.env.as_deref(), &reporter)?,
+        secrets,
         watch: if args.no_watch {
             Vec::new()
         } else {
@@ -197,22 +198,17 @@ fn apply_local_migrations(
     Ok(())
 }
 
-/// Secret values from `.dev.vars` (and `.dev.vars.<env>`), never written anywhere.
+/// Secret values from `.dev.vars` (and `.dev.vars.<env>`), never written anywhere. Every entry is
+/// bound, as wrangler does ([`crate::dotenv::bind_all`]); a declared secret with no value is
+/// warned about.
 fn secrets(
-    worker: &Worker,
+    worker: &mut Worker,
     crate_dir: &Path,
     env: Option<&str>,
     reporter: &Reporter,
 ) -> Result<std::collections::BTreeMap<String, String>, Failure> {
-    let mut values = crate::dotenv::read(&crate_dir.join(".dev.vars"))
-        .map_err(|e| plain(e.to_string(), "write one `NAME=value` per line"))?;
-    if let Some(env) = env {
-        let path = crate_dir.join(format!(".dev.vars.{env}"));
-        values.extend(
-            crate::dotenv::read(&path)
-                .map_err(|e| plain(e.to_string(), "write one `NAME=value` per line"))?,
-        );
-    }
+    let values = crate::testing::read_dev_vars(crate_dir, env)
+        .map_err(|e| plain(e, "write one `NAME=value` per line"))?;
     for name in &worker.secrets {
         if !values.contains_key(name) {
             reporter.warn(format!(
@@ -221,7 +217,15 @@ fn secrets(
             ));
         }
     }
-    values.retain(|name, _| worker.secrets.contains(name));
+    let undeclared = crate::dotenv::bind_all(worker, &values);
+    if !undeclared.is_empty() {
+        reporter.status("Secrets", format!(
+            ".dev.vars binds {} too (as wrangler does), not declared in `secrets = [...]`: declare {} so `cargo edge deploy` checks {} set",
+            undeclared.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+            if undeclared.len() == 1 { "it" } else { "them" },
+            if undeclared.len() == 1 { "it is" } else { "they are" },
+        ));
+    }
     Ok(values)
 }
 

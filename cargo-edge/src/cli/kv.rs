@@ -77,7 +77,7 @@ pub enum KvNamespaceAction {
 /// `cargo edge kv get|put|list|delete BINDING ... --local`, through the same code that serves
 /// KV to workerd, so limits and expiry behave the same.
 pub fn kv(args: KvArgs) -> CommandResult {
-    if !args.local.local {
+    if !args.local.is_local() {
         return super::kv_remote::kv(args);
     }
     let worker = context::load_worker(&args.local.worker)?;

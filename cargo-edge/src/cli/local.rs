@@ -18,9 +18,16 @@ pub struct LocalArgs {
     /// Use local state (what `cargo edge dev` serves) instead of the data on Cloudflare
     #[arg(long, global = true)]
     pub local: bool,
-    /// Local state folder (default `.edge/state` beside Cargo.toml)
+    /// Local state folder (default `.edge/state` beside Cargo.toml); implies --local
     #[arg(long, global = true, value_name = "DIR")]
     pub persist_to: Option<PathBuf>,
+}
+
+impl LocalArgs {
+    /// `--local`, or `--persist-to` (a state folder only means something locally).
+    pub fn is_local(&self) -> bool {
+        self.local || self.persist_to.is_some()
+    }
 }
 
 /// Local state: `--persist-to`, or `.edge/state` beside the worker's Cargo.toml.

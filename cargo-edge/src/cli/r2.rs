@@ -58,7 +58,7 @@ pub enum R2Action {
 /// `cargo edge r2 get|put|list|delete BINDING ... --local`, through the handler that serves R2
 /// to workerd (same wire format, same storage).
 pub fn r2(args: R2Args) -> CommandResult {
-    if !args.local.local {
+    if !args.local.is_local() {
         return super::r2_remote::r2(args);
     }
     let worker = context::load_worker(&args.local.worker)?;

@@ -12,6 +12,7 @@
 //!   anonymous in-memory file, so it never touches the disk;
 //! - [`consumer`] and [`scheduler`] deliver queue batches and cron events through the dispatcher.
 
+pub mod absent;
 pub mod analytics;
 pub mod assets;
 pub mod cache;

@@ -367,6 +367,9 @@ impl Session {
                 .map_err(|e| e.render())?;
             fresh.push(loaded.worker);
         }
+        if let Some(main) = fresh.first_mut() {
+            crate::dotenv::bind_all(main, &self.secrets);
+        }
         self.workers = fresh;
         Ok(())
     }

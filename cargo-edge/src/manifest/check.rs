@@ -210,12 +210,44 @@ fn wrong_type(expected: &str, item: &Item, loc: &Loc, out: &mut Vec<Problem>) {
     );
 }
 
+/// wrangler's spelling of keys this table names differently: (wrangler's, ours, how to write it).
+/// A wrangler user's muscle memory beats edit distance (`max_batch_timeout` is not a typo of
+/// `max_batch_size`).
+const WRANGLER_SPELLINGS: &[(&str, &str, &str)] = &[
+    (
+        "max_batch_timeout",
+        "max_wait_ms",
+        "in milliseconds: wrangler's `max_batch_timeout = 1` (seconds) is `max_wait_ms = 1000`",
+    ),
+    ("database_name", "database", "the same value"),
+    ("database_id", "id", "the same value"),
+    ("migrations_dir", "migrations", "the same folder"),
+    ("bucket_name", "bucket", "the same value"),
+    ("class_name", "class", "the same value"),
+    ("script_name", "worker", "the worker's name"),
+    ("service", "worker", "the worker's name"),
+];
+
+fn wrangler_spelling(name: &str, known: &[&str]) -> Option<String> {
+    WRANGLER_SPELLINGS
+        .iter()
+        .find(|(theirs, ours, _)| *theirs == name && known.contains(ours))
+        .map(|(theirs, ours, how)| {
+            format!("`{theirs}` is wrangler's name; here it is `{ours}` ({how})")
+        })
+}
+
 fn unknown_key(name: &str, keys: &[Key], loc: &Loc) -> Problem {
     let known: Vec<&str> = keys.iter().map(|k| k.name).collect();
-    let help = match did_you_mean(name, &known) {
-        _ if known.is_empty() => "this table takes no keys: leave it empty, `{}`".to_string(),
-        Some(best) => format!("did you mean `{best}`?"),
-        None => format!("known keys here: {}", known.join(", ")),
+    let help = if known.is_empty() {
+        "this table takes no keys: leave it empty, `{}`".to_string()
+    } else if let Some(help) = wrangler_spelling(name, &known) {
+        help
+    } else {
+        match did_you_mean(name, &known) {
+            Some(best) => format!("did you mean `{best}`?"),
+            None => format!("known keys here: {}", known.join(", ")),
+        }
     };
     Problem::error("unknown_key", loc, format!("unknown key `{}`", loc.key))
         .label("unknown key")
@@ -251,5 +283,20 @@ pub fn type_name(item: &Item) -> &'static str {
         Item::Value(Value::Float(_)) => "a float",
         Item::Value(Value::Boolean(_)) => "a boolean",
         Item::Value(Value::Datetime(_)) => "a date-time",
+    }
+}
+
+#[cfg(test)]
+mod wrangler_spelling_tests {
+    use super::*;
+
+    #[test]
+    fn a_wrangler_key_is_named_for_what_it_is_here() {
+        let known = ["max_batch_size", "max_wait_ms", "max_retries"];
+        let help = wrangler_spelling("max_batch_timeout", &known).unwrap();
+        assert!(help.contains("`max_wait_ms = 1000`"), "{help}");
+        // Only where this table has the key: `service` is no hint in a table without `worker`.
+        assert_eq!(wrangler_spelling("service", &known), None);
+        assert_eq!(wrangler_spelling("max_batch_sise", &known), None);
     }
 }

@@ -67,9 +67,22 @@ export default { EmailMessage, rawOf };
 
 /// The `extensions = [...]` field for `units`, or nothing when none is needed.
 pub fn render(units: &[Unit]) -> String {
-    let modules: Vec<String> = MODULES
-        .iter()
-        .filter(|m| (m.needed)(units))
+    field(MODULES.iter().filter(|m| (m.needed)(units)))
+}
+
+/// The `extensions` field for a config of bare modules with no bindings (`cargo edge build`'s
+/// startup measurement), given the text of each JS module: only the modules their imports need.
+pub fn for_module_texts(texts: &[String]) -> String {
+    let email = texts.iter().any(|text| mentions(text, "cloudflare:email"));
+    field(
+        MODULES
+            .iter()
+            .filter(|m| email && m.name == "cloudflare-internal:email"),
+    )
+}
+
+fn field<'a>(modules: impl Iterator<Item = &'a InternalModule>) -> String {
+    let modules: Vec<String> = modules
         .map(|m| {
             format!(
                 "(name = {}, esModule = {}, internal = {})",
@@ -129,5 +142,17 @@ mod tests {
     #[test]
     fn no_units_need_no_extensions() {
         assert_eq!(super::render(&[]), "");
+    }
+
+    #[test]
+    fn bare_modules_get_the_email_module_only_when_they_import_it() {
+        let glue = "import { EmailMessage } from \"cloudflare:email\";".to_string();
+        let field = super::for_module_texts(&[glue]);
+        assert!(field.contains("cloudflare-internal:email"), "{field}");
+        assert!(
+            !field.contains(super::super::capnp_kinds::MODULE),
+            "{field}"
+        );
+        assert_eq!(super::for_module_texts(&["export default {}".into()]), "");
     }
 }
