@@ -289,7 +289,8 @@ fn dev(out: &mut String, r: &Value) {
             let _ = writeln!(
                 out,
                 "| load average after each run | {} | {} | |",
-                d["cargo-edge"]["kv_read"]["loadavg_1min"], d["wrangler"]["kv_read"]["loadavg_1min"]
+                d["cargo-edge"]["kv_read"]["loadavg_1min"],
+                d["wrangler"]["kv_read"]["loadavg_1min"]
             );
         }
         out.push('\n');
