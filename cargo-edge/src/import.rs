@@ -452,11 +452,14 @@ pub fn write_into(
     .unwrap_or_default();
     let edge: toml_edit::DocumentMut = text.parse().expect("toml renders valid TOML");
     metadata["edge"] = edge["edge"].clone();
+    place::place_edge_tables(&mut doc);
     Ok(doc.to_string())
 }
 
 #[path = "import_kinds.rs"]
 mod kinds;
+#[path = "import_place.rs"]
+mod place;
 
 #[cfg(test)]
 #[path = "import_tests.rs"]

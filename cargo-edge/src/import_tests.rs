@@ -101,6 +101,34 @@ fn the_table_is_written_into_cargo_toml_keeping_its_comments() {
 }
 
 #[test]
+fn the_imported_tables_are_written_together_after_the_package_table() {
+    let cargo = "[package]\nname = \"api\"\nversion = \"0.1.0\"\n\n[lib]\ncrate-type = [\"cdylib\"]\n\n[dependencies]\nworker = \"0.8\"\n\n[profile.release]\nopt-level = \"z\"\n";
+    let written = write_into(
+        cargo,
+        Path::new("Cargo.toml"),
+        &convert(&wrangler()).table,
+        false,
+    )
+    .unwrap();
+    let headers: Vec<&str> = written.lines().filter(|l| l.starts_with('[')).collect();
+    let edge: Vec<usize> = (0..headers.len())
+        .filter(|&i| headers[i].contains("package.metadata.edge"))
+        .collect();
+    assert!(edge.len() >= 4, "{written}");
+    assert_eq!(headers[0], "[package]", "{written}");
+    assert_eq!(
+        edge,
+        (1..=edge.len()).collect::<Vec<_>>(),
+        "the edge tables are not one block after [package]:\n{written}"
+    );
+    assert_eq!(
+        headers[edge.len() + 1..],
+        ["[lib]", "[dependencies]", "[profile.release]"]
+    );
+    assert_eq!(headers[1], "[package.metadata.edge]", "{written}");
+}
+
+#[test]
 fn jsonc_comments_and_trailing_commas_are_accepted() {
     let text = "// top\n{\n  \"name\": \"a//b\", /* inline */\n  \"vars\": { \"X\": \"1\", },\n}\n";
     let value: Value = serde_json::from_str(&strip_jsonc(text)).unwrap();

@@ -50,7 +50,7 @@ macro_rules! file {
     ($template:literal, $path:literal) => {
         (
             $path,
-            include_str!(concat!("../../templates/", $template, "/", $path)),
+            include_str!(concat!("../templates/", $template, "/", $path)),
         )
     };
 }
@@ -61,7 +61,7 @@ macro_rules! member_file {
         (
             $path,
             include_str!(concat!(
-                "../../templates/",
+                "../templates/",
                 $template,
                 "/",
                 $member,
@@ -74,7 +74,7 @@ macro_rules! member_file {
 
 macro_rules! text {
     ($template:literal, $path:literal) => {
-        include_str!(concat!("../../templates/", $template, "/", $path))
+        include_str!(concat!("../templates/", $template, "/", $path))
     };
 }
 
@@ -273,11 +273,11 @@ pub const TEMPLATES: &[Template] = &[
     },
 ];
 
-const CRATE_MANIFEST: &str = include_str!("../../templates/common/Cargo.toml.tmpl");
-const WORKSPACE_MANIFEST: &str = include_str!("../../templates/common/workspace.toml.tmpl");
-const MEMBER_MANIFEST: &str = include_str!("../../templates/common/member.toml.tmpl");
-const README: &str = include_str!("../../templates/common/README.md.tmpl");
-pub const GITIGNORE: &str = include_str!("../../templates/common/gitignore");
+const CRATE_MANIFEST: &str = include_str!("../templates/common/Cargo.toml.tmpl");
+const WORKSPACE_MANIFEST: &str = include_str!("../templates/common/workspace.toml.tmpl");
+const MEMBER_MANIFEST: &str = include_str!("../templates/common/member.toml.tmpl");
+const README: &str = include_str!("../templates/common/README.md.tmpl");
+pub const GITIGNORE: &str = include_str!("../templates/common/gitignore");
 pub const DEV_VARS_EXAMPLE: &str = "# Local secret values for `cargo edge dev`: copy to .dev.vars (never committed).\n# API_KEY=...\n";
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]

@@ -40,6 +40,7 @@ impl Built {
     }
 }
 
+#[derive(Clone)]
 pub struct Reporter {
     format: MessageFormat,
     color: bool,

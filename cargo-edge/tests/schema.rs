@@ -1,4 +1,4 @@
-//! The published JSON schema (`schema/edge-metadata.schema.json`) is generated from the same key
+//! The published JSON schema (`cargo-edge/schema/edge-metadata.schema.json`) is generated from the same key
 //! definitions the parser checks against; this fails when the committed file is stale.
 //! `EDGE_BLESS=1` regenerates it.
 
@@ -8,7 +8,7 @@ use cargo_edge::manifest::schema::{schema, schema_text};
 
 #[test]
 fn the_committed_schema_is_current() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema/edge-metadata.schema.json");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/edge-metadata.schema.json");
     let generated = schema_text();
     if std::env::var_os("EDGE_BLESS").is_some() {
         std::fs::write(&path, &generated).expect("write the schema");
@@ -17,7 +17,7 @@ fn the_committed_schema_is_current() {
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == generated,
-        "schema/edge-metadata.schema.json is stale: run `EDGE_BLESS=1 cargo test -p cargo-edge --test schema`"
+        "cargo-edge/schema/edge-metadata.schema.json is stale: run `EDGE_BLESS=1 cargo test -p cargo-edge --test schema`"
     );
 }
 

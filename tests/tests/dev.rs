@@ -802,6 +802,24 @@ fn an_edit_is_served_live_without_a_failed_request_and_a_broken_edit_keeps_the_o
     );
     http.expect(&dev, "GET", "/", "", (200, NEW));
     http.expect(&dev, "GET", "/greet/again", "", (200, "Hello, again!"));
+    // Each request's line says the version served is the last good one, and since when.
+    assert!(
+        dev.wait_for_log("GET /greet/again 200 OK (", Duration::from_secs(5)),
+        "no request line:\n{}",
+        dev.logs()
+    );
+    let stale_line = dev
+        .logs()
+        .lines()
+        .find(|l| l.contains("GET /greet/again 200 OK ("))
+        .map(str::to_string)
+        .unwrap_or_default();
+    assert!(
+        stale_line.contains("[stale: the build failed at ")
+            && stale_line.contains("; this is the last good version]"),
+        "{stale_line}\n{}",
+        dev.logs()
+    );
     assert_eq!(
         dev.logs().matches("Reloaded in").count(),
         1,
@@ -820,6 +838,18 @@ fn an_edit_is_served_live_without_a_failed_request_and_a_broken_edit_keeps_the_o
         |status, body| status == 200 && body == FIXED,
     );
 
+    // A request line per request (method, path, status, milliseconds), current again after the
+    // fix; no watcher noise after the edits.
+    let logs = dev.logs();
+    let last = logs
+        .lines()
+        .rfind(|l| l.contains("GET / 200 OK ("))
+        .unwrap_or_default();
+    assert!(last.ends_with(" ms)"), "{last}\n{logs}");
+    assert!(
+        !logs.contains("WatchNotFound") && !logs.contains("WARN"),
+        "{logs}"
+    );
     let (status, _) = dev.stop();
     assert!(status.success(), "{status}");
     eprintln!("[dev] an_edit_is_served_live...: {:.2?}", started.elapsed());

@@ -895,7 +895,50 @@ fn every_template_builds_renders_and_plans_a_deploy_without_edits() {
                 "{template}/{package}: no requests written\n{text}"
             );
         }
+        if packages.len() > 1 {
+            workspace_root_selects_like_cargo(template, &project, &packages);
+        }
     }
+}
+
+/// At a workspace template's root, without `-p`: `build` and `config` take cargo's default
+/// member, `--workspace` every member, each reported on its own (the members are built already,
+/// so this only re-bundles).
+fn workspace_root_selects_like_cargo(template: &str, project: &Path, packages: &[String]) {
+    let bundled = |text: &str| text.matches("bundle for worker `").count();
+    let (ok, text) = edge_in(project, &["build"]);
+    assert!(ok, "{template}: build at the root failed\n{text}");
+    assert_eq!(
+        bundled(&text),
+        1,
+        "{template}: not the default member\n{text}"
+    );
+    let (ok, text) = edge_in(project, &["build", "--workspace"]);
+    assert!(ok, "{template}: build --workspace failed\n{text}");
+    assert_eq!(bundled(&text), packages.len(), "{template}\n{text}");
+    for package in packages {
+        assert!(
+            text.contains(&format!("bundle for worker `{package}`")),
+            "{template}: `{package}` not built\n{text}"
+        );
+    }
+    let (ok, text) = edge_in(project, &["config", "--format", "capnp"]);
+    assert!(
+        ok && text.contains("using Workerd = import"),
+        "{template}: config at the root\n{text}"
+    );
+    let (ok, text) = edge_in(project, &["config", "--format", "model", "--workspace"]);
+    assert!(ok, "{template}: config --workspace failed\n{text}");
+    let models: serde_json::Value = serde_json::Deserializer::from_str(&text)
+        .into_iter()
+        .next()
+        .and_then(Result::ok)
+        .unwrap_or_else(|| panic!("{template}: not JSON\n{text}"));
+    let mut names: Vec<&String> = models.as_object().unwrap().keys().collect();
+    names.sort();
+    let mut expected: Vec<&String> = packages.iter().collect();
+    expected.sort();
+    assert_eq!(names, expected, "{template}");
 }
 
 #[test]

@@ -7,6 +7,7 @@ use clap::{Args, ValueEnum};
 use super::context;
 use super::failure::{plain, CommandResult, Failure};
 use super::flags::WorkerArgs;
+use super::members;
 use crate::build::{CargoOptions, ProfileChoice};
 use crate::manifest;
 use crate::model::Worker;
@@ -42,16 +43,28 @@ pub struct ConfigArgs {
     /// Build with the given profile (default: release)
     #[arg(long, value_name = "PROFILE-NAME")]
     pub profile: Option<String>,
+    /// Every worker of the workspace (without it and -p, a workspace root gives its default members)
+    #[arg(long, conflicts_with = "package", help_heading = "Package Selection")]
+    pub workspace: bool,
 }
 
 pub fn config(args: ConfigArgs) -> CommandResult {
-    let worker = context::load_worker(&args.worker)?;
-    let text = match args.format {
-        ConfigFormat::Model => {
-            serde_json::to_string_pretty(&worker).expect("the model serializes") + "\n"
+    let selected = members::select(
+        args.worker.manifest_path.as_deref(),
+        args.worker.package.as_deref(),
+        args.workspace,
+    )?;
+    let text = match selected {
+        Some(manifests) if manifests.len() > 1 => several(&manifests, &args)?,
+        Some(manifests) => {
+            let only = WorkerArgs {
+                manifest_path: manifests.into_iter().next(),
+                package: None,
+                ..args.worker.clone()
+            };
+            render(&context::load_worker(&only)?, &args)?
         }
-        ConfigFormat::Wrangler | ConfigFormat::WranglerJson => wrangler_text(&worker, &args)?,
-        ConfigFormat::Capnp | ConfigFormat::UploadJson => bundled_text(&worker, &args)?,
+        None => render(&context::load_worker(&args.worker)?, &args)?,
     };
     match &args.output {
         Some(path) => std::fs::write(path, text).map_err(|e| {
@@ -63,6 +76,62 @@ pub fn config(args: ConfigArgs) -> CommandResult {
         None => print!("{text}"),
     }
     Ok(())
+}
+
+/// The worker's config in the format asked for.
+fn render(worker: &Worker, args: &ConfigArgs) -> Result<String, Failure> {
+    Ok(match args.format {
+        ConfigFormat::Model => {
+            serde_json::to_string_pretty(worker).expect("the model serializes") + "\n"
+        }
+        ConfigFormat::Wrangler | ConfigFormat::WranglerJson => wrangler_text(worker, args)?,
+        ConfigFormat::Capnp | ConfigFormat::UploadJson => bundled_text(worker, args)?,
+    })
+}
+
+/// Several workers' configs (a workspace root): the JSON formats as one object keyed by worker
+/// name, the others one after the other, each under a comment naming its worker.
+fn several(manifests: &[PathBuf], args: &ConfigArgs) -> Result<String, Failure> {
+    if args.output.is_some() {
+        return Err(plain(
+            format!(
+                "`-o` writes one worker's config, and {} workers are selected",
+                manifests.len()
+            ),
+            "choose one with -p NAME, or leave out -o to print them all",
+        ));
+    }
+    let mut json = serde_json::Map::new();
+    let mut text = String::new();
+    for manifest in manifests {
+        let worker = context::load_worker(&WorkerArgs {
+            manifest_path: Some(manifest.clone()),
+            package: None,
+            ..args.worker.clone()
+        })?;
+        let rendered = render(&worker, args)?;
+        let comment = match args.format {
+            ConfigFormat::Model | ConfigFormat::UploadJson => {
+                let value = serde_json::from_str(&rendered).expect("rendered JSON");
+                json.insert(worker.name.clone(), value);
+                continue;
+            }
+            ConfigFormat::WranglerJson => "//",
+            ConfigFormat::Capnp | ConfigFormat::Wrangler => "#",
+        };
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        text.push_str(&format!(
+            "{comment} worker `{}` ({})\n{rendered}",
+            worker.name,
+            manifest.display()
+        ));
+    }
+    if !json.is_empty() {
+        text = serde_json::to_string_pretty(&json).expect("json") + "\n";
+    }
+    Ok(text)
 }
 
 /// wrangler config for the worker outside any environment plus every environment it declares.

@@ -11,8 +11,29 @@ use crate::model::{Project, Service, Worker};
 use crate::render::capnp::{self, CapnpOptions};
 use crate::report::{Built, Reporter};
 
+/// The Cargo.toml cargo would read first (the one given, else the nearest above the current
+/// folder), parsed before cargo is asked: a TOML mistake such as a table written in two styles
+/// is explained with both places instead of cargo's bare "duplicate key".
+pub fn check_toml(manifest: Option<&Path>) -> Result<(), Failure> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let path = match manifest {
+        Some(path) => Some(path.to_path_buf()),
+        None => cwd
+            .ancestors()
+            .map(|dir| dir.join("Cargo.toml"))
+            .find(|path| path.is_file()),
+    };
+    match path.filter(|path| path.is_file()) {
+        Some(path) => manifest::load::read_document(&path, &cwd)
+            .map(drop)
+            .map_err(Failure::from),
+        None => Ok(()),
+    }
+}
+
 /// The Cargo.toml of the package the arguments select.
 pub fn manifest_path(manifest: Option<&Path>, package: Option<&str>) -> Result<PathBuf, Failure> {
+    check_toml(manifest)?;
     if package.is_none() {
         if let Some(path) = manifest.filter(|path| !is_virtual(path)) {
             return Ok(path.to_path_buf());
@@ -67,7 +88,7 @@ fn only_worker<'a>(
 
 /// Whether the Cargo.toml at `path` is a workspace without a package of its own (an unreadable
 /// file is not: the manifest loader reports it).
-fn is_virtual(path: &Path) -> bool {
+pub fn is_virtual(path: &Path) -> bool {
     std::fs::read_to_string(path)
         .ok()
         .and_then(|text| text.parse::<toml_edit::DocumentMut>().ok())

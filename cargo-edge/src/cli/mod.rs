@@ -31,6 +31,7 @@ mod json;
 mod kv;
 mod kv_remote;
 mod local;
+mod members;
 mod new;
 mod package;
 mod queues;

@@ -166,3 +166,20 @@ fn dev_and_deploy_help_say_what_a_newcomer_needs() {
     // build keeps the shared wording: release is its default.
     assert!(help("build").contains("workers ship release builds"));
 }
+
+#[test]
+fn workspace_selects_every_member_and_excludes_package() {
+    let Command::Build(args) = parse("cargo edge build --workspace").unwrap().command else {
+        panic!("a build")
+    };
+    assert!(args.workspace && args.cargo.package.is_none());
+    let Command::Config(args) = parse("cargo edge config --workspace --format model")
+        .unwrap()
+        .command
+    else {
+        panic!("a config")
+    };
+    assert!(args.workspace);
+    assert!(parse("cargo edge build --workspace -p api").is_err());
+    assert!(parse("cargo edge config --workspace -p api").is_err());
+}

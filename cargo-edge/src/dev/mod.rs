@@ -40,6 +40,7 @@ pub mod r2_list;
 pub mod r2_multipart;
 pub mod r2_store;
 pub mod r2_wire;
+pub mod request_log;
 pub mod scheduler;
 pub mod server;
 pub mod session;

@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use super::output::Output;
+use super::request_log::RequestLog;
 
 pub type Body = BoxBody<Bytes, hyper::Error>;
 
@@ -54,6 +55,8 @@ pub struct ProxyHandle {
     in_flight: Arc<AtomicUsize>,
     output: Arc<Mutex<Option<Output>>>,
     answered: Arc<AtomicUsize>,
+    /// One line per request (see [`super::request_log`]).
+    pub log: Arc<RequestLog>,
     pub addr: SocketAddr,
 }
 
@@ -78,8 +81,9 @@ impl ProxyHandle {
         self.answered.load(Ordering::SeqCst)
     }
 
-    /// Send requests to workerd on `port`.
+    /// Send requests to workerd on `port` (a new version: no longer stale).
     pub fn ready(&self, port: u16) {
+        self.log.current();
         self.upstream.send_replace(Upstream::Ready(port));
     }
 
@@ -109,6 +113,7 @@ struct Shared {
     assets: FrontAssets,
     output: Arc<Mutex<Option<Output>>>,
     answered: Arc<AtomicUsize>,
+    log: Arc<RequestLog>,
 }
 
 impl Shared {
@@ -136,7 +141,9 @@ pub fn start(
     let assets = FrontAssets::default();
     let output = Arc::new(Mutex::new(None));
     let answered = Arc::new(AtomicUsize::new(0));
+    let log = Arc::new(RequestLog::default());
     let shared = Arc::new(Shared {
+        log: log.clone(),
         assets: assets.clone(),
         output: output.clone(),
         answered: answered.clone(),
@@ -153,6 +160,7 @@ pub fn start(
         in_flight,
         output,
         answered,
+        log,
         addr,
     })
 }
@@ -177,13 +185,34 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         let shared = shared.clone();
         tokio::spawn(async move {
             let service =
-                hyper::service::service_fn(move |request| handle(request, shared.clone()));
+                hyper::service::service_fn(move |request| logged(request, shared.clone()));
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
                 .with_upgrades()
                 .await;
         });
     }
+}
+
+/// [`handle`], then the request's line: method, path, status and the time to the response head.
+async fn logged(
+    request: Request<Incoming>,
+    shared: Arc<Shared>,
+) -> Result<Response<Body>, Infallible> {
+    let started = std::time::Instant::now();
+    let method = request.method().to_string();
+    let path = request
+        .uri()
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_string();
+    let response = handle(request, shared.clone()).await;
+    if let Ok(response) = &response {
+        shared
+            .log
+            .line(&method, &path, response.status(), started.elapsed());
+    }
+    response
 }
 
 /// Counts a request as in flight until dropped.

@@ -235,6 +235,7 @@ impl Session {
             .map_err(|e| format!("cannot listen on {}: {e}", self.listen))?;
         let proxy = proxy::start(listener, Duration::from_secs(120), Some(trigger_tx))
             .map_err(|e| e.to_string())?;
+        proxy.log.print_to(reporter.clone());
         let started = Instant::now();
         let blocking_build =
             |session: &Session| tokio::task::block_in_place(|| session.build(reporter));
@@ -280,6 +281,7 @@ impl Session {
             let started = Instant::now();
             let before = self.workers.clone();
             if let Err(problems) = self.reload_manifests() {
+                proxy.log.build_failed();
                 reporter.warn(format!(
                     "Cargo.toml has problems; the last good version keeps serving:\n{problems}"
                 ));
@@ -299,9 +301,12 @@ impl Session {
                 continue;
             }
             match blocking_build(&self) {
-                Err(error) => reporter.warn(format!(
-                    "the build failed; the last good version keeps serving:\n{error}"
-                )),
+                Err(error) => {
+                    proxy.log.build_failed();
+                    reporter.warn(format!(
+                        "the build failed; the last good version keeps serving:\n{error}"
+                    ))
+                }
                 Ok(bundles) => {
                     proxy.restarting(Duration::from_secs(5)).await;
                     if let Some(running) = running.take() {

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use toml_edit::{ImDocument, Item};
+use toml_edit::{Document as TomlDocument, Item};
 
 use super::check::{check_table, child, value_loc};
 use super::error::{ManifestError, Problem};
@@ -15,14 +15,14 @@ use super::written::EdgeTable;
 /// A parsed Cargo.toml and the source it came from.
 pub struct Document {
     pub source: Arc<Source>,
-    pub doc: ImDocument<String>,
+    pub doc: TomlDocument<String>,
 }
 
 impl Document {
     /// Parses `text`; a TOML syntax error becomes a problem pointing at it.
     pub fn parse(path: &Path, display: &str, text: String) -> Result<Document, ManifestError> {
         let source = Source::new(path, display, text.clone());
-        match ImDocument::parse(text) {
+        match TomlDocument::parse(text) {
             Ok(doc) => Ok(Document { source, doc }),
             Err(e) => {
                 let loc = Loc {
@@ -31,6 +31,9 @@ impl Document {
                     key: String::new(),
                 };
                 let message = e.message().trim().to_string();
+                if let Some(clash) = super::clash::explain(&loc.source, &message) {
+                    return Err(clash.into());
+                }
                 Err(Problem::error(
                     "toml",
                     &loc,

@@ -10,6 +10,7 @@
 
 pub mod assets;
 pub mod check;
+pub mod clash;
 pub mod convert;
 pub mod cron;
 pub mod date;
@@ -18,6 +19,7 @@ pub mod error;
 pub mod extract;
 pub mod keys;
 pub mod kinds;
+pub mod kv_ids;
 pub mod load;
 pub mod migrations;
 pub mod overlay;

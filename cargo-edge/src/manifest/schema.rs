@@ -1,6 +1,6 @@
 //! The JSON schema of the metadata table as written, generated from [`keys`](super::keys), the
 //! same definition the shape check and did-you-mean use. Published as
-//! `schema/edge-metadata.schema.json`.
+//! `cargo-edge/schema/edge-metadata.schema.json`.
 
 use serde_json::{json, Map, Value};
 

@@ -5,11 +5,13 @@
 use super::error::{ManifestError, Problem};
 
 /// Warning codes that stop a deploy: a bound Durable Object class no migration creates, a
-/// missing `compatibility_date`, and a queue name Cloudflare's API refuses.
+/// missing `compatibility_date`, a queue name Cloudflare's API refuses, and a KV namespace id
+/// that is not one (a placeholder).
 pub const DEPLOY_ONLY: &[&str] = &[
     "durable_object_migration",
     "missing_compatibility_date",
     "queue_name",
+    "kv_id",
 ];
 
 /// The deploy-only warnings among `warnings`, as errors; `Ok` when there are none.

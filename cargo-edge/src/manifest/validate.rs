@@ -44,6 +44,7 @@ pub fn check_table(table: &EdgeTable, today: Date, out: &mut Vec<Problem>) {
     check_services(table, out);
     super::assets::check(table, out);
     check_queue_names(table, out);
+    super::kv_ids::check_kv_ids(table, out);
     super::kinds::check(table, out);
 }
 

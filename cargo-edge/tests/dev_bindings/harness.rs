@@ -86,12 +86,12 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(60)))
+/// cargo-edge's own HTTP client (reqwest), so the crate compiles one.
+fn agent() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(60))
         .build()
-        .into()
+        .expect("an HTTP client")
 }
 
 /// Poll `f` until it returns `Some`, or panic after `timeout`.
@@ -183,7 +183,7 @@ impl Dev {
         let start = Instant::now();
         while agent
             .get(&health)
-            .call()
+            .send()
             .map(|r| r.status() != 200)
             .unwrap_or(true)
         {
@@ -208,11 +208,13 @@ impl Dev {
 
     /// Run `kind/op` in the worker and return `{result}` or `{error}`.
     pub fn try_call(&self, kind: &str, op: &str, args: Value) -> Value {
-        let mut response = agent()
-            .post(&format!("{}/{kind}/{op}", self.url))
-            .send(args.to_string())
+        let text = agent()
+            .post(format!("{}/{kind}/{op}", self.url))
+            .body(args.to_string())
+            .send()
+            .unwrap()
+            .text()
             .unwrap();
-        let text = response.body_mut().read_to_string().unwrap();
         serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
     }
 
@@ -242,12 +244,9 @@ pub fn post(url: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    let mut response = request.send(body.to_string()).unwrap();
+    let response = request.body(body.to_string()).send().unwrap();
     let status = response.status().as_u16();
-    (
-        status,
-        response.body_mut().read_to_string().unwrap_or_default(),
-    )
+    (status, response.text().unwrap_or_default())
 }
 
 impl Drop for Dev {
