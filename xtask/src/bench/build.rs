@@ -161,7 +161,11 @@ pub fn measure(bench: &Bench, fixture: &Fixture) -> Result<Value> {
         times.insert(name.into(), with_overheads(runs));
     }
     eprint!("\nbench: startup {}", fixture.name);
-    let startup = super::startup::measure(bench, fixture)?;
+    // A failure here is reported, not fatal: the rest of the run is still worth having.
+    let startup = super::startup::measure(bench, fixture).unwrap_or_else(|e| {
+        eprintln!("\nbench: startup of {} failed: {e:#}", fixture.name);
+        json!({ "error": format!("{e:#}") })
+    });
     Ok(json!({ "times": times, "bundle": bundle, "startup": startup }))
 }
 

@@ -198,7 +198,7 @@ pub fn measure(bench: &Bench, fixture: &Fixture, load: bool) -> Result<Value> {
             let mut running = start(bench, server, fixture, 0)?;
             wait_for(&mut running, Duration::from_secs(900), |s, _| s == 200)?;
         }
-        let (mut starts, mut edits, mut loads) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut starts, mut edits) = (Vec::new(), Vec::new());
         for run in 0..bench.runs.dev {
             let mut running = start(bench, server, fixture, run + 1)?;
             starts.push(
@@ -218,19 +218,18 @@ pub fn measure(bench: &Bench, fixture: &Fixture, load: bool) -> Result<Value> {
             wait_for(&mut running, Duration::from_secs(900), |s, b| {
                 s == 200 && !b.contains(&tag)
             })?;
-            if load {
-                loads.push(kv_load(bench, running.port)?);
-            }
             eprint!(".");
         }
-        let mut entry = json!({
+        let entry = json!({
             "start_to_200": summary(&starts),
             "edit_to_new_response": summary(&edits),
         });
-        if load {
-            entry["kv_read"] = kv_summary(&loads);
-        }
         result.insert(server.key().into(), entry);
+    }
+    if load {
+        let [edge, wrangler] = kv_interleaved(bench, fixture)?;
+        result["cargo-edge"]["kv_read"] = edge;
+        result["wrangler"]["kv_read"] = wrangler;
     }
     let ratio = |key: &str| {
         let edge = median(&result["cargo-edge"][key]);
@@ -258,9 +257,34 @@ pub fn measure(bench: &Bench, fixture: &Fixture, load: bool) -> Result<Value> {
 
 /// Seconds wrk runs for.
 const LOAD_SECONDS: u32 = 10;
+/// wrk runs per server, the servers alternating (both running all along, so each run meets the
+/// same machine the other's did).
+const LOAD_ROUNDS: usize = 4;
 
-/// One key written, then read for 10 s by wrk: (requests/s, p50 ms, p99 ms, non-2xx).
-fn kv_load(bench: &Bench, port: u16) -> Result<[f64; 4]> {
+/// Both servers up at once, one key written to each, then wrk against them in turn (ABBA…);
+/// each server's load summary.
+fn kv_interleaved(bench: &Bench, fixture: &Fixture) -> Result<[Value; 2]> {
+    let servers = [Server::CargoEdge, Server::Wrangler];
+    let mut running = Vec::new();
+    for server in servers {
+        let mut up = start(bench, server, fixture, 99)?;
+        wait_for(&mut up, Duration::from_secs(600), |s, _| s == 200)?;
+        running.push(up);
+    }
+    let mut loads: [Vec<[f64; 5]>; 2] = [Vec::new(), Vec::new()];
+    for round in 0..LOAD_ROUNDS {
+        let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+        for index in order {
+            loads[index].push(kv_load(bench, running[index].port)?);
+            eprint!(".");
+        }
+    }
+    Ok(loads.map(|l| kv_summary(&l)))
+}
+
+/// One key written, then read for 10 s by wrk: (requests/s, p50 ms, p99 ms, non-2xx, the
+/// 1-minute load average when it ended).
+fn kv_load(bench: &Bench, port: u16) -> Result<[f64; 5]> {
     match http(port, "PUT", "/kv/bench", "a value read under load") {
         Some((200..=299, _)) => {}
         other => bail!("PUT /kv/bench answered {other:?}"),
@@ -284,7 +308,7 @@ fn kv_load(bench: &Bench, port: u16) -> Result<[f64; 4]> {
         .and_then(|v| v.parse().ok())
         .unwrap_or(0.0);
     match (rps, p50, p99) {
-        (Some(rps), Some(p50), Some(p99)) => Ok([rps, p50, p99, errors]),
+        (Some(rps), Some(p50), Some(p99)) => Ok([rps, p50, p99, errors, load_1min()]),
         _ => bail!("could not read wrk's output:\n{text}"),
     }
 }
@@ -303,7 +327,14 @@ fn parse_ms(value: &str) -> Option<f64> {
     number.parse::<f64>().ok().map(|n| n * factor)
 }
 
-fn kv_summary(loads: &[[f64; 4]]) -> Value {
+fn load_1min() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next()?.parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+fn kv_summary(loads: &[[f64; 5]]) -> Value {
     let column = |i: usize| loads.iter().map(|l| l[i]).collect::<Vec<_>>();
     json!({
         "seconds": LOAD_SECONDS,
@@ -312,5 +343,6 @@ fn kv_summary(loads: &[[f64; 4]]) -> Value {
         "p50_ms": summary(&column(1)),
         "p99_ms": summary(&column(2)),
         "non_2xx": column(3),
+        "loadavg_1min": column(4),
     })
 }

@@ -1,6 +1,7 @@
-//! `cargo xtask bench [--install-peers] [--quick]`: cargo-edge measured side by side with
-//! worker-build and wrangler in one run on one machine, written to `bench/RESULTS.md` and
-//! `bench/results.json`. Never run by CI; nothing here asserts a time.
+//! `cargo xtask bench [--install-peers] [--quick] [--only build,dev,deploy] [--fixture NAME|all]`:
+//! cargo-edge measured side by side with worker-build and wrangler in one run on one machine,
+//! written to `bench/RESULTS.md` and `bench/results.json`. Never run by CI; nothing here asserts
+//! a time.
 
 mod build;
 mod common;
@@ -50,11 +51,15 @@ pub fn bench(args: &[String]) -> Result<()> {
             "--fixture" => fixture_name = args.next().cloned(),
             "--report-only" => return report_only(),
             other => bail!(
-                "unknown bench option `{other}` (try --install-peers, --quick, --only build|dev|deploy, --fixture NAME, --report-only)"
+                "unknown bench option `{other}` (try --install-peers, --quick, --only build,dev,deploy (any of them), --fixture NAME|all, --report-only)"
             ),
         }
     }
-    let wanted = |section: &str| only.as_deref().is_none_or(|o| o == section);
+    // `--only build,dev`: those sections only (the others stay empty in results.json).
+    let wanted = |section: &str| {
+        only.as_deref()
+            .is_none_or(|o| o.split(',').any(|s| s.trim() == section))
+    };
     let tools = setup()?;
     let peers = if install {
         peers::install()?
@@ -87,7 +92,8 @@ pub fn bench(args: &[String]) -> Result<()> {
             }
         },
     };
-    let fixtures: Vec<_> = match &fixture_name {
+    let fixtures: Vec<_> = match fixture_name.as_deref() {
+        Some("all") => FIXTURES.iter().collect(),
         Some(name) => FIXTURES.iter().filter(|f| f.name == name).collect(),
         None if quick => FIXTURES[..1].iter().collect(),
         None => FIXTURES.iter().collect(),
@@ -115,6 +121,7 @@ pub fn bench(args: &[String]) -> Result<()> {
     }
     let results = json!({
         "quick": quick,
+        "only": only,
         "machine": machine(load_before),
         "started_unix": started.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
         "versions": versions(&bench),

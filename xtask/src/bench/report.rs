@@ -53,7 +53,7 @@ fn machine(out: &mut String, r: &Value) {
     let runs = &r["runs"];
     let _ = writeln!(
         out,
-        "- runs: {} clean builds, {} no-op and edit builds, {} dev starts/edits/loads and no-op deploys\n",
+        "- runs: {} clean builds, {} no-op and edit builds, {} dev starts/edits and no-op deploys, 4 KV loads per dev server\n",
         runs["clean"], runs["builds"], runs["dev"]
     );
     let _ = writeln!(out, "| tool | version |\n| --- | --- |");
@@ -216,7 +216,9 @@ fn build(out: &mut String, r: &Value) {
             ratio(bundle["raw_ratio"].as_f64())
         );
         let startup = &b["startup"];
-        if !startup.is_null() {
+        if let Some(error) = startup["error"].as_str() {
+            let _ = writeln!(out, "Startup: not measured, {error}\n");
+        } else if !startup.is_null() {
             let _ = writeln!(
                 out,
                 "Startup (ms; wasm compile + instantiate + top level, each round the median of {} fresh workerd processes with the worker minus {} without, {} rounds per tool, alternating; Cloudflare's limit: {} ms):\n",
@@ -239,7 +241,9 @@ fn dev(out: &mut String, r: &Value) {
          with `[build] command = \"worker-build --release\"` (the workers-rs template's setup), \
          warm caches (one unmeasured start first). *start*: process start to the first 200 on \
          `/`; *edit*: source saved to the first response from the new code; KV read: \
-         `wrk -t2 -c16 -d10s` on `GET /kv/bench` (wrk shares the 2 cores with the server).\n"
+         `wrk -t2 -c16 -d10s` on `GET /kv/bench` (wrk shares the 2 cores with the server), \
+         both servers up at once and wrk alternating between them run by run (ABBA…), the \
+         1-minute load average noted after each run.\n"
     );
     for (fixture, d) in entries(&r["dev"]) {
         let _ = writeln!(out, "### {fixture}\n");
@@ -282,6 +286,12 @@ fn dev(out: &mut String, r: &Value) {
                 "| KV read non-2xx | {} | {} | |",
                 d["cargo-edge"]["kv_read"]["non_2xx"], d["wrangler"]["kv_read"]["non_2xx"]
             );
+            let _ = writeln!(
+                out,
+                "| load average after each run | {} | {} | |",
+                d["cargo-edge"]["kv_read"]["loadavg_1min"],
+                d["wrangler"]["kv_read"]["loadavg_1min"]
+            );
         }
         out.push('\n');
     }
@@ -295,6 +305,13 @@ fn deploy(out: &mut String, r: &Value) {
          `CLOUDFLARE_API_BASE_URL`, a fresh one per tool. Bytes: request bodies / request headers. \
          Seconds include each tool's build (a no-op cargo build; the change deploy recompiles).\n"
     );
+    if entries(&r["deploy"]).is_empty() {
+        let _ = writeln!(
+            out,
+            "Not measured in this run (`--only {}`).\n",
+            s(&r["only"])
+        );
+    }
     for (fixture, d) in entries(&r["deploy"]) {
         let _ = writeln!(out, "### {fixture}\n");
         let _ = writeln!(out, "| deploy | tool | requests | body bytes | header bytes | seconds |\n| --- | --- | --- | --- | --- | --- |");
