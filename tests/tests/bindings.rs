@@ -241,6 +241,18 @@ fn raw_email_is_sent_as_written(dev: &Dev, dir: &Path) {
         body.contains("email to eve@example.com not allowed"),
         "{body}"
     );
+    // Production's (and Miniflare's) checks of the raw message itself; nothing is written.
+    for (head, error) in [
+        ("other-from", "From: header does not match mail from"),
+        ("no-id", "invalid message-id"),
+        ("received", "invalid headers set"),
+    ] {
+        let path = format!("/email/raw?from=app@example.com&to=ops@example.com&head={head}");
+        let (status, body) = get(dev, &path);
+        assert_eq!(status, 500, "{head}: {body}");
+        assert!(body.contains(error), "{head}: {body}");
+    }
+    assert_eq!(std::fs::read_dir(dir).unwrap().count(), 2);
 }
 
 /// `TENANTS.get(name)`: the namespace's `local_workers` answer; any other name gives a Fetcher

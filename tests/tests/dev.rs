@@ -716,6 +716,87 @@ fn in_an_environment_the_service_binding_reaches_the_siblings_script() {
     );
 }
 
+/// A service binding to a worker this workspace lacks: dev starts anyway (as wrangler dev does),
+/// says so once and in the banner, and a call through the binding answers 503 with Miniflare's
+/// text, while the rest of the worker serves.
+#[test]
+fn a_service_binding_to_a_worker_outside_the_workspace_answers_503() {
+    let started = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = root().join("fixtures");
+    let workspace = std::fs::read_to_string(fixtures.join("Cargo.toml")).unwrap();
+    let profiles = &workspace[workspace.find("[profile.release]").unwrap()..];
+    let manifest = format!(
+        r#"[package]
+name = "gateway-alone"
+version = "0.1.0"
+edition = "2021"
+publish = false
+
+[lib]
+crate-type = ["cdylib"]
+
+[dependencies]
+worker = {{ version = "=0.8.7", features = ["d1", "queue"] }}
+wasm-bindgen = "=0.2.130"
+
+[package.metadata.edge]
+compatibility_date = "2025-06-01"
+
+[package.metadata.edge.services]
+AUTH = {{ worker = "auth-elsewhere" }}
+
+[workspace]
+
+{profiles}"#
+    );
+    std::fs::write(dir.path().join("Cargo.toml"), manifest).unwrap();
+    std::fs::copy(fixtures.join("Cargo.lock"), dir.path().join("Cargo.lock")).unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::copy(
+        fixtures.join("gateway/src/lib.rs"),
+        dir.path().join("src/lib.rs"),
+    )
+    .unwrap();
+    let dev = Dev::start(
+        &dir.path().join("Cargo.toml"),
+        &["--no-persist", "--no-watch"],
+    );
+    let http = Client::new();
+    let (status, body) = http.call_with(&dev, "GET", "/whoami", "", &[]);
+    assert_eq!(status, 503, "{body}\n{}", dev.logs());
+    assert!(
+        body.contains(
+            r#"gateway → auth: Worker "auth-elsewhere" not found. Make sure it is running locally."#
+        ),
+        "{body}"
+    );
+    http.expect(
+        &dev,
+        "GET",
+        "/",
+        "",
+        (200, "gateway: try /whoami with an Authorization header"),
+    );
+    let logs = dev.logs();
+    assert!(
+        logs.contains(
+            "a service binding names `auth-elsewhere`, which is not a worker of this workspace"
+        ),
+        "{logs}"
+    );
+    assert!(
+        logs.contains("AUTH (services): worker `auth-elsewhere` [not connected"),
+        "{logs}"
+    );
+    let (status, _) = dev.stop();
+    assert!(status.success(), "{status}");
+    eprintln!(
+        "[dev] a_service_binding_to_a_worker_outside_the_workspace_answers_503: {:.2?}",
+        started.elapsed()
+    );
+}
+
 /// `fixtures/hello` as a crate of its own in a temporary folder, so it can be edited. Its
 /// package is `hello-live-<name>`: tests running at once build into the shared target folder,
 /// and one package name would make them overwrite each other's `.wasm`.

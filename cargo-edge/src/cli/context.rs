@@ -240,7 +240,7 @@ pub fn check_bound_workers(workers: &[Worker]) -> Result<(), Failure> {
         };
         let fix = match kind {
             NAMESPACE => format!("list only workers of the workspace in `{binding}`'s `local_workers`, or add the crate of `{target}` to the workspace's members"),
-            _ => format!("locally cargo-edge runs only the workspace's workers: add the crate of `{target}` to the workspace's members, point `{binding}` at an HTTP backend with `url = \"https://...\"`, or remove the binding"),
+            _ => format!("locally cargo-edge runs only the workspace's workers: add the crate of `{target}` to the workspace's members, or remove the binding"),
         };
         return Err(plain(
             format!(
@@ -252,6 +252,26 @@ pub fn check_bound_workers(workers: &[Worker]) -> Result<(), Failure> {
         ));
     }
     Ok(())
+}
+
+/// [`check_bound_workers`] for `cargo edge dev`: a service binding may name a worker outside the
+/// workspace (dev serves a stand-in that answers 503, as `wrangler dev` does for a worker that is
+/// not running: [`crate::dev::absent`]); every other reference must resolve. Returns the absent
+/// names, each warned about once.
+pub fn absent_services_for_dev(
+    workers: &[Worker],
+    reporter: &Reporter,
+) -> Result<std::collections::BTreeSet<String>, Failure> {
+    let absent = crate::dev::absent::missing_services(workers);
+    let mut with_stand_ins = workers.to_vec();
+    for name in &absent {
+        reporter.warn(format!(
+            "a service binding names `{name}`, which is not a worker of this workspace: in dev its calls answer 503 (as in wrangler dev); add its crate to the workspace to run it here"
+        ));
+        with_stand_ins.push(Worker::minimal(name, name, PathBuf::new(), "2026-01-01"));
+    }
+    check_bound_workers(&with_stand_ins)?;
+    Ok(absent)
 }
 
 const NAMESPACE: &str = "dispatch namespace (`local_workers`)";

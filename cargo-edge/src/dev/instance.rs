@@ -217,6 +217,7 @@ fn count_messages(path: &std::path::Path) -> Result<u64, String> {
 /// The [`Session`] `cargo edge dev` would run for these workers (its config is what we use).
 fn session(options: &InstanceOptions) -> Session {
     Session {
+        stand_ins: Vec::new(),
         workers: options.workers.clone(),
         builds: Vec::new(),
         workerd: options.workerd.clone(),

@@ -36,6 +36,9 @@ pub struct Session {
     pub assets: super::assets::Registry,
     /// The Cache API's mode (`--no-cache` turns it off).
     pub cache: super::cache::Mode,
+    /// Workers the service bindings name that the workspace lacks, each a 503 stand-in
+    /// ([`super::absent`]).
+    pub stand_ins: Vec<(Worker, Bundle)>,
 }
 
 /// The service the workers' Cache API calls go to.
@@ -93,6 +96,7 @@ impl Session {
             .workers
             .iter()
             .zip(bundles)
+            .chain(self.stand_ins.iter().map(|(w, b)| (w, b)))
             .map(|(worker, bundle)| Unit { worker, bundle })
             .collect();
         let targets: Vec<(String, String)> = self
@@ -406,6 +410,21 @@ impl Session {
         Ok(())
     }
 
+    /// Where a service binding goes: a worker of this session, a stand-in, or an HTTP URL.
+    fn service_line(&self, worker: &Worker, binding: &str) -> String {
+        match worker.services.get(binding) {
+            Some(crate::model::Service::Worker { worker: target, .. }) => {
+                if self.stand_ins.iter().any(|(w, _)| &w.name == target) {
+                    format!("worker `{target}` [not connected: not in this workspace, answers 503]")
+                } else {
+                    format!("worker `{target}`")
+                }
+            }
+            Some(crate::model::Service::External { url }) => format!("the text `{url}` (a var)"),
+            None => "services".into(),
+        }
+    }
+
     fn banner(
         &self,
         proxy: &ProxyHandle,
@@ -456,6 +475,7 @@ impl Session {
                         "no value: add it to .dev.vars".to_string()
                     }
                     "dispatch_namespaces" => self.namespace_line(worker, name),
+                    "services" => self.service_line(worker, name),
                     other => other.to_string(),
                 };
                 reporter.status(

@@ -98,11 +98,12 @@ class SendEmail {
     this.#rules = rules;
   }
   async send(message) {
-    const { from, to, raw } = await envelope(message);
+    const { from, to, raw, composed } = await envelope(message);
     for (const recipient of to) {
       check(this.#rules, "destination", recipient);
     }
     check(this.#rules, "sender", from);
+    if (!composed) checkRaw(from, raw);
     const response = await this.#fetcher.fetch("http://email/send", {
       method: "POST",
       headers: { "X-Edge-From": from, "X-Edge-To": to.join(",") },
@@ -129,6 +130,30 @@ function check(rules, which, address) {
   }
 }
 
+// A raw MIME message is checked as production checks it (the same texts as Miniflare's
+// send_email worker): a Message-ID, a From: header naming the envelope sender, no Received:.
+function checkRaw(from, raw) {
+  const head = raw.split(/\r?\n\r?\n/, 1)[0].replace(/\r?\n[ \t]+/g, " ");
+  const fields = new Map();
+  for (const line of head.split(/\r?\n/)) {
+    const colon = line.indexOf(":");
+    if (colon > 0) {
+      const name = line.slice(0, colon).trim().toLowerCase();
+      if (!fields.has(name)) fields.set(name, line.slice(colon + 1).trim());
+    }
+  }
+  if (!fields.has("message-id") || fields.get("message-id") === "") {
+    throw new Error("invalid message-id");
+  }
+  const header = (fields.get("from") ?? "").replace(/^.*<([^>]*)>.*$/, "$1").trim().toLowerCase();
+  if (header !== String(from).trim().toLowerCase()) {
+    throw new Error("From: header does not match mail from");
+  }
+  if (fields.has("received")) {
+    throw new Error("invalid headers set");
+  }
+}
+
 // An EmailMessage (cloudflare:email, see render/extensions.rs) carries raw MIME under this key;
 // a message built with the `worker` crate's builder is composed here.
 const EMAIL_RAW = "cargo-edge:EmailMessage.raw";
@@ -136,7 +161,7 @@ const EMAIL_RAW = "cargo-edge:EmailMessage.raw";
 async function envelope(message) {
   if (message && message[EMAIL_RAW] !== undefined) {
     const raw = await new Response(message[EMAIL_RAW]).text();
-    return { from: message.from, to: [message.to], raw };
+    return { from: message.from, to: [message.to], raw, composed: false };
   }
   const address = (a) => (typeof a === "string" ? a : a.name ? `${a.name} <${a.email}>` : a.email);
   const list = (v) => (v === undefined ? [] : Array.isArray(v) ? v.map(address) : [address(v)]);
@@ -149,7 +174,12 @@ async function envelope(message) {
   lines.push("MIME-Version: 1.0");
   const body = message.html ?? message.text ?? "";
   lines.push(`Content-Type: text/${message.html ? "html" : "plain"}; charset=utf-8`, "", body);
-  return { from, to: to.concat(list(message.cc), list(message.bcc)), raw: lines.join("\r\n") };
+  return {
+    from,
+    to: to.concat(list(message.cc), list(message.bcc)),
+    raw: lines.join("\r\n"),
+    composed: true,
+  };
 }
 
 export function sendEmail(env) {
