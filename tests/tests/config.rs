@@ -333,17 +333,16 @@ fn a_binding_to_a_worker_outside_the_workspace_is_named_before_anything_builds()
     std::fs::write(dir.path().join("src/lib.rs"), "").unwrap();
     let manifest = manifest.to_str().unwrap();
     // (`cargo edge dev` starts with a 503 stand-in instead: dev.rs tests it.)
-    for args in [&["config", "--format", "capnp", "--manifest-path", manifest][..]] {
-        let output = cargo_edge(args);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(3), "{args:?}: {stderr}");
-        assert!(
-            stderr.contains("service binding `AUTH` names worker `auth-elsewhere`"),
-            "{args:?}: {stderr}"
-        );
-        assert!(stderr.contains("members"), "{args:?}: the fix: {stderr}");
-        assert!(!stderr.contains("Compiling"), "{args:?}: {stderr}");
-    }
+    let args = ["config", "--format", "capnp", "--manifest-path", manifest];
+    let output = cargo_edge(&args);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{args:?}: {stderr}");
+    assert!(
+        stderr.contains("service binding `AUTH` names worker `auth-elsewhere`"),
+        "{args:?}: {stderr}"
+    );
+    assert!(stderr.contains("members"), "{args:?}: the fix: {stderr}");
+    assert!(!stderr.contains("Compiling"), "{args:?}: {stderr}");
 }
 
 /// #16: in an environment, a service binding to a sibling worker names the sibling's script in
