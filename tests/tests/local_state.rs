@@ -138,3 +138,37 @@ fn d1_migrations_apply_once_and_sql_runs_locally() {
     ));
     assert!(rows.contains("seeded"), "{rows}");
 }
+
+/// `--persist-to` names a local state folder, so it means `--local` without saying so: no
+/// Cloudflare credentials are asked for (wrangler users reach for it with d1 execute).
+#[test]
+fn a_state_folder_implies_local() {
+    let state = tempfile::tempdir().unwrap();
+    stdout(&local(
+        state.path(),
+        &["kv", "put", "CACHE", "greeting", "hello"],
+        None,
+    ));
+    let manifest = fixture_manifest("full-stack");
+    let run = |args: &[&str]| {
+        let mut command = Command::new(cargo_edge_bin());
+        command
+            .arg("edge")
+            .args(args)
+            .args(["--persist-to", state.path().to_str().unwrap()])
+            .args(["--manifest-path", manifest.to_str().unwrap()]);
+        for (name, _) in std::env::vars() {
+            if name.starts_with("CLOUDFLARE_") {
+                command.env_remove(name);
+            }
+        }
+        command.output().unwrap()
+    };
+    assert_eq!(stdout(&run(&["kv", "get", "CACHE", "greeting"])), "hello");
+    let sql = run(&["d1", "execute", "DB", "--command", "SELECT 1 AS one"]);
+    assert!(
+        sql.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sql.stderr)
+    );
+}
