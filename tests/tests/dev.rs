@@ -722,42 +722,11 @@ fn in_an_environment_the_service_binding_reaches_the_siblings_script() {
 #[test]
 fn a_service_binding_to_a_worker_outside_the_workspace_answers_503() {
     let started = Instant::now();
-    let dir = tempfile::tempdir().unwrap();
-    let fixtures = root().join("fixtures");
-    let workspace = std::fs::read_to_string(fixtures.join("Cargo.toml")).unwrap();
-    let profiles = &workspace[workspace.find("[profile.release]").unwrap()..];
-    let manifest = format!(
-        r#"[package]
-name = "gateway-alone"
-version = "0.1.0"
-edition = "2021"
-publish = false
-
-[lib]
-crate-type = ["cdylib"]
-
-[dependencies]
-worker = {{ version = "=0.8.7", features = ["d1", "queue"] }}
-wasm-bindgen = "=0.2.130"
-
-[package.metadata.edge]
-compatibility_date = "2025-06-01"
-
-[package.metadata.edge.services]
-AUTH = {{ worker = "auth-elsewhere" }}
-
-[workspace]
-
-{profiles}"#
+    let dir = standalone_fixture(
+        "gateway",
+        "gateway-alone",
+        "[package.metadata.edge.services]\nAUTH = { worker = \"auth-elsewhere\" }\n",
     );
-    std::fs::write(dir.path().join("Cargo.toml"), manifest).unwrap();
-    std::fs::copy(fixtures.join("Cargo.lock"), dir.path().join("Cargo.lock")).unwrap();
-    std::fs::create_dir(dir.path().join("src")).unwrap();
-    std::fs::copy(
-        fixtures.join("gateway/src/lib.rs"),
-        dir.path().join("src/lib.rs"),
-    )
-    .unwrap();
     let dev = Dev::start(
         &dir.path().join("Cargo.toml"),
         &["--no-persist", "--no-watch"],
@@ -801,6 +770,13 @@ AUTH = {{ worker = "auth-elsewhere" }}
 /// package is `hello-live-<name>`: tests running at once build into the shared target folder,
 /// and one package name would make them overwrite each other's `.wasm`.
 fn standalone_hello(name: &str) -> tempfile::TempDir {
+    standalone_fixture("hello", &format!("hello-live-{name}"), "")
+}
+
+/// `fixtures/<fixture>/src` as the crate `package` of its own in a temporary folder (the
+/// fixtures' lock and profiles, `worker` with the fixtures' features), with `metadata` (TOML
+/// tables) after its `[package.metadata.edge]`.
+fn standalone_fixture(fixture: &str, package: &str, metadata: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let fixtures = root().join("fixtures");
     let workspace = std::fs::read_to_string(fixtures.join("Cargo.toml")).unwrap();
@@ -810,7 +786,7 @@ fn standalone_hello(name: &str) -> tempfile::TempDir {
     assert!(profiles.contains("[profile.fast]"));
     let manifest = format!(
         r#"[package]
-name = "hello-live-{name}"
+name = "{package}"
 version = "0.1.0"
 edition = "2021"
 publish = false
@@ -827,6 +803,7 @@ serde_json = "1"
 [package.metadata.edge]
 compatibility_date = "2025-06-01"
 
+{metadata}
 [workspace]
 
 {profiles}"#
@@ -834,7 +811,7 @@ compatibility_date = "2025-06-01"
     std::fs::write(dir.path().join("Cargo.toml"), manifest).unwrap();
     std::fs::copy(fixtures.join("Cargo.lock"), dir.path().join("Cargo.lock")).unwrap();
     std::fs::create_dir(dir.path().join("src")).unwrap();
-    for entry in std::fs::read_dir(fixtures.join("hello/src")).unwrap() {
+    for entry in std::fs::read_dir(fixtures.join(fixture).join("src")).unwrap() {
         let entry = entry.unwrap();
         std::fs::copy(entry.path(), dir.path().join("src").join(entry.file_name())).unwrap();
     }

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use super::context;
 use super::failure::{plain, CommandResult, Failure};
 use super::flags::WorkerArgs;
-use super::local::{dev_failure, state_dir};
+use super::local::{dev_failure, implies_local, state_dir};
 use super::remote::remote;
 use crate::deploy::d1 as remote_d1;
 use crate::dev;
@@ -131,7 +131,7 @@ pub fn d1(args: D1Args) -> CommandResult {
         } => super::d1_remote::list_migrations(
             &worker,
             &database,
-            local || persist_to.is_some(),
+            implies_local(local, persist_to.as_deref()),
             persist_to.as_deref(),
             args.message_format,
         ),
@@ -152,7 +152,7 @@ pub fn d1(args: D1Args) -> CommandResult {
                     persist_to,
                 },
         } => {
-            let local = local || persist_to.is_some();
+            let local = implies_local(local, persist_to.as_deref());
             let worker = context::load_worker(&worker)?;
             let db = database(&worker, &binding)?;
             let Some(dir) = &db.migrations_dir else {
@@ -186,7 +186,7 @@ pub fn d1(args: D1Args) -> CommandResult {
             command,
             file,
         } => {
-            let local = local || persist_to.is_some();
+            let local = implies_local(local, persist_to.as_deref());
             let worker = context::load_worker(&worker)?;
             let db = database(&worker, &binding)?;
             let sql = match (command, file) {

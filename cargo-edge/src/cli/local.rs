@@ -24,10 +24,14 @@ pub struct LocalArgs {
 }
 
 impl LocalArgs {
-    /// `--local`, or `--persist-to` (a state folder only means something locally).
     pub fn is_local(&self) -> bool {
-        self.local || self.persist_to.is_some()
+        implies_local(self.local, self.persist_to.as_deref())
     }
+}
+
+/// `--local`, or `--persist-to` (a state folder only means something locally).
+pub fn implies_local(local: bool, persist_to: Option<&Path>) -> bool {
+    local || persist_to.is_some()
 }
 
 /// Local state: `--persist-to`, or `.edge/state` beside the worker's Cargo.toml.

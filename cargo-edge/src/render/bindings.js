@@ -116,8 +116,13 @@ class SendEmail {
   }
 }
 
+// `Name <a@b>` or `a@b` as the bare, lower-case address.
+function bareAddress(address) {
+  return String(address).replace(/^.*<([^>]*)>.*$/, "$1").trim().toLowerCase();
+}
+
 function check(rules, which, address) {
-  const bare = address.replace(/^.*<([^>]*)>.*$/, "$1").trim().toLowerCase();
+  const bare = bareAddress(address);
   const allowed =
     which === "destination"
       ? rules.destination_address
@@ -145,8 +150,7 @@ function checkRaw(from, raw) {
   if (!fields.has("message-id") || fields.get("message-id") === "") {
     throw new Error("invalid message-id");
   }
-  const header = (fields.get("from") ?? "").replace(/^.*<([^>]*)>.*$/, "$1").trim().toLowerCase();
-  if (header !== String(from).trim().toLowerCase()) {
+  if (bareAddress(fields.get("from") ?? "") !== String(from).trim().toLowerCase()) {
     throw new Error("From: header does not match mail from");
   }
   if (fields.has("received")) {
