@@ -186,7 +186,7 @@ async fn panics_show_in_the_logs() {
     let worker = start().await;
     let res = worker.fetch("/panic").send().await.unwrap();
     assert_eq!(res.status(), 500);
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + Duration::from_secs(20);
     let seen = |w: &Worker| w.logs().iter().any(|l| l.contains("on purpose"));
     while !seen(&worker) && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
