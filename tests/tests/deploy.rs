@@ -547,6 +547,7 @@ fn secret_commands_and_remote_d1_migrations() {
                 "migrations",
                 "apply",
                 "DB",
+                "--remote",
                 "--manifest-path",
                 manifest,
             ],

@@ -1,5 +1,5 @@
-//! Inspecting and seeding local state: `cargo edge kv|r2|d1 ... --local`, the same storage
-//! `cargo edge dev` serves.
+//! Inspecting and seeding local state: `cargo edge kv|r2|d1 ...` (local unless `--remote`),
+//! the same storage `cargo edge dev` serves.
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
@@ -139,8 +139,8 @@ fn d1_migrations_apply_once_and_sql_runs_locally() {
     assert!(rows.contains("seeded"), "{rows}");
 }
 
-/// `--persist-to` names a local state folder, so it means `--local` without saying so: no
-/// Cloudflare credentials are asked for (wrangler users reach for it with d1 execute).
+/// `--persist-to` alone names a local state folder: no Cloudflare credentials are asked for
+/// (wrangler users reach for it with d1 execute).
 #[test]
 fn a_state_folder_implies_local() {
     let state = tempfile::tempdir().unwrap();
@@ -170,5 +170,103 @@ fn a_state_folder_implies_local() {
         sql.status.success(),
         "{}",
         String::from_utf8_lossy(&sql.stderr)
+    );
+}
+
+/// Like wrangler 4, a data command without a flag uses local state (`.edge/state` beside
+/// Cargo.toml) with no credentials, says so on standard error, and `--remote` is the way to
+/// Cloudflare; contradictory flags are refused before anything is read.
+#[test]
+fn data_commands_default_to_local_state() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/lib.rs"), "").unwrap();
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        "[package]\nname = \"notes\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[lib]\ncrate-type = [\"cdylib\"]\n\n[package.metadata.edge]\ncompatibility_date = \"2025-06-01\"\n\n[package.metadata.edge.kv]\nCACHE = {}\n\n[package.metadata.edge.d1]\nDB = { database = \"notes-db\" }\n\n[package.metadata.edge.r2]\nASSETS = { bucket = \"notes-files\" }\n",
+    )
+    .unwrap();
+    let manifest = dir.path().join("Cargo.toml");
+    let run = |args: &[&str]| {
+        let mut command = Command::new(cargo_edge_bin());
+        command
+            .arg("edge")
+            .args(args)
+            .args(["--manifest-path", manifest.to_str().unwrap()]);
+        for (name, _) in std::env::vars() {
+            if name.starts_with("CLOUDFLARE_") {
+                command.env_remove(name);
+            }
+        }
+        command.output().unwrap()
+    };
+    let stderr = |output: &Output| String::from_utf8_lossy(&output.stderr).into_owned();
+    let state = dir.path().join(".edge/state");
+
+    let put = run(&["kv", "put", "CACHE", "greeting", "hello"]);
+    let said = format!("Using local state in {}", state.display());
+    assert!(stderr(&put).contains(&said), "{}", stderr(&put));
+    assert_eq!(stdout(&run(&["kv", "get", "CACHE", "greeting"])), "hello");
+    let seed = dir.path().join("seed.json");
+    std::fs::write(&seed, r#"[{"key": "a", "value": "aGk=", "base64": true}, {"key": "b", "value": "x", "expiration_ttl": 600}]"#).unwrap();
+    stdout(&run(&[
+        "kv",
+        "bulk",
+        "put",
+        "CACHE",
+        seed.to_str().unwrap(),
+    ]));
+    assert_eq!(stdout(&run(&["kv", "list", "CACHE"])), "a\nb\ngreeting\n");
+    assert_eq!(stdout(&run(&["kv", "get", "CACHE", "a"])), "hi");
+
+    std::fs::write(dir.path().join("note.txt"), "a note").unwrap();
+    let note = dir.path().join("note.txt");
+    stdout(&run(&[
+        "r2",
+        "put",
+        "ASSETS",
+        "n.txt",
+        note.to_str().unwrap(),
+    ]));
+    assert_eq!(stdout(&run(&["r2", "get", "ASSETS", "n.txt"])), "a note");
+
+    let sql = "CREATE TABLE t (x); INSERT INTO t VALUES (7); SELECT x FROM t";
+    let rows = stdout(&run(&["d1", "execute", "DB", "--command", sql]));
+    assert!(rows.contains("\"x\": 7"), "{rows}");
+    assert!(state.join("d1/notes-db.sqlite").is_file());
+
+    // --remote goes to Cloudflare: here, with no credentials, it asks for them.
+    let remote = run(&["kv", "get", "CACHE", "greeting", "--remote"]);
+    assert!(
+        !remote.status.success() && stderr(&remote).contains("CLOUDFLARE_API_TOKEN"),
+        "{}",
+        stderr(&remote)
+    );
+    let both = run(&[
+        "d1",
+        "execute",
+        "DB",
+        "--command",
+        "SELECT 1",
+        "--local",
+        "--remote",
+    ]);
+    assert!(
+        !both.status.success()
+            && stderr(&both).contains("`--local` and `--remote` name two places at once"),
+        "{}",
+        stderr(&both)
+    );
+    let folder = run(&["r2", "list", "ASSETS", "--remote", "--persist-to", "x"]);
+    assert!(
+        stderr(&folder).contains("`--persist-to x` names a local state folder"),
+        "{}",
+        stderr(&folder)
+    );
+    let export = run(&["d1", "export", "DB", "-o", "x.sql"]);
+    assert!(
+        !export.status.success() && stderr(&export).contains("add --remote"),
+        "{}",
+        stderr(&export)
     );
 }

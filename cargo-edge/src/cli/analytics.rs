@@ -1,11 +1,11 @@
-//! `cargo edge analytics BINDING --local`: the Analytics Engine data points `cargo edge dev`
+//! `cargo edge analytics BINDING`: the Analytics Engine data points `cargo edge dev`
 //! recorded, one JSON object per line (columns named as Analytics Engine's SQL API names them).
 
 use clap::Args;
 
 use super::context;
 use super::failure::{plain, CommandResult};
-use super::local::{state_dir, LocalArgs};
+use super::local::{local_state, LocalArgs};
 use crate::dev;
 
 #[derive(Debug, Args)]
@@ -20,10 +20,10 @@ pub struct AnalyticsArgs {
 }
 
 pub fn analytics(args: AnalyticsArgs) -> CommandResult {
-    if !args.local.is_local() {
+    if !args.local.place.is_local()? {
         return Err(plain(
             "`cargo edge analytics` reads local data points only",
-            "add --local (the points `cargo edge dev` recorded); Cloudflare's are in its SQL API",
+            "drop --remote (the points `cargo edge dev` recorded); Cloudflare's are in its SQL API",
         ));
     }
     let worker = context::load_worker(&args.local.worker)?;
@@ -47,7 +47,7 @@ pub fn analytics(args: AnalyticsArgs) -> CommandResult {
                 format!("Analytics Engine bindings in [package.metadata.edge.analytics_engine]: {known:?}"),
             )
         })?;
-    let state = state_dir(&worker, args.local.persist_to.as_deref());
+    let state = local_state(&worker, args.local.place.persist_to.as_deref());
     let points = dev::analytics::read(&state, dataset)
         .map_err(|e| plain(e, "check the local state folder (`.edge/state`)"))?;
     let skip = args.last.map_or(0, |n| points.len().saturating_sub(n));

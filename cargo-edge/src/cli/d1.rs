@@ -1,5 +1,6 @@
-//! `cargo edge d1 migrations apply|list|create`, `d1 execute` and `d1 export`: locally or on
-//! Cloudflare (`d1_remote` holds the Cloudflare side of execute, export and list).
+//! `cargo edge d1 migrations apply|list|create`, `d1 execute` and `d1 export`: on local state
+//! unless `--remote`, as wrangler 4 (`d1_remote` holds the Cloudflare side of execute, export
+//! and list).
 
 use std::path::PathBuf;
 
@@ -8,7 +9,7 @@ use clap::{Args, Subcommand};
 use super::context;
 use super::failure::{plain, CommandResult, Failure};
 use super::flags::WorkerArgs;
-use super::local::{dev_failure, implies_local, state_dir};
+use super::local::{announce_remote, dev_failure, local_state, PlaceArgs};
 use super::remote::remote;
 use crate::deploy::d1 as remote_d1;
 use crate::dev;
@@ -17,7 +18,7 @@ use crate::report::MessageFormat;
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  cargo edge d1 execute DB --command \"SELECT * FROM notes\" --env prod\n  cargo edge d1 export DB -o backup.sql\n  cargo edge d1 migrations create DB add_tags\n  cargo edge d1 migrations list DB --local"
+    after_help = "Examples:\n  cargo edge d1 execute DB --command \"SELECT * FROM notes\"\n  cargo edge d1 migrations apply DB --remote --env prod\n  cargo edge d1 export DB -o backup.sql --remote\n  cargo edge d1 migrations create DB add_tags\n\nLocal state (what `cargo edge dev` serves) unless --remote."
 )]
 pub struct D1Args {
     #[command(subcommand)]
@@ -39,12 +40,8 @@ pub enum D1Action {
         database: String,
         #[command(flatten)]
         worker: WorkerArgs,
-        /// Run against local state (`cargo edge dev`'s)
-        #[arg(long)]
-        local: bool,
-        /// Local state folder (default `.edge/state` beside Cargo.toml); implies --local
-        #[arg(long, value_name = "DIR")]
-        persist_to: Option<PathBuf>,
+        #[command(flatten)]
+        place: PlaceArgs,
         /// SQL to run
         #[arg(long, conflicts_with = "file", required_unless_present = "file")]
         command: Option<String>,
@@ -52,12 +49,14 @@ pub enum D1Action {
         #[arg(long)]
         file: Option<PathBuf>,
     },
-    /// Write the database on Cloudflare as SQL (schema and rows) to a file
+    /// Write the database on Cloudflare as SQL (schema and rows) to a file (needs --remote)
     Export {
         /// The D1 binding name
         database: String,
         #[command(flatten)]
         worker: WorkerArgs,
+        #[command(flatten)]
+        place: PlaceArgs,
         /// The file to write
         #[arg(short = 'o', long, value_name = "FILE")]
         output: PathBuf,
@@ -72,12 +71,8 @@ pub enum MigrationsAction {
         database: String,
         #[command(flatten)]
         worker: WorkerArgs,
-        /// Apply to local state (`cargo edge dev`'s) instead of Cloudflare
-        #[arg(long)]
-        local: bool,
-        /// Local state folder (default `.edge/state` beside Cargo.toml); implies --local
-        #[arg(long, value_name = "DIR")]
-        persist_to: Option<PathBuf>,
+        #[command(flatten)]
+        place: PlaceArgs,
     },
     /// Every file of the migrations folder and whether the database has applied it
     List {
@@ -85,12 +80,8 @@ pub enum MigrationsAction {
         database: String,
         #[command(flatten)]
         worker: WorkerArgs,
-        /// Look at local state (`cargo edge dev`'s) instead of Cloudflare
-        #[arg(long)]
-        local: bool,
-        /// Local state folder (default `.edge/state` beside Cargo.toml); implies --local
-        #[arg(long, value_name = "DIR")]
-        persist_to: Option<PathBuf>,
+        #[command(flatten)]
+        place: PlaceArgs,
     },
     /// Write an empty, numbered `NNNN_name.sql` in the migrations folder
     Create {
@@ -118,23 +109,25 @@ pub fn d1(args: D1Args) -> CommandResult {
         D1Action::Export {
             database,
             worker,
+            place,
             output,
-        } => super::d1_remote::export(&worker, &database, &output, args.message_format),
+        } => {
+            if place.is_local()? {
+                return Err(plain(
+                    "`d1 export` writes the database on Cloudflare only",
+                    "add --remote; a local database is the SQLite file under `.edge/state/d1`",
+                ));
+            }
+            super::d1_remote::export(&worker, &database, &output, args.message_format)
+        }
         D1Action::Migrations {
             action:
                 MigrationsAction::List {
                     database,
                     worker,
-                    local,
-                    persist_to,
+                    place,
                 },
-        } => super::d1_remote::list_migrations(
-            &worker,
-            &database,
-            implies_local(local, persist_to.as_deref()),
-            persist_to.as_deref(),
-            args.message_format,
-        ),
+        } => super::d1_remote::list_migrations(&worker, &database, &place, args.message_format),
         D1Action::Migrations {
             action:
                 MigrationsAction::Create {
@@ -148,26 +141,22 @@ pub fn d1(args: D1Args) -> CommandResult {
                 MigrationsAction::Apply {
                     database: binding,
                     worker,
-                    local,
-                    persist_to,
+                    place,
                 },
         } => {
-            let local = implies_local(local, persist_to.as_deref());
+            let local = place.is_local()?;
             let worker = context::load_worker(&worker)?;
             let db = database(&worker, &binding)?;
             let Some(dir) = &db.migrations_dir else {
                 return Err(plain(format!("D1 binding `{binding}` has no migrations folder"), "create `migrations/` beside Cargo.toml, or set `migrations = \"path\"` on the binding"));
             };
             let applied = if local {
-                dev::migrations::apply_local(
-                    &state_dir(&worker, persist_to.as_deref()),
-                    &db.name,
-                    dir,
-                )
-                .map_err(dev_failure)?
+                let state = local_state(&worker, place.persist_to.as_deref());
+                dev::migrations::apply_local(&state, &db.name, dir).map_err(dev_failure)?
             } else {
                 let migrations = dev::migrations::list(dir).map_err(dev_failure)?;
                 let (client, account) = remote(&worker)?;
+                announce_remote(&account);
                 let uuid = remote_d1::database_id(&client, &account, &db.name, db.id.as_deref())?;
                 remote_d1::apply_remote(&client, &account, &uuid, &migrations)?
             };
@@ -181,12 +170,11 @@ pub fn d1(args: D1Args) -> CommandResult {
         D1Action::Execute {
             database: binding,
             worker,
-            local,
-            persist_to,
+            place,
             command,
             file,
         } => {
-            let local = implies_local(local, persist_to.as_deref());
+            let local = place.is_local()?;
             let worker = context::load_worker(&worker)?;
             let db = database(&worker, &binding)?;
             let sql = match (command, file) {
@@ -201,6 +189,7 @@ pub fn d1(args: D1Args) -> CommandResult {
             };
             if !local {
                 let (client, account) = remote(&worker)?;
+                announce_remote(&account);
                 return super::d1_remote::execute(
                     &client,
                     &account,
@@ -210,9 +199,8 @@ pub fn d1(args: D1Args) -> CommandResult {
                     args.message_format,
                 );
             }
-            let mut conn =
-                dev::d1::open_database(&state_dir(&worker, persist_to.as_deref()), &db.name)
-                    .map_err(dev_failure)?;
+            let state = local_state(&worker, place.persist_to.as_deref());
+            let mut conn = dev::d1::open_database(&state, &db.name).map_err(dev_failure)?;
             let results = dev::d1::execute_sql(&mut conn, &sql)
                 .map_err(|e| plain(format!("SQL failed: {e}"), "fix the statement"))?;
             println!("{}", serde_json::to_string_pretty(&results).expect("json"));

@@ -1,4 +1,4 @@
-//! `cargo edge d1 execute` (without `--local`), `d1 export` and `d1 migrations list|create`.
+//! `cargo edge d1 execute --remote`, `d1 export` and `d1 migrations list|create`.
 
 use std::path::Path;
 
@@ -7,7 +7,7 @@ use super::d1::database;
 use super::failure::{plain, CommandResult};
 use super::flags::WorkerArgs;
 use super::json::print_json;
-use super::local::{dev_failure, state_dir};
+use super::local::{announce_remote, dev_failure, local_state, PlaceArgs};
 use super::remote::remote;
 use crate::deploy::client::Client;
 use crate::dev;
@@ -49,6 +49,7 @@ pub fn export(
 ) -> CommandResult {
     let worker = context::load_worker(args)?;
     let (client, account) = remote(&worker)?;
+    announce_remote(&account);
     let (name, uuid) = resolve::d1_database(&client, &account, &worker, binding)?;
     let bytes = d1::export(&client, &account, &uuid, output)?;
     match format {
@@ -67,10 +68,10 @@ pub fn export(
 pub fn list_migrations(
     args: &WorkerArgs,
     binding: &str,
-    local: bool,
-    persist_to: Option<&Path>,
+    place: &PlaceArgs,
     format: MessageFormat,
 ) -> CommandResult {
+    let local = place.is_local()?;
     let worker = context::load_worker(args)?;
     let db = database(&worker, binding)?;
     let Some(dir) = &db.migrations_dir else {
@@ -81,8 +82,8 @@ pub fn list_migrations(
     };
     let files = dev::migrations::list(dir).map_err(dev_failure)?;
     let applied: Vec<String> = if local {
-        let connection = dev::d1::open_database(&state_dir(&worker, persist_to), &db.name)
-            .map_err(dev_failure)?;
+        let state = local_state(&worker, place.persist_to.as_deref());
+        let connection = dev::d1::open_database(&state, &db.name).map_err(dev_failure)?;
         let pending = dev::migrations::pending(&connection, dir).map_err(dev_failure)?;
         files
             .iter()
@@ -91,6 +92,7 @@ pub fn list_migrations(
             .collect()
     } else {
         let (client, account) = remote(&worker)?;
+        announce_remote(&account);
         let (_, uuid) = resolve::d1_database(&client, &account, &worker, binding)?;
         d1::applied_remote(&client, &account, &uuid)?
     };

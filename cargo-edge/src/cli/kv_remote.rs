@@ -1,17 +1,19 @@
-//! `cargo edge kv …` without `--local`: the namespace on Cloudflare that the binding names
-//! (`--env` picks the environment's namespace).
+//! `cargo edge kv … --remote` (and `kv namespace`): the namespace on Cloudflare that the
+//! binding names (`--env` picks the environment's namespace).
 
 use std::io::Write;
 
 use super::failure::{plain, CommandResult};
 use super::json::print_json;
 use super::kv::{KvAction, KvArgs, KvBulkAction, KvNamespaceAction};
+use super::local::announce_remote;
 use super::remote::connect;
 use crate::remote::{kv, resolve};
 use crate::report::MessageFormat;
 
 pub fn kv(args: KvArgs) -> CommandResult {
     let (client, worker, account) = connect(&args.local.worker)?;
+    announce_remote(&account);
     let json = args.message_format == MessageFormat::Json;
     let namespace = |binding: &str| resolve::kv_namespace(&client, &account, &worker, binding);
     match &args.action {
@@ -27,7 +29,7 @@ pub fn kv(args: KvArgs) -> CommandResult {
                 None => {
                     return Err(plain(
                         format!("no key `{key}` in `{binding}` on Cloudflare"),
-                        format!("`cargo edge kv list {binding}` shows its keys"),
+                        format!("`cargo edge kv list {binding} --remote` shows its keys"),
                     ))
                 }
             }

@@ -29,6 +29,7 @@ mod import;
 mod init;
 mod json;
 mod kv;
+mod kv_local;
 mod kv_remote;
 mod local;
 mod members;
@@ -116,15 +117,15 @@ pub enum Command {
     Queues(queues::QueuesArgs),
     /// Set, list or delete the worker's secrets on Cloudflare
     Secret(secret::SecretArgs),
-    /// D1: apply migrations and run SQL, locally or on Cloudflare
+    /// D1: apply migrations and run SQL on local state (`cargo edge dev`'s), --remote for Cloudflare's
     D1(d1::D1Args),
-    /// Read and write local KV data (the state `cargo edge dev` serves)
+    /// Read and write KV data: local state (`cargo edge dev`'s), --remote for Cloudflare's
     Kv(kv::KvArgs),
-    /// Read and write local R2 objects (the state `cargo edge dev` serves)
+    /// Read and write R2 objects: local state (`cargo edge dev`'s), --remote for Cloudflare's
     R2(r2::R2Args),
     /// Fire a trigger of a running `cargo edge dev`
     Trigger(trigger::TriggerArgs),
-    /// Read the Analytics Engine data points `cargo edge dev` recorded (--local)
+    /// Read the Analytics Engine data points `cargo edge dev` recorded (local state only)
     Analytics(analytics::AnalyticsArgs),
     /// `workerd compile` the worker into one self-contained executable
     Compile(compile::CompileArgs),

@@ -1,5 +1,5 @@
-//! `cargo edge r2 …`: with `--local`, local R2 objects through the code that serves them;
-//! without, the bucket on Cloudflare (`r2_remote`).
+//! `cargo edge r2 …`: local R2 objects by default, through the code that serves them to
+//! `cargo edge dev`; the bucket on Cloudflare with `--remote` (`r2_remote`), as wrangler 4.
 
 use std::path::{Path, PathBuf};
 
@@ -7,13 +7,13 @@ use clap::{Args, Subcommand};
 
 use super::context;
 use super::failure::{plain, CommandResult, Failure};
-use super::local::{call_local, dev_failure, state_dir, LocalArgs};
+use super::local::{call_local, dev_failure, local_state, LocalArgs};
 use crate::dev;
 use crate::report::MessageFormat;
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  cargo edge r2 put ASSETS photos/cat.jpg ./cat.jpg --env prod\n  cargo edge r2 get ASSETS photos/cat.jpg -o cat.jpg\n  cargo edge r2 list ASSETS --prefix photos/ --local"
+    after_help = "Examples:\n  cargo edge r2 put ASSETS photos/cat.jpg ./cat.jpg\n  cargo edge r2 get ASSETS photos/cat.jpg -o cat.jpg --remote --env prod\n  cargo edge r2 list ASSETS --prefix photos/\n\nLocal state (what `cargo edge dev` serves) unless --remote."
 )]
 pub struct R2Args {
     #[command(subcommand)]
@@ -55,15 +55,15 @@ pub enum R2Action {
     },
 }
 
-/// `cargo edge r2 get|put|list|delete BINDING ... --local`, through the handler that serves R2
-/// to workerd (same wire format, same storage).
+/// `cargo edge r2 get|put|list|delete BINDING ...` on local state unless `--remote`, through
+/// the handler that serves R2 to workerd (same wire format, same storage).
 pub fn r2(args: R2Args) -> CommandResult {
-    if !args.local.is_local() {
+    if !args.local.place.is_local()? {
         return super::r2_remote::r2(args);
     }
     let worker = context::load_worker(&args.local.worker)?;
-    let stores = dev::store::Stores::new(&state_dir(&worker, args.local.persist_to.as_deref()))
-        .map_err(dev_failure)?;
+    let state = local_state(&worker, args.local.place.persist_to.as_deref());
+    let stores = dev::store::Stores::new(&state).map_err(dev_failure)?;
     let (binding, request, payload) = match &args.action {
         R2Action::Get { binding, key, .. } => (
             binding,
@@ -111,7 +111,7 @@ pub fn r2(args: R2Args) -> CommandResult {
         return match &args.action {
             R2Action::Get { key, .. } if status == 404 => Err(plain(
                 format!("no object `{key}` in `{binding}`"),
-                "list the keys with `cargo edge r2 list BINDING --local`",
+                "list the keys with `cargo edge r2 list BINDING`",
             )),
             _ => Err(plain(
                 format!("R2 refused ({status}): {reason}"),

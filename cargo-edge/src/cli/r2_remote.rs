@@ -1,10 +1,11 @@
-//! `cargo edge r2 …` without `--local`: the bucket on Cloudflare that the binding names.
+//! `cargo edge r2 … --remote`: the bucket on Cloudflare that the binding names.
 //! A get streams to standard output or `-o FILE`; a put streams FILE from disk.
 
 use std::path::Path;
 
 use super::failure::{plain, CommandResult};
 use super::json::print_json;
+use super::local::announce_remote;
 use super::r2::{R2Action, R2Args};
 use super::remote::connect;
 use crate::remote::{r2, resolve};
@@ -12,6 +13,7 @@ use crate::report::MessageFormat;
 
 pub fn r2(args: R2Args) -> CommandResult {
     let (client, worker, account) = connect(&args.local.worker)?;
+    announce_remote(&account);
     let json = args.message_format == MessageFormat::Json;
     let bucket = |binding: &str| resolve::r2_bucket(&client, &account, &worker, binding);
     match &args.action {

@@ -248,7 +248,7 @@ fn code_name(error: &rusqlite::ffi::Error) -> &'static str {
 }
 
 /// Run `sql` (any number of statements) against a D1 database file, for
-/// `cargo edge d1 execute --local --command SQL | --file F`. One transaction; returns one
+/// `cargo edge d1 execute --command SQL | --file F` on local state. One transaction; returns one
 /// result object (as the binding returns them, rows as objects) per statement.
 pub fn execute_sql(conn: &mut Connection, sql: &str) -> rusqlite::Result<Vec<Value>> {
     let tx = conn.transaction()?;

@@ -1,4 +1,4 @@
-//! `cargo edge d1 migrations apply DB --local`: apply a folder's `NNNN_name.sql` files in order,
+//! `cargo edge d1 migrations apply DB` (local state): apply a folder's `NNNN_name.sql` files in order,
 //! each once, recording them in a `d1_migrations` table shaped like wrangler's
 //! (`id`, `name`, `applied_at`), so a database migrated by either tool is understood by both.
 
@@ -85,7 +85,7 @@ pub fn apply(conn: &mut Connection, dir: &Path) -> Result<Vec<String>> {
     Ok(applied)
 }
 
-/// `cargo edge d1 migrations apply DB --local`: apply `dir`'s pending migrations to the local
+/// `cargo edge d1 migrations apply DB` (local state): apply `dir`'s pending migrations to the local
 /// file of database `name` under `state_dir` (the file the dev server serves).
 pub fn apply_local(state_dir: &Path, name: &str, dir: &Path) -> Result<Vec<String>> {
     let mut conn = super::d1::open_database(state_dir, name)?;

@@ -1,4 +1,4 @@
-//! Data on the account, without `--local`: KV, R2, D1 and queues of a deployed worker, found
+//! Data on the account, with `--remote`: KV, R2, D1 and queues of a deployed worker, found
 //! through its bindings (`--env` picks the environment's resource names).
 
 pub mod d1;

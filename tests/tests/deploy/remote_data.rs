@@ -1,11 +1,17 @@
-//! `cargo edge kv|r2|d1` without `--local`: the deployed worker's data on the stand-in, with
+//! `cargo edge kv|r2|d1 --remote`: the deployed worker's data on the stand-in, with
 //! pagination past one page and faults retried through.
 
 use edge_tests::cloudflare::{FakeCloudflare, Fault, FaultKind, Options};
 use serde_json::{json, Value};
 
-use super::day_two::run;
 use super::{api_requests, deploy};
+
+/// A data command with `--remote` (without it, the command would use local state).
+fn run(fake: &FakeCloudflare, fixture: &str, args: &[&str]) -> (bool, String, String) {
+    let mut all = args.to_vec();
+    all.push("--remote");
+    super::day_two::run(fake, fixture, &all)
+}
 
 #[test]
 fn kv_on_cloudflare_get_put_list_every_page_bulk_and_namespaces() {
@@ -53,9 +59,30 @@ fn kv_on_cloudflare_get_put_list_every_page_bulk_and_namespaces() {
         ],
         "sent, dropped, retried"
     );
-    let (ok, out, _) = run(&fake, "full-stack", &["kv", "get", "CACHE", "user:1/name"]);
+    let (ok, out, err) = run(&fake, "full-stack", &["kv", "get", "CACHE", "user:1/name"]);
     assert!(ok);
     assert_eq!(out, "Ada");
+    let account = fake.account_id();
+    assert!(
+        err.contains(&format!("Using the data on Cloudflare, account {account}")),
+        "{err}"
+    );
+
+    // Without --remote the same command reads local state, even with credentials at hand:
+    // nothing is asked of Cloudflare.
+    let state = tempfile::tempdir().unwrap();
+    let sent = api_requests(&fake).len();
+    let persist = ["--persist-to", state.path().to_str().unwrap()];
+    let local =
+        |args: &[&str]| super::day_two::run(&fake, "full-stack", &[args, &persist].concat());
+    let (ok, _, err) = local(&["kv", "get", "CACHE", "user:1/name"]);
+    assert!(
+        !ok && err.contains("no key `user:1/name` in `CACHE` (local state)"),
+        "{err}"
+    );
+    assert!(local(&["kv", "put", "CACHE", "user:1/name", "Local Ada"]).0);
+    assert_eq!(local(&["kv", "get", "CACHE", "user:1/name"]).1, "Local Ada");
+    assert_eq!(api_requests(&fake).len(), sent, "local state only");
 
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("seed.json");

@@ -8,7 +8,7 @@ struct Todo {
 }
 
 /// `POST /todos` adds the body as a todo; `GET /todos` lists them. The table comes from
-/// `migrations/`, applied by `cargo edge dev` locally and `cargo edge d1 migrations apply DB`.
+/// `migrations/`, applied by `cargo edge dev` locally and `cargo edge d1 migrations apply DB --remote`.
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     Router::new()
