@@ -363,4 +363,18 @@ fn in_an_environment_a_service_binding_names_the_siblings_script() {
         model["services"]["AUTH"]["worker"], "auth-service-staging",
         "{model:#}"
     );
+    // wrangler's file carries every environment: `[env.staging]` names the sibling's script
+    // there, the top level its own (the schema test validates the same rendering).
+    let jsonc = render("gateway", "wrangler-json", None, dir.path(), "w.jsonc");
+    let json: String = jsonc
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let wrangler: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(wrangler["services"][0]["service"], "auth-service");
+    assert_eq!(
+        wrangler["env"]["staging"]["services"][0]["service"], "auth-service-staging",
+        "{wrangler:#}"
+    );
 }

@@ -142,7 +142,9 @@ fn wrangler_text(worker: &Worker, args: &ConfigArgs) -> Result<String, Failure> 
     let base = manifest::load_worker(&worker.manifest_path, None)?.worker;
     let mut envs = Vec::new();
     for env in declared_envs(&worker.manifest_path) {
-        envs.push(manifest::load_worker(&worker.manifest_path, Some(&env))?.worker);
+        let in_env = manifest::load_worker(&worker.manifest_path, Some(&env))?.worker;
+        // `[env.X]` names the siblings' scripts in X, as a deploy to X does.
+        envs.extend(context::renamed_in_env(vec![in_env], Some(&env))?);
     }
     let crate_dir = worker.manifest_path.parent().unwrap_or(Path::new("."));
     let target = context::target_dir(&worker.manifest_path, args.target_dir.as_deref())?;
