@@ -33,6 +33,8 @@ pub struct Imported {
     pub skipped: Vec<String>,
     /// What the import added that wrangler's file did not say (a migration a deploy needs).
     pub added: Vec<String>,
+    /// What the import chose for the user and they should look at (a compatibility date).
+    pub warnings: Vec<String>,
 }
 
 /// Parse a wrangler config: TOML by extension, JSON/JSONC otherwise.
@@ -135,11 +137,27 @@ pub fn convert(wrangler: &Value) -> Imported {
         table.insert("migrations".into(), migrations.clone());
     }
     let added = add_missing_migration(&mut table);
+    let warnings = add_missing_date(&mut table).into_iter().collect();
     Imported {
         table: Value::Object(table),
         skipped,
         added,
+        warnings,
     }
+}
+
+/// wrangler's `dev` runs a file without `compatibility_date` on a date of its own (with a
+/// warning) and its `deploy` refuses it; the import writes the newest date the bundled workerd
+/// supports, so the worker builds, runs and deploys, and says so.
+fn add_missing_date(table: &mut Map<String, Value>) -> Option<String> {
+    if table.contains_key("compatibility_date") {
+        return None;
+    }
+    let date = crate::new::COMPATIBILITY_DATE;
+    table.insert("compatibility_date".into(), json!(date));
+    Some(format!(
+        "wrangler's file has no `compatibility_date` (wrangler deploy would refuse it); wrote \"{date}\", the newest the bundled workerd supports. If the worker was written against older runtime behaviour, set the date it was tested with in [package.metadata.edge]"
+    ))
 }
 
 /// Durable Object classes the worker binds itself (in any environment) that no migration

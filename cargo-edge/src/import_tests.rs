@@ -223,3 +223,71 @@ fn an_import_adds_the_missing_migration_and_loads_with_a_bad_queue_name() {
     assert_eq!(codes, ["queue_name"], "{:?}", loaded.warnings);
     assert!(crate::manifest::strict::refuse_deploy(&loaded.warnings).is_err());
 }
+
+/// The table an import writes, loaded back as `cargo edge import` does.
+fn written_and_loaded(wrangler: &Value) -> (Imported, crate::manifest::Loaded) {
+    let imported = convert(wrangler);
+    let cargo = "[package]\nname = \"w\"\nversion = \"0.1.0\"\n";
+    let written = write_into(cargo, Path::new("Cargo.toml"), &imported.table, false).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let loaded = crate::manifest::parse_str(&written, &dir.path().join("Cargo.toml"), None)
+        .expect("an imported table loads");
+    (imported, loaded)
+}
+
+/// wrangler's dev falls back to a date and its deploy refuses none: the import writes the
+/// bundled workerd's date, says so and how to change it, and the table deploys.
+#[test]
+fn a_file_without_a_compatibility_date_gets_the_bundled_workerds() {
+    let (imported, loaded) = written_and_loaded(&json!({ "name": "w" }));
+    let date = crate::new::COMPATIBILITY_DATE;
+    assert_eq!(imported.table["compatibility_date"], date);
+    assert_eq!(imported.warnings.len(), 1, "{:?}", imported.warnings);
+    let warning = &imported.warnings[0];
+    assert!(
+        warning.contains(&format!("wrote \"{date}\""))
+            && warning.contains("set the date it was tested with in [package.metadata.edge]"),
+        "{warning}"
+    );
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    assert!(crate::manifest::strict::refuse_deploy(&loaded.warnings).is_ok());
+
+    let dated = convert(&json!({ "name": "w", "compatibility_date": "2025-01-01" }));
+    assert_eq!(dated.table["compatibility_date"], "2025-01-01");
+    assert!(dated.warnings.is_empty(), "{:?}", dated.warnings);
+}
+
+/// `id = ""` (wrangler files carry it for local-only use) imports, loads with a warning naming
+/// the binding and the fix, in any environment, and stops a deploy before anything is sent.
+#[test]
+fn an_empty_hyperdrive_id_warns_and_stops_a_deploy() {
+    let wrangler = json!({
+        "name": "w",
+        "compatibility_date": "2025-01-01",
+        "hyperdrive": [{ "binding": "PG", "id": "", "localConnectionString": "postgres://u:p@localhost/db" }],
+        "env": { "prod": { "hyperdrive": [{ "binding": "PROD_PG", "id": " " }] } },
+    });
+    let (_, loaded) = written_and_loaded(&wrangler);
+    let mut messages: Vec<String> = loaded.warnings.iter().map(|w| w.message.clone()).collect();
+    messages.sort();
+    assert_eq!(
+        messages,
+        [
+            "`package.metadata.edge.env.prod.hyperdrive.PROD_PG.id` is empty; `cargo edge deploy` refuses it",
+            "`package.metadata.edge.hyperdrive.PG.id` is empty; `cargo edge deploy` refuses it",
+        ],
+        "{:?}",
+        loaded.warnings
+    );
+    let help = loaded.warnings[0].help.clone().unwrap_or_default();
+    assert!(help.contains("write the configuration's id"), "{help}");
+    let refused = crate::manifest::strict::refuse_deploy(&loaded.warnings).unwrap_err();
+    assert!(refused.problems.iter().all(|p| p.is_error()));
+
+    let with_id = json!({
+        "name": "w",
+        "compatibility_date": "2025-01-01",
+        "hyperdrive": [{ "binding": "PG", "id": "a76a99bc342644deb02c38d66082262a" }],
+    });
+    assert!(written_and_loaded(&with_id).1.warnings.is_empty());
+}

@@ -46,6 +46,9 @@ pub fn import(args: ImportArgs) -> CommandResult {
     for added in &imported.added {
         eprintln!("note: added {added}");
     }
+    for warning in &imported.warnings {
+        eprintln!("warning: {warning}");
+    }
     eprintln!("wrote [package.metadata.edge] into {}", path.display());
     let loaded = crate::manifest::load_worker(path, None)?;
     context::print_warnings(&loaded.warnings);

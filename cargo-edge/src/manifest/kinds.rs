@@ -74,6 +74,9 @@ pub fn check(table: &EdgeTable, out: &mut Vec<Problem>) {
         if kind.table == "rate_limits" {
             check_namespace_ids(bindings, out);
         }
+        if kind.table == "hyperdrive" {
+            check_hyperdrive_ids(bindings, out);
+        }
     }
     for raw in table.unsafe_bindings.iter().flat_map(|l| &l.value) {
         let named = |key: &str| raw.value.get(key).and_then(Value::as_str).is_some();
@@ -115,6 +118,22 @@ fn check_namespace_ids(bindings: &super::written::Bindings<Value>, out: &mut Vec
                 Problem::error("rate_limit_namespace", &binding.loc, format!("`rate_limits.{name}.namespace_id` is \"{id}\", not a positive integer"))
                     .label("not a positive integer")
                     .help("write a positive integer as a string, unique in your account, e.g. namespace_id = \"1001\""),
+            );
+        }
+    }
+}
+
+/// An empty Hyperdrive `id` (wrangler's files often carry `id = ""` for local use): dev
+/// connects to `local_connection_string` without one, so a warning; deploy refuses it
+/// (`super::strict`), since the upload would name no configuration.
+fn check_hyperdrive_ids(bindings: &super::written::Bindings<Value>, out: &mut Vec<Problem>) {
+    for binding in bindings.values() {
+        let id = binding.value.get("id").and_then(Value::as_str);
+        if id.is_some_and(|id| id.trim().is_empty()) {
+            out.push(
+                Problem::warning("hyperdrive_id", &binding.loc, format!("`{}.id` is empty; `cargo edge deploy` refuses it", binding.loc.key))
+                    .label("empty id")
+                    .help("write the configuration's id (the dashboard shows it under Hyperdrive), or remove the binding; dev connects to `local_connection_string` and needs no id"),
             );
         }
     }

@@ -5,13 +5,14 @@
 use super::error::{ManifestError, Problem};
 
 /// Warning codes that stop a deploy: a bound Durable Object class no migration creates, a
-/// missing `compatibility_date`, a queue name Cloudflare's API refuses, and a KV namespace id
-/// that is not one (a placeholder).
+/// missing `compatibility_date`, a queue name Cloudflare's API refuses, a KV namespace id
+/// that is not one (a placeholder), and an empty Hyperdrive id.
 pub const DEPLOY_ONLY: &[&str] = &[
     "durable_object_migration",
     "missing_compatibility_date",
     "queue_name",
     "kv_id",
+    "hyperdrive_id",
 ];
 
 /// The deploy-only warnings among `warnings`, as errors; `Ok` when there are none.
