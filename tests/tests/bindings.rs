@@ -143,7 +143,7 @@ fn every_binding_kind_answers_under_dev_on_real_workerd() {
     let mut points = String::new();
     for _ in 0..50 {
         let output = Command::new(cargo_edge_bin())
-            .args(["edge", "analytics", "CLICKS", "--local", "--persist-to"])
+            .args(["edge", "analytics", "CLICKS", "--persist-to"])
             .arg(state.path())
             .arg("--manifest-path")
             .arg(&manifest)

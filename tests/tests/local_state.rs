@@ -263,10 +263,11 @@ fn data_commands_default_to_local_state() {
         "{}",
         stderr(&folder)
     );
-    let export = run(&["d1", "export", "DB", "-o", "x.sql"]);
-    assert!(
-        !export.status.success() && stderr(&export).contains("add --remote"),
-        "{}",
-        stderr(&export)
+    let dump = dir.path().join("backup.sql");
+    stdout(&run(&["d1", "export", "DB", "-o", dump.to_str().unwrap()]));
+    let sql = std::fs::read_to_string(&dump).unwrap();
+    assert_eq!(
+        sql,
+        "PRAGMA defer_foreign_keys=TRUE;\nCREATE TABLE t (x);\nINSERT INTO \"t\" (\"x\") VALUES(7);\n"
     );
 }

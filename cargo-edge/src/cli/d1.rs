@@ -49,7 +49,7 @@ pub enum D1Action {
         #[arg(long)]
         file: Option<PathBuf>,
     },
-    /// Write the database on Cloudflare as SQL (schema and rows) to a file (needs --remote)
+    /// Write the database as SQL (schema and rows) to a file
     Export {
         /// The D1 binding name
         database: String,
@@ -111,15 +111,10 @@ pub fn d1(args: D1Args) -> CommandResult {
             worker,
             place,
             output,
-        } => {
-            if place.is_local()? {
-                return Err(plain(
-                    "`d1 export` writes the database on Cloudflare only",
-                    "add --remote; a local database is the SQLite file under `.edge/state/d1`",
-                ));
-            }
-            super::d1_remote::export(&worker, &database, &output, args.message_format)
-        }
+        } => match place.is_local()? {
+            true => export_local(&worker, &place, &database, &output, args.message_format),
+            false => super::d1_remote::export(&worker, &database, &output, args.message_format),
+        },
         D1Action::Migrations {
             action:
                 MigrationsAction::List {
@@ -207,4 +202,32 @@ pub fn d1(args: D1Args) -> CommandResult {
             Ok(())
         }
     }
+}
+
+/// `d1 export` on local state: the SQL Cloudflare's export would write for the same data.
+fn export_local(
+    args: &WorkerArgs,
+    place: &PlaceArgs,
+    binding: &str,
+    output: &std::path::Path,
+    format: MessageFormat,
+) -> CommandResult {
+    let worker = context::load_worker(args)?;
+    let db = database(&worker, binding)?;
+    let state = local_state(&worker, place.persist_to.as_deref());
+    let conn = dev::d1::open_database(&state, &db.name).map_err(dev_failure)?;
+    let sql = dev::d1_dump::dump(&conn).map_err(|e| {
+        plain(
+            format!("D1 `{}` cannot be exported: {e}", db.name),
+            "Cloudflare's export refuses it too: drop the virtual table before exporting, or copy the SQLite file under `.edge/state/d1`",
+        )
+    })?;
+    std::fs::write(output, &sql).map_err(|e| {
+        plain(
+            format!("could not write {}: {e}", output.display()),
+            "check the path",
+        )
+    })?;
+    super::d1_remote::exported(&db.name, output, sql.len() as u64, format);
+    Ok(())
 }

@@ -52,6 +52,12 @@ pub fn export(
     announce_remote(&account);
     let (name, uuid) = resolve::d1_database(&client, &account, &worker, binding)?;
     let bytes = d1::export(&client, &account, &uuid, output)?;
+    exported(&name, output, bytes, format);
+    Ok(())
+}
+
+/// What `d1 export` says it wrote, locally or from Cloudflare.
+pub fn exported(name: &str, output: &Path, bytes: u64, format: MessageFormat) {
     match format {
         MessageFormat::Json => print_json(
             "d1-export",
@@ -62,7 +68,6 @@ pub fn export(
             output.display()
         ),
     }
-    Ok(())
 }
 
 pub fn list_migrations(

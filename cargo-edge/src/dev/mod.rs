@@ -24,6 +24,7 @@ pub mod consumer;
 pub mod crash;
 pub mod cron;
 pub mod d1;
+pub mod d1_dump;
 pub mod dispatch;
 pub mod email;
 pub mod email_in;
