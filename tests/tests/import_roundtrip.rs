@@ -57,3 +57,66 @@ fn the_bindings_fixture_round_trips_through_wrangler() {
         assert_eq!(back.compatibility_date, original.compatibility_date);
     }
 }
+
+/// What wrangler's file leaves open is settled and said: no `compatibility_date` becomes the
+/// bundled workerd's (a warning), an empty Hyperdrive id is a warning naming it, and a deploy
+/// refuses that id before it builds or sends anything.
+#[test]
+fn an_import_settles_a_missing_date_and_a_deploy_refuses_an_empty_hyperdrive_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let wrangler = dir.path().join("wrangler.toml");
+    std::fs::write(
+        &wrangler,
+        "name = \"pg\"\nmain = \"build/index.js\"\n\n[[hyperdrive]]\nbinding = \"PG\"\nid = \"\"\nlocalConnectionString = \"postgres://u:p@localhost:5432/db\"\n",
+    )
+    .unwrap();
+    let cargo_toml = dir.path().join("Cargo.toml");
+    std::fs::write(
+        &cargo_toml,
+        "[package]\nname = \"pg\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[lib]\ncrate-type = [\"cdylib\"]\n\n[workspace]\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/lib.rs"), "").unwrap();
+    let manifest = cargo_toml.to_str().unwrap();
+    let imported = cargo_edge(&[
+        "import",
+        wrangler.to_str().unwrap(),
+        "--manifest-path",
+        manifest,
+    ]);
+    let stderr = String::from_utf8_lossy(&imported.stderr);
+    assert!(imported.status.success(), "{stderr}");
+    let date = cargo_edge::new::COMPATIBILITY_DATE;
+    assert!(
+        stderr.contains(&format!("no `compatibility_date`"))
+            && stderr.contains(&format!("wrote \"{date}\"")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("`package.metadata.edge.hyperdrive.PG.id` is empty"),
+        "{stderr}"
+    );
+    let written = std::fs::read_to_string(&cargo_toml).unwrap();
+    assert!(
+        written.contains(&format!("compatibility_date = \"{date}\"")),
+        "{written}"
+    );
+
+    let out = dir.path().join("out");
+    let deploy = cargo_edge(&[
+        "deploy",
+        "--dry-run",
+        out.to_str().unwrap(),
+        "--manifest-path",
+        manifest,
+    ]);
+    let stderr = String::from_utf8_lossy(&deploy.stderr);
+    assert!(!deploy.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("`package.metadata.edge.hyperdrive.PG.id` is empty")
+            && stderr.contains("write the configuration's id"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Compiling") && !out.exists(), "{stderr}");
+}
