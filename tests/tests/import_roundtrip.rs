@@ -89,8 +89,7 @@ fn an_import_settles_a_missing_date_and_a_deploy_refuses_an_empty_hyperdrive_id(
     assert!(imported.status.success(), "{stderr}");
     let date = cargo_edge::new::COMPATIBILITY_DATE;
     assert!(
-        stderr.contains(&format!("no `compatibility_date`"))
-            && stderr.contains(&format!("wrote \"{date}\"")),
+        stderr.contains("no `compatibility_date`") && stderr.contains(&format!("wrote \"{date}\"")),
         "{stderr}"
     );
     assert!(
