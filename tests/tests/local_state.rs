@@ -232,7 +232,7 @@ fn data_commands_default_to_local_state() {
 
     let sql = "CREATE TABLE t (x); INSERT INTO t VALUES (7); SELECT x FROM t";
     let rows = stdout(&run(&["d1", "execute", "DB", "--command", sql]));
-    assert!(rows.contains("\"x\": 7"), "{rows}");
+    assert_eq!(rows, "x\n─\n7\n", "a table, as on Cloudflare");
     assert!(state.join("d1/notes-db.sqlite").is_file());
 
     // --remote goes to Cloudflare: here, with no credentials, it asks for them.

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
+use serde_json::Value;
 
 use super::context;
 use super::failure::{plain, CommandResult, Failure};
@@ -198,7 +199,8 @@ pub fn d1(args: D1Args) -> CommandResult {
             let mut conn = dev::d1::open_database(&state, &db.name).map_err(dev_failure)?;
             let results = dev::d1::execute_sql(&mut conn, &sql)
                 .map_err(|e| plain(format!("SQL failed: {e}"), "fix the statement"))?;
-            println!("{}", serde_json::to_string_pretty(&results).expect("json"));
+            let statements = crate::remote::d1::statements(&Value::Array(results));
+            super::d1_remote::print_statements(&db.name, &statements, args.message_format);
             Ok(())
         }
     }

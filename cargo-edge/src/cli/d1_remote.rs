@@ -26,11 +26,18 @@ pub fn execute(
 ) -> CommandResult {
     let (name, uuid) = resolve::d1_database(client, account, worker, binding)?;
     let statements = d1::execute(client, account, &uuid, sql)?;
+    print_statements(&name, &statements, format);
+    Ok(())
+}
+
+/// `d1 execute`'s results, locally or from Cloudflare: a table per statement that returns
+/// rows (the others' changes on standard error), or JSON.
+pub fn print_statements(name: &str, statements: &[d1::Statement], format: MessageFormat) {
     if format == MessageFormat::Json {
         print_json("d1-execute", &statements);
-        return Ok(());
+        return;
     }
-    for statement in &statements {
+    for statement in statements {
         if statement.columns.is_empty() {
             let changes = &statement.meta["changes"];
             eprintln!("D1 `{name}`: {changes} rows changed");
@@ -38,7 +45,6 @@ pub fn execute(
             println!("{}", d1::table(statement));
         }
     }
-    Ok(())
 }
 
 pub fn export(

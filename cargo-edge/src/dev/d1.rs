@@ -249,7 +249,8 @@ fn code_name(error: &rusqlite::ffi::Error) -> &'static str {
 
 /// Run `sql` (any number of statements) against a D1 database file, for
 /// `cargo edge d1 execute --command SQL | --file F` on local state. One transaction; returns one
-/// result object (as the binding returns them, rows as objects) per statement.
+/// result object per statement, shaped as Cloudflare's `raw` endpoint returns them (columns in
+/// order, rows as arrays), so local and remote results print alike.
 pub fn execute_sql(conn: &mut Connection, sql: &str) -> rusqlite::Result<Vec<Value>> {
     let tx = conn.transaction()?;
     let mut results = Vec::new();
@@ -260,7 +261,7 @@ pub fn execute_sql(conn: &mut Connection, sql: &str) -> rusqlite::Result<Vec<Val
             let rows = run_statement(&mut stmt, &[])?;
             results.push(json!({
                 "success": true,
-                "results": rows.objects(),
+                "results": { "columns": rows.columns, "rows": rows.rows },
                 "meta": { "duration": started.elapsed().as_secs_f64() * 1000.0,
                           "changes": tx.changes(), "last_row_id": tx.last_insert_rowid() },
             }));

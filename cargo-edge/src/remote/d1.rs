@@ -31,7 +31,12 @@ pub fn execute(
         &format!("/accounts/{account}/d1/database/{uuid}/raw"),
         Body::Json(&json!({"sql": sql})),
     )?;
-    Ok(result
+    Ok(statements(&result))
+}
+
+/// The statements of a `raw` result (Cloudflare's, or local state's in the same shape).
+pub fn statements(result: &Value) -> Vec<Statement> {
+    result
         .as_array()
         .into_iter()
         .flatten()
@@ -45,7 +50,7 @@ pub fn execute(
                 .collect(),
             meta: s["meta"].clone(),
         })
-        .collect())
+        .collect()
 }
 
 fn strings(value: &Value) -> Vec<String> {
