@@ -229,6 +229,30 @@ fn data_commands_default_to_local_state() {
         note.to_str().unwrap(),
     ]));
     assert_eq!(stdout(&run(&["r2", "get", "ASSETS", "n.txt"])), "a note");
+    // JSON as the remote commands print it: one {"reason", "result"} per line.
+    let listed = stdout(&run(&["r2", "list", "ASSETS", "--message-format", "json"]));
+    let listed: serde_json::Value = serde_json::from_str(listed.trim()).unwrap();
+    assert_eq!(listed["reason"], "r2-object");
+    assert_eq!(listed["result"]["key"], "n.txt");
+    assert_eq!(listed["result"]["size"], 6);
+    assert!(listed["result"]["last_modified"]
+        .as_str()
+        .unwrap()
+        .ends_with('Z'));
+    let keys = stdout(&run(&[
+        "kv",
+        "list",
+        "CACHE",
+        "--prefix",
+        "g",
+        "--message-format",
+        "json",
+    ]));
+    let key: serde_json::Value = serde_json::from_str(keys.trim()).unwrap();
+    assert_eq!(
+        (&key["reason"], &key["result"]["name"]),
+        (&"kv-key".into(), &"greeting".into())
+    );
 
     let sql = "CREATE TABLE t (x); INSERT INTO t VALUES (7); SELECT x FROM t";
     let rows = stdout(&run(&["d1", "execute", "DB", "--command", sql]));

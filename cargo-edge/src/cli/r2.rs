@@ -7,6 +7,7 @@ use clap::{Args, Subcommand};
 
 use super::context;
 use super::failure::{plain, CommandResult, Failure};
+use super::json::print_json;
 use super::local::{call_local, dev_failure, local_state, LocalArgs};
 use crate::dev;
 use crate::report::MessageFormat;
@@ -94,6 +95,7 @@ pub fn r2(args: R2Args) -> CommandResult {
             format!("R2 bindings: {:?}", worker.r2.keys().collect::<Vec<_>>()),
         )
     })?;
+    let sent = payload.as_ref().map_or(0, Vec::len);
     let call = r2_call(&request, payload);
     let (status, headers, bytes) = call_local(dev::r2::handle, &stores, &bucket.bucket, call)?;
     let metadata_size: usize = headers
@@ -119,39 +121,70 @@ pub fn r2(args: R2Args) -> CommandResult {
             )),
         };
     }
+    print_local(&args, metadata, object, sent)
+}
+
+/// What a local call answered, printed as the remote command prints Cloudflare's answer.
+fn print_local(args: &R2Args, metadata: &[u8], object: &[u8], sent: usize) -> CommandResult {
     use std::io::Write;
+    let json = args.message_format == MessageFormat::Json;
+    let done = |reason: &str, human: String, key: &str, size: usize| match json {
+        true => print_json(reason, &serde_json::json!({"key": key, "size": size})),
+        false => eprintln!("{human}"),
+    };
     match &args.action {
         R2Action::Get { output: None, .. } => {
             let _ = std::io::stdout().write_all(object);
         }
         R2Action::Get {
-            output: Some(path), ..
-        } => std::fs::write(path, object).map_err(|e| {
-            plain(
-                format!("could not write {}: {e}", path.display()),
-                "check the path",
-            )
-        })?,
+            key,
+            output: Some(path),
+            ..
+        } => {
+            std::fs::write(path, object).map_err(|e| {
+                plain(
+                    format!("could not write {}: {e}", path.display()),
+                    "check the path",
+                )
+            })?;
+            let size = object.len();
+            done("r2-get", format!("wrote `{key}` ({size} bytes)"), key, size);
+        }
         R2Action::List { .. } => {
             let listing: serde_json::Value = serde_json::from_slice(metadata).unwrap_or_default();
             for object in listing["objects"].as_array().into_iter().flatten() {
-                println!(
-                    "{}\t{}",
-                    object["key"]
-                        .as_str()
-                        .or(object["name"].as_str())
-                        .unwrap_or(""),
-                    object["size"]
-                        .as_str()
-                        .map(str::to_string)
-                        .unwrap_or_else(|| object["size"].to_string())
-                );
+                let object = listed(object);
+                match json {
+                    true => print_json("r2-object", &object),
+                    false => println!("{}\t{}", object.key, object.size),
+                }
             }
         }
-        R2Action::Put { key, .. } => eprintln!("stored `{key}` in `{binding}`"),
-        R2Action::Delete { key, .. } => eprintln!("deleted `{key}` from `{binding}`"),
+        R2Action::Put { binding, key, .. } => {
+            let human = format!("stored `{key}` in `{binding}` ({sent} bytes)");
+            done("r2-put", human, key, sent)
+        }
+        R2Action::Delete { binding, key } => done(
+            "r2-delete",
+            format!("deleted `{key}` from `{binding}`"),
+            key,
+            0,
+        ),
     }
     Ok(())
+}
+
+/// A local listing's object (the binding's wire JSON) as Cloudflare's API lists it.
+fn listed(object: &serde_json::Value) -> crate::remote::r2::Object {
+    let number = |v: &serde_json::Value| v.as_str().and_then(|s| s.parse().ok()).or(v.as_u64());
+    let uploaded = number(&object["uploaded"]).unwrap_or(0);
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(uploaded);
+    crate::remote::r2::Object {
+        key: object["name"].as_str().unwrap_or("").to_string(),
+        size: number(&object["size"]).unwrap_or(0),
+        etag: object["etag"].as_str().unwrap_or("").to_string(),
+        last_modified: crate::render::capnp_kinds::rfc3339(at),
+    }
 }
 
 /// A wire-format R2 call: reads carry the request in a header, writes prefix it to the body.

@@ -133,7 +133,7 @@ fn version_metadata(bundle: &Bundle) -> String {
     serde_json::json!({"id": id, "tag": "", "timestamp": rfc3339(written)}).to_string()
 }
 
-fn rfc3339(time: std::time::SystemTime) -> String {
+pub(crate) fn rfc3339(time: std::time::SystemTime) -> String {
     let ms = time
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
