@@ -288,8 +288,9 @@ fn d1_runs_sql_in_the_users_database_file() {
         "SELECT count(*) AS n FROM users; SELECT 1 AS one",
     )
     .unwrap();
-    assert_eq!(rows[0]["results"], json!([{"n": 2}]));
-    assert_eq!(rows[1]["results"], json!([{"one": 1}]));
+    // Shaped as Cloudflare's `raw` endpoint answers (what `d1 execute --remote` prints from).
+    assert_eq!(rows[0]["results"], json!({"columns": ["n"], "rows": [[2]]}));
+    assert_eq!(rows[1]["results"], json!({"columns": ["one"], "rows": [[1]]}));
 }
 
 /// R2: put with metadata and checksums, get, ranges, conditionals, list with delimiter,
