@@ -336,3 +336,99 @@ async fn an_email_reaches_the_handler_and_its_reply_is_returned() {
     );
     worker.stop().await;
 }
+
+/// What a running `Worker` holds: its front door, the binding server, workerd's process.
+struct Held {
+    ports: Vec<u16>,
+    workerd: u32,
+}
+
+fn held(worker: &Worker) -> Held {
+    let front = worker.url().rsplit(':').next().unwrap().parse().unwrap();
+    Held {
+        ports: vec![front, worker.binding_server_addr().port()],
+        workerd: worker.workerd_pid().expect("workerd runs"),
+    }
+}
+
+/// Whether `pid` is a live workerd (not gone, not a zombie waiting to be reaped).
+fn workerd_alive(pid: u32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let state = stat.rsplit(") ").next().and_then(|s| s.chars().next());
+    state.is_some_and(|s| s != 'Z') && String::from_utf8_lossy(&cmdline).contains("workerd")
+}
+
+/// What of `held` still accepts connections or runs, if anything.
+fn still_running(held: &Held) -> Option<String> {
+    let open: Vec<u16> = held
+        .ports
+        .iter()
+        .copied()
+        .filter(|port| std::net::TcpStream::connect(("127.0.0.1", *port)).is_ok())
+        .collect();
+    let alive = workerd_alive(held.workerd);
+    (!open.is_empty() || alive)
+        .then(|| format!("ports still open: {open:?}; workerd alive: {alive}"))
+}
+
+/// Wait (up to 10 s, letting the runtime turn) until nothing of `held` runs.
+async fn released(held: &Held) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match still_running(held) {
+            None => return Ok(()),
+            Some(left) if Instant::now() > deadline => return Err(left),
+            Some(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+}
+
+/// A `Worker` dropped without `stop()` (a test that returned early, say) ends workerd and
+/// closes the binding server and the front door: on a multi-thread runtime before `drop`
+/// returns.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dropped_worker_stops_what_it_started() {
+    let worker = start().await;
+    let held = held(&worker);
+    assert_eq!(worker.fetch("/").send().await.unwrap().status(), 200);
+    drop(worker);
+    assert_eq!(still_running(&held), None);
+}
+
+/// On a current-thread runtime the drop cannot wait for the runtime it runs on: the runtime
+/// ends it all at its next turn.
+#[tokio::test]
+async fn a_worker_dropped_on_a_current_thread_runtime_stops_at_its_next_turn() {
+    let worker = start().await;
+    let held = held(&worker);
+    drop(worker);
+    released(&held).await.unwrap();
+}
+
+/// A test that panics with its `Worker` alive never reaches `stop()`: the unwinding drop (on
+/// either runtime flavor, the runtime itself torn down right after) still ends it all.
+#[test]
+fn a_panicking_test_leaves_nothing_running() {
+    for multi_thread in [false, true] {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let test = std::thread::spawn(move || {
+            let mut runtime = match multi_thread {
+                true => tokio::runtime::Builder::new_multi_thread(),
+                false => tokio::runtime::Builder::new_current_thread(),
+            };
+            runtime.enable_all().build().unwrap().block_on(async {
+                let worker = start().await;
+                tx.send(held(&worker)).unwrap();
+                panic!("the test fails with its worker running");
+            })
+        });
+        assert!(test.join().is_err(), "the test panicked");
+        let held = rx.recv().expect("the worker started");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build();
+        let released = runtime.unwrap().block_on(released(&held));
+        released.unwrap_or_else(|e| panic!("multi_thread: {multi_thread}: {e}"));
+    }
+}

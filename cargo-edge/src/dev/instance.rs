@@ -5,6 +5,9 @@
 //!
 //! The config is rendered by [`Session::config`], the one `cargo edge dev` uses, so a test runs
 //! exactly what dev runs. `edge-test` and `cargo edge test --wasm` are built on this.
+//!
+//! Dropping an instance without [`Instance::stop`] (a test that panicked) still ends workerd
+//! and closes the binding server and the front door: [`super::teardown`].
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -16,6 +19,7 @@ use super::proxy::ProxyHandle;
 use super::server::{BindingServer, RunningServer};
 use super::session::Session;
 use super::supervisor::{self, Launch, Running};
+use super::teardown::Processes;
 use crate::bundle::Bundle;
 use crate::model::Worker;
 use crate::workerd::Workerd;
@@ -58,8 +62,8 @@ pub struct Instance {
     /// workerd's own HTTP socket, for control requests the assets router must not see.
     pub workerd_port: u16,
     proxy: Front,
-    server: RunningServer,
-    running: Running,
+    /// workerd and the binding server, ended by [`Instance::stop`] or when dropped.
+    processes: Processes,
     logs: Logs,
     state_dir: PathBuf,
     consumed: Vec<String>,
@@ -136,8 +140,7 @@ impl Instance {
             port: proxy.addr.port(),
             workerd_port,
             proxy: Front(proxy),
-            server,
-            running,
+            processes: Processes::new(running, server),
             logs,
             state_dir: options.state_dir,
             consumed,
@@ -150,6 +153,16 @@ impl Instance {
         self.logs.lines()
     }
 
+    /// The binding server's address (closed once the instance is stopped or dropped).
+    pub fn server_addr(&self) -> std::net::SocketAddr {
+        self.processes.server().addr
+    }
+
+    /// workerd's process id (gone once the instance is stopped or dropped).
+    pub fn workerd_pid(&self) -> Option<u32> {
+        self.processes.workerd().pid
+    }
+
     /// A handle on the output that stays valid after [`Instance::stop`].
     pub fn log_handle(&self) -> Logs {
         self.logs.clone()
@@ -157,7 +170,8 @@ impl Instance {
 
     /// Fire a configured cron now and return the dispatcher's `{outcome, noRetry}`.
     pub async fn trigger_cron(&self, cron: &str) -> Result<serde_json::Value, String> {
-        self.server
+        self.processes
+            .server()
             .trigger_cron(cron)
             .await
             .map_err(|e| e.to_string())
@@ -170,7 +184,8 @@ impl Instance {
         email: &super::email_in::IncomingEmail,
     ) -> Result<super::email_in::Delivery, String> {
         let binding = super::session::dispatch_binding(0);
-        self.server
+        self.processes
+            .server()
             .trigger_email(&binding, &self.worker, email)
             .await
             .map_err(|e| e.to_string())
@@ -193,8 +208,7 @@ impl Instance {
     /// Stop workerd, then the binding server (every acknowledged write is on disk).
     pub async fn stop(self) {
         drop(self.proxy);
-        self.running.stop().await;
-        self.server.shutdown().await;
+        self.processes.stop().await;
     }
 }
 
