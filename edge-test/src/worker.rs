@@ -80,7 +80,9 @@ impl Worker {
     }
 
     /// Every line workerd printed so far: `console.log` and friends, uncaught exceptions and
-    /// panics (`panicked at ...`), in order.
+    /// panics (`panicked at ...`), in order. First come start's own warnings: `warning: a
+    /// service binding names ...` for each worker a service binding names that the workspace
+    /// lacks (its calls answer 503, as in `cargo edge dev`).
     pub fn logs(&self) -> Vec<String> {
         self.logs.lines()
     }

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use edge_test::{Error, Worker};
-use edge_tests::{fixture_target_dir, root, workerd_bin};
+use edge_tests::{fixture_target_dir, root, standalone_fixture, workerd_bin};
 use serde_json::json;
 
 /// The fixture, built with the fixtures' `fast` profile into their shared target folder.
@@ -431,4 +431,37 @@ fn a_panicking_test_leaves_nothing_running() {
         let released = runtime.unwrap().block_on(released(&held));
         released.unwrap_or_else(|e| panic!("multi_thread: {multi_thread}: {e}"));
     }
+}
+
+/// A service binding to a worker outside the workspace: the worker starts anyway, as under
+/// `cargo edge dev`; a call through the binding answers 503 with Miniflare's text, the rest of
+/// the worker serves, and the logs name the absent worker.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_service_binding_to_a_worker_outside_the_workspace_answers_503() {
+    let services = "[package.metadata.edge.services]\nAUTH = { worker = \"auth-elsewhere\" }\n";
+    let dir = standalone_fixture("gateway", "gateway-alone", services);
+    let worker = at(dir.path())
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let res = worker.fetch("/whoami").send().await.unwrap();
+    let (status, body) = (res.status(), res.text());
+    assert_eq!(status, 503, "{body}");
+    let said =
+        r#"gateway → auth: Worker "auth-elsewhere" not found. Make sure it is running locally."#;
+    assert!(body.contains(said), "{body}");
+    let res = worker.fetch("/").send().await.unwrap();
+    assert_eq!(
+        (res.status(), res.text()),
+        (
+            200,
+            "gateway: try /whoami with an Authorization header".into()
+        )
+    );
+    let logs = worker.logs().join("\n");
+    assert!(
+        logs.contains("warning: a service binding names `auth-elsewhere`, which is not a worker of this workspace"),
+        "{logs}"
+    );
+    worker.stop().await;
 }

@@ -31,6 +31,27 @@ pub fn message(name: &str) -> String {
     )
 }
 
+/// What `cargo edge dev` warns (and `edge-test` logs) once per absent name.
+pub fn warning(name: &str) -> String {
+    format!(
+        "a service binding names `{name}`, which is not a worker of this workspace: locally its \
+         calls answer 503 (as in wrangler dev); add its crate to the workspace to run it here"
+    )
+}
+
+/// A stand-in for each worker that `workers`' service bindings name and that is not among
+/// them (with the first worker's compatibility date), each written under `dir/<name>`.
+pub fn stand_ins(workers: &[Worker], dir: &Path) -> crate::error::Result<Vec<(Worker, Bundle)>> {
+    let date = workers
+        .first()
+        .map(|w| w.compatibility_date.as_str())
+        .unwrap_or_default();
+    missing_services(workers)
+        .iter()
+        .map(|name| stand_in(name, date, &dir.join(name)))
+        .collect()
+}
+
 /// The stand-in for `name`: a worker with no bindings whose every request (and RPC call) is the
 /// 503 of [`message`], its module written under `dir`.
 pub fn stand_in(

@@ -71,7 +71,8 @@ pub struct Instance {
     worker: String,
 }
 
-/// workerd's output, line by line, as it came.
+/// workerd's output, line by line, as it came (after the start's own warnings: a service
+/// binding to a worker outside the workspace).
 #[derive(Clone, Default)]
 pub struct Logs(Arc<Mutex<Vec<String>>>);
 
@@ -107,13 +108,14 @@ impl Logs {
 impl Instance {
     /// Start the binding server, then workerd; return once workerd listens.
     pub async fn start(options: InstanceOptions) -> Result<Instance, StartError> {
-        let session = session(&options);
+        let logs = Logs::default();
+        let stand_ins = stand_ins(&options, &logs)?;
+        let session = session(&options, stand_ins);
         super::assets::AssetServer::register(&session.assets, &options.workers);
         for worker in &options.workers {
             let _ = std::fs::create_dir_all(options.state_dir.join("do").join(&worker.name));
         }
         let server = BindingServer::start(session.server_config()).await?;
-        let logs = Logs::default();
         let output = Output::default();
         let started = launch(&session, &options, &server, &logs, &output).await;
         let (running, workerd_port) = match started {
@@ -228,10 +230,26 @@ fn count_messages(path: &std::path::Path) -> Result<u64, String> {
         })
 }
 
+/// As in dev, a 503 stand-in for each worker a service binding names that the workspace lacks
+/// ([`super::absent`]), said once in the logs.
+fn stand_ins(options: &InstanceOptions, logs: &Logs) -> Result<Vec<(Worker, Bundle)>, StartError> {
+    let dir = options.state_dir.join("stand-ins");
+    let stand_ins = super::absent::stand_ins(&options.workers, &dir)
+        .map_err(|e| StartError::Config(e.to_string()))?;
+    for (worker, _) in &stand_ins {
+        let line = format!("warning: {}", super::absent::warning(&worker.name));
+        if options.echo {
+            eprintln!("{line}");
+        }
+        logs.push(line);
+    }
+    Ok(stand_ins)
+}
+
 /// The [`Session`] `cargo edge dev` would run for these workers (its config is what we use).
-fn session(options: &InstanceOptions) -> Session {
+fn session(options: &InstanceOptions, stand_ins: Vec<(Worker, Bundle)>) -> Session {
     Session {
-        stand_ins: Vec::new(),
+        stand_ins,
         workers: options.workers.clone(),
         builds: Vec::new(),
         workerd: options.workerd.clone(),
