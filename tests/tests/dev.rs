@@ -948,7 +948,8 @@ fn sigterm_stops_dev_and_its_workerd() {
 }
 
 /// A save of Cargo.toml rebuilds; what it declares under `[package.metadata.edge]` (here a
-/// new var) should be served by the reloaded worker too.
+/// new var, and a service binding to a worker outside the workspace, which gets dev's 503
+/// stand-in as at start) should be served by the reloaded worker too.
 #[test]
 fn a_manifest_edit_is_applied_on_reload() {
     let crate_dir = standalone_hello("manifest");
@@ -956,12 +957,17 @@ fn a_manifest_edit_is_applied_on_reload() {
     let lib = crate_dir.path().join("src/lib.rs");
     let source = std::fs::read_to_string(&lib).unwrap().replace(
         r#".get("/", |_, _| Response::ok("Hello from Rust on workerd!"))"#,
-        r#".get("/", |_, ctx| Response::ok(ctx.var("GREETING")?.to_string()))"#,
+        r#".get("/", |_, ctx| Response::ok(ctx.var("GREETING")?.to_string()))
+        .get_async("/billing", |req, ctx| async move {
+            ctx.env.service("BILLING")?.fetch_request(req).await
+        })"#,
     );
     let manifest = crate_dir.path().join("Cargo.toml");
     let toml = std::fs::read_to_string(&manifest).unwrap().replace(
         "[workspace]",
-        "[package.metadata.edge.vars]\nGREETING = \"from the manifest\"\n\n[workspace]",
+        "[package.metadata.edge.vars]\nGREETING = \"from the manifest\"\n\n\
+         [package.metadata.edge.services]\nBILLING = { worker = \"billing-elsewhere\" }\n\n\
+         [workspace]",
     );
     std::fs::write(&manifest, toml).unwrap();
     std::fs::write(&lib, source).unwrap();
@@ -977,6 +983,12 @@ fn a_manifest_edit_is_applied_on_reload() {
         "the new var is bound",
         |status, body| status == 200 && body == "from the manifest",
     );
+    let (status, body) = Client::new().call(&dev, "GET", "/billing", "");
+    assert_eq!(status, 503, "{body}\n{}", dev.logs());
+    let said = r#"Worker "billing-elsewhere" not found. Make sure it is running locally."#;
+    assert!(body.contains(said), "{body}");
+    let warned = "a service binding names `billing-elsewhere`, which is not a worker";
+    assert!(dev.logs().contains(warned), "{}", dev.logs());
 }
 
 /// A cron and a KV namespace added to Cargo.toml while `cargo edge dev` runs are served by the
