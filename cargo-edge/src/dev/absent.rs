@@ -102,6 +102,30 @@ mod tests {
     }
 
     #[test]
+    fn one_stand_in_per_missing_name_each_in_its_folder() {
+        let mut api = Worker::minimal("api", "api", "api/Cargo.toml".into(), "2026-11-01");
+        for (binding, target) in [("BILLING", "billing"), ("B2", "billing"), ("MAIL", "mail")] {
+            api.services.insert(
+                binding.into(),
+                Service::Worker {
+                    worker: target.into(),
+                    entrypoint: None,
+                },
+            );
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let made = stand_ins(&[api], dir.path()).unwrap();
+        let names: Vec<&str> = made.iter().map(|(w, _)| w.name.as_str()).collect();
+        assert_eq!(names, ["billing", "mail"]);
+        for (worker, bundle) in &made {
+            assert_eq!(worker.compatibility_date, "2026-11-01");
+            let module = dir.path().join(&worker.name).join(&bundle.main_module);
+            assert!(module.is_file(), "{}", module.display());
+        }
+        assert!(stand_ins(&[], dir.path()).unwrap().is_empty());
+    }
+
+    #[test]
     fn the_stand_in_answers_with_the_message() {
         let dir = tempfile::tempdir().unwrap();
         let (worker, bundle) = stand_in("billing", "2026-11-01", dir.path()).unwrap();
