@@ -396,6 +396,17 @@ async fn a_dropped_worker_stops_what_it_started() {
     assert_eq!(still_running(&held), None);
 }
 
+/// The same from outside the runtime (a `Worker` handed out of `block_on`, dropped after):
+/// the drop waits on the runtime's own threads.
+#[test]
+fn a_worker_dropped_outside_its_runtime_is_stopped_before_drop_returns() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let worker = runtime.block_on(start());
+    let held = held(&worker);
+    drop(worker);
+    assert_eq!(still_running(&held), None);
+}
+
 /// On a current-thread runtime the drop cannot wait for the runtime it runs on: the runtime
 /// ends it all at its next turn.
 #[tokio::test]

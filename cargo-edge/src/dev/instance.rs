@@ -61,8 +61,8 @@ pub struct Instance {
     pub port: u16,
     /// workerd's own HTTP socket, for control requests the assets router must not see.
     pub workerd_port: u16,
-    proxy: Front,
-    /// workerd and the binding server, ended by [`Instance::stop`] or when dropped.
+    /// The front proxy, workerd and the binding server, ended by [`Instance::stop`] or when
+    /// dropped.
     processes: Processes,
     logs: Logs,
     state_dir: PathBuf,
@@ -141,8 +141,7 @@ impl Instance {
         Ok(Instance {
             port: proxy.addr.port(),
             workerd_port,
-            proxy: Front(proxy),
-            processes: Processes::new(running, server),
+            processes: Processes::new(proxy, running, server),
             logs,
             state_dir: options.state_dir,
             consumed,
@@ -209,7 +208,6 @@ impl Instance {
 
     /// Stop workerd, then the binding server (every acknowledged write is on disk).
     pub async fn stop(self) {
-        drop(self.proxy);
         self.processes.stop().await;
     }
 }
@@ -261,15 +259,6 @@ fn session(options: &InstanceOptions, stand_ins: Vec<(Worker, Bundle)>) -> Sessi
         verbose: false,
         assets: Default::default(),
         cache: super::cache::Mode::On,
-    }
-}
-
-/// The front proxy, closed when the instance is stopped or dropped.
-struct Front(ProxyHandle);
-
-impl Drop for Front {
-    fn drop(&mut self) {
-        self.0.stop();
     }
 }
 

@@ -1,30 +1,33 @@
-//! What an [`Instance`](super::instance::Instance) started and must end: workerd and the
-//! binding server. [`Processes::stop`] waits for both; dropping [`Processes`] (a test that
-//! returned early or panicked, never reaching `stop`) ends them too.
+//! What an [`Instance`](super::instance::Instance) started and must end: the front proxy,
+//! workerd and the binding server. [`Processes::stop`] waits for all three; dropping
+//! [`Processes`] (a test that returned early or panicked, never reaching `stop`) ends them too.
 //!
 //! Drop never panics and never blocks a runtime that has to do the work itself:
 //! - on a multi-thread runtime, outside a panic, the stop runs as a task of the runtime that
 //!   started the instance and the drop waits for it (up to [`GRACE`]), so when it returns
-//!   workerd is reaped and the binding server's port closed;
+//!   workerd is reaped and the front door's and the binding server's ports are closed;
 //! - otherwise (a current-thread runtime, a panic unwinding) the drop only lets go: workerd's
 //!   owner task sees its stop channel close and ends it, the binding server's tasks see their
-//!   shutdown channel close and release their ports; a runtime being torn down drops those
-//!   tasks instead, which kills workerd (`kill_on_drop`) and closes the sockets.
+//!   shutdown channel close and release their ports, the proxy's accept task is aborted; a
+//!   runtime being torn down drops those tasks instead, which kills workerd (`kill_on_drop`)
+//!   and closes the sockets.
 
 use std::time::Duration;
 
 use tokio::runtime::{Handle, RuntimeFlavor};
 
+use super::proxy::ProxyHandle;
 use super::server::RunningServer;
 use super::supervisor::Running;
 
 /// How long a drop waits for workerd to exit and the binding server to close.
 const GRACE: Duration = Duration::from_secs(5);
 
-/// workerd and the binding server, stopped together.
+/// The front proxy, workerd and the binding server, stopped together.
 pub(super) struct Processes(Option<Owned>);
 
 struct Owned {
+    proxy: ProxyHandle,
     running: Running,
     server: RunningServer,
     /// The runtime whose tasks own workerd and serve the bindings.
@@ -33,8 +36,9 @@ struct Owned {
 
 impl Processes {
     /// Must be called inside the runtime that started `running` and `server`.
-    pub(super) fn new(running: Running, server: RunningServer) -> Processes {
+    pub(super) fn new(proxy: ProxyHandle, running: Running, server: RunningServer) -> Processes {
         Processes(Some(Owned {
+            proxy,
             running,
             server,
             runtime: Handle::current(),
@@ -54,7 +58,8 @@ impl Processes {
         &self.owned().running
     }
 
-    /// Stop workerd, then the binding server (every acknowledged write is on disk).
+    /// Close the front door, stop workerd, then the binding server (every acknowledged write
+    /// is on disk).
     pub(super) async fn stop(mut self) {
         if let Some(owned) = self.0.take() {
             owned.stop().await;
@@ -64,7 +69,11 @@ impl Processes {
 
 impl Owned {
     async fn stop(self) {
+        self.proxy.stop();
         self.running.stop().await;
+        while !self.proxy.stopped() {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
         self.server.shutdown().await;
     }
 }
@@ -72,6 +81,7 @@ impl Owned {
 impl Drop for Processes {
     fn drop(&mut self) {
         let Some(owned) = self.0.take() else { return };
+        owned.proxy.stop();
         if std::thread::panicking() || owned.runtime.runtime_flavor() != RuntimeFlavor::MultiThread
         {
             return; // `owned` dropped: its channels close and its tasks end the rest.
