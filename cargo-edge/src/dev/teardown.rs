@@ -1,10 +1,10 @@
 //! What an [`Instance`](super::instance::Instance) started and must end: the front proxy,
-//! workerd and the binding server. [`Processes::stop`] waits for all three; dropping
-//! [`Processes`] (a test that returned early or panicked, never reaching `stop`) ends them too.
+//! workerd and the binding server. `Processes::stop` waits for all three; dropping
+//! `Processes` (a test that returned early or panicked, never reaching `stop`) ends them too.
 //!
 //! Drop never panics and never blocks a runtime that has to do the work itself:
 //! - on a multi-thread runtime, outside a panic, the stop runs as a task of the runtime that
-//!   started the instance and the drop waits for it (up to [`GRACE`]), so when it returns
+//!   started the instance and the drop waits for it (up to `GRACE`), so when it returns
 //!   workerd is reaped and the front door's and the binding server's ports are closed;
 //! - otherwise (a current-thread runtime, a panic unwinding) the drop only lets go: workerd's
 //!   owner task sees its stop channel close and ends it, the binding server's tasks see their
