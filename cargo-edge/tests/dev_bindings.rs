@@ -290,7 +290,10 @@ fn d1_runs_sql_in_the_users_database_file() {
     .unwrap();
     // Shaped as Cloudflare's `raw` endpoint answers (what `d1 execute --remote` prints from).
     assert_eq!(rows[0]["results"], json!({"columns": ["n"], "rows": [[2]]}));
-    assert_eq!(rows[1]["results"], json!({"columns": ["one"], "rows": [[1]]}));
+    assert_eq!(
+        rows[1]["results"],
+        json!({"columns": ["one"], "rows": [[1]]})
+    );
 }
 
 /// R2: put with metadata and checksums, get, ranges, conditionals, list with delimiter,
