@@ -171,7 +171,12 @@ impl Instance {
     ) -> Result<super::email_in::Delivery, String> {
         let binding = super::session::dispatch_binding(0);
         self.server
-            .trigger_email(&binding, &self.worker, email)
+            .trigger_email(
+                &binding,
+                &self.worker,
+                email,
+                Some(&self.running.output_handle()),
+            )
             .await
             .map_err(|e| e.to_string())
     }

@@ -27,6 +27,7 @@ pub mod d1;
 pub mod dispatch;
 pub mod email;
 pub mod email_in;
+pub mod email_panic;
 pub mod error;
 pub mod http;
 pub mod instance;

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use super::crash::{Crash, Phase};
+use super::output::Output;
 use super::proxy::{self, ProxyHandle, Trigger};
 use super::server::{BindingServer, ConsumerSpec, CronSpec, RunningServer, ServerConfig};
 use super::supervisor::{self, Launch, Running, SupervisorError};
@@ -278,7 +279,7 @@ impl Session {
                 }
                 Some(key) = keys.recv() => match key.as_str() { "q" => break, "r" => true, _ => false },
                 Some(trigger) = triggers.recv() => {
-                    self.fire(trigger, &server).await;
+                    self.fire(trigger, &server, running.as_ref().map(|r| r.output_handle())).await;
                     false
                 }
             };
@@ -342,7 +343,7 @@ impl Session {
     }
 
     /// Fire a cron, or deliver an email to the served worker, and answer the caller.
-    async fn fire(&self, trigger: Trigger, server: &RunningServer) {
+    async fn fire(&self, trigger: Trigger, server: &RunningServer, output: Option<Output>) {
         match trigger {
             Trigger::Cron { cron, reply } => {
                 let result = server.trigger_cron(&cron).await;
@@ -351,7 +352,7 @@ impl Session {
             Trigger::Email { email, json, reply } => {
                 let worker = &self.workers[0].name;
                 let delivered = server
-                    .trigger_email(&dispatch_binding(0), worker, &email)
+                    .trigger_email(&dispatch_binding(0), worker, &email, output.as_ref())
                     .await;
                 let answer = match delivered {
                     Ok(delivery) => delivery.answer(json),
