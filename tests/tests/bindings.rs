@@ -117,6 +117,20 @@ fn every_binding_kind_answers_under_dev_on_real_workerd() {
         "{body}"
     );
 
+    // The banner says what each binding is locally, secrets' values never.
+    let banner = logs();
+    let secrets_file = secrets.display();
+    for line in [
+        "Binding bindings.LIMITER (Rate Limit): 3 per 60 s per key, counted locally".to_string(),
+        "Binding bindings.MAILER (Send Email): ops@example.com - senders: app@example.com".into(),
+        format!("Binding bindings.STRIPE_KEY (Secrets Store Secret): `0f2ac74b498b48028cb68387c421e279/stripe`, set in {secrets_file} (hidden)"),
+        "(from $CARGO_EDGE_HYPERDRIVE_LOCAL_CONNECTION_STRING_DB)".into(),
+        "Binding auth-service.ADMIN_TOKEN (Environment Variable): \"letmein\"".into(),
+    ] {
+        assert!(banner.contains(&line), "{line}\n{banner}");
+    }
+    assert!(!banner.contains("sk_test_123"), "{banner}");
+
     // ai: a clear error naming the binding, promptly.
     let started = Instant::now();
     let (status, body) = get(&dev, "/ai");

@@ -15,6 +15,7 @@
 pub mod absent;
 pub mod analytics;
 pub mod assets;
+pub mod banner;
 pub mod cache;
 pub mod cache_policy;
 pub mod canceled;

@@ -463,25 +463,21 @@ impl Session {
             if let Some(line) = super::assets::banner_line(worker) {
                 reporter.status("Assets", line);
             }
+            let cx = super::banner::Context {
+                state_dir: &self.state_dir,
+                secrets: &self.secrets,
+            };
             for (name, kind) in worker.binding_names() {
                 let place = match kind {
-                    "kv" | "d1" | "r2" | "queues.producers" => {
-                        format!("local, state in {}", self.state_dir.display())
-                    }
-                    "durable_objects" => format!(
-                        "workerd, state in {}",
-                        self.state_dir.join("do").join(&worker.name).display()
-                    ),
-                    "secrets" if !self.secrets.contains_key(name) => {
-                        "no value: add it to .dev.vars".to_string()
-                    }
                     "dispatch_namespaces" => self.namespace_line(worker, name),
                     "services" => self.service_line(worker, name),
-                    other => other.to_string(),
+                    _ => super::banner::describe(worker, name, kind, &cx)
+                        .unwrap_or_else(|| "local".into()),
                 };
+                let what = super::banner::type_name(kind);
                 reporter.status(
                     "Binding",
-                    format!("{}.{name} ({kind}): {place}", worker.name),
+                    format!("{}.{name} ({what}): {place}", worker.name),
                 );
             }
             for consumer in worker.queue_consumers.values() {
