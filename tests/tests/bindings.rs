@@ -269,8 +269,8 @@ fn raw_email_is_sent_as_written(dev: &Dev, dir: &Path) {
     assert_eq!(std::fs::read_dir(dir).unwrap().count(), 2);
 }
 
-/// `TENANTS.get(name)`: the namespace's `local_workers` answer; any other name gives a Fetcher
-/// whose fetch fails with "Worker not found", as on Cloudflare.
+/// `TENANTS.get(name)`: the namespace's `local_workers` answer; any other name (the outbound
+/// worker's too) gives a Fetcher whose fetch fails with "Worker not found", as on Cloudflare.
 fn the_dispatch_namespace_holds_its_local_workers(dev: &Dev) {
     assert_eq!(
         get(dev, "/tenant?name=auth-service"),
@@ -278,7 +278,18 @@ fn the_dispatch_namespace_holds_its_local_workers(dev: &Dev) {
         "{}",
         dev.logs()
     );
-    for missing in ["nobody", "bindings"] {
+    // The namespace's outbound worker (`hello`) sees the dispatched worker's subrequests: its
+    // fetch of https://upstream.example/greet/outbound is answered by hello's route.
+    assert_eq!(
+        get(dev, "/tenant?name=auth-service&path=/upstream"),
+        (200, "auth-service: upstream said: Hello, outbound!".into()),
+        "{}",
+        dev.logs()
+    );
+    assert!(dev
+        .logs()
+        .contains("their fetch() goes through outbound worker `hello`"));
+    for missing in ["nobody", "bindings", "hello"] {
         let (status, body) = get(dev, &format!("/tenant?name={missing}"));
         assert_eq!(status, 404, "{missing}: {body}");
         assert!(body.contains("Worker not found"), "{body}");

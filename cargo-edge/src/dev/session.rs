@@ -522,16 +522,29 @@ impl Session {
             .dispatch_namespaces()
             .find(|(b, _)| *b == binding)
             .and_then(|(_, local)| local);
+        let outbound = worker
+            .dispatch_outbounds()
+            .find(|(b, _)| *b == binding)
+            .map(|(_, o)| o);
         let names: Vec<String> = self
             .workers
             .iter()
-            .filter(|w| w.name != worker.name)
+            .filter(|w| w.name != worker.name && Some(w.name.as_str()) != outbound)
             .filter(|w| local.as_ref().is_none_or(|l| l.contains(&w.name.as_str())))
             .map(|w| format!("`{}`", w.name))
             .collect();
-        match names.is_empty() {
-            true => "get() finds no worker locally".into(),
+        let found = match names.is_empty() {
+            true => "get() finds no worker locally".to_string(),
             false => format!("get() finds {} (workspace workers)", names.join(", ")),
+        };
+        match outbound {
+            Some(o) if self.workers.iter().any(|w| w.name == o) => {
+                format!("{found}; their fetch() goes through outbound worker `{o}`")
+            }
+            Some(o) => format!(
+                "{found}; outbound worker `{o}` is not in the workspace, so dev does not apply it"
+            ),
+            None => found,
         }
     }
 }
