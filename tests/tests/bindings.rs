@@ -131,7 +131,7 @@ fn every_binding_kind_answers_under_dev_on_real_workerd() {
     }
     assert!(!banner.contains("sk_test_123"), "{banner}");
 
-    // ai: a clear error naming the binding, promptly.
+    // ai: a clear error naming the binding, not a hang (the bound is loose for a loaded machine).
     let started = Instant::now();
     let (status, body) = get(&dev, "/ai");
     assert_eq!(status, 500, "{body}");
@@ -139,7 +139,7 @@ fn every_binding_kind_answers_under_dev_on_real_workerd() {
         body.contains("AI binding `AI`") && body.contains("runs only on Cloudflare"),
         "{body}"
     );
-    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(started.elapsed() < Duration::from_secs(30));
 
     // rate limit: 3 per 60 s per key, other keys unaffected.
     let answers: Vec<u16> = (0..4).map(|_| get(&dev, "/limit?key=alice").0).collect();

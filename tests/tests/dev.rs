@@ -914,7 +914,7 @@ fn an_edit_is_served_live_without_a_failed_request_and_a_broken_edit_keeps_the_o
     http.expect(&dev, "GET", "/greet/again", "", (200, "Hello, again!"));
     // Each request's line says the version served is the last good one, and since when.
     assert!(
-        dev.wait_for_log("GET /greet/again 200 OK (", Duration::from_secs(5)),
+        dev.wait_for_log("GET /greet/again 200 OK (", Duration::from_secs(20)),
         "no request line:\n{}",
         dev.logs()
     );
