@@ -126,6 +126,7 @@ fn every_binding_kind_answers_under_dev_on_real_workerd() {
         format!("Binding bindings.STRIPE_KEY (Secrets Store Secret): `0f2ac74b498b48028cb68387c421e279/stripe`, set in {secrets_file} (hidden)"),
         "(from $CARGO_EDGE_HYPERDRIVE_LOCAL_CONNECTION_STRING_DB)".into(),
         "Binding auth-service.ADMIN_TOKEN (Environment Variable): \"letmein\"".into(),
+        "Binding bindings.CERT: `mtls_certificate` (unsafe.bindings): not bound in dev".into(),
     ] {
         assert!(banner.contains(&line), "{line}\n{banner}");
     }

@@ -74,6 +74,22 @@ pub fn describe(worker: &Worker, name: &str, kind: &str, cx: &Context) -> Option
     })
 }
 
+/// `(NAME, line)` for each of `unsafe.bindings`: dev does not bind them.
+pub fn unsafe_lines(worker: &Worker) -> Vec<(String, String)> {
+    let text = |b: &serde_json::Value, key: &str| b[key].as_str().unwrap_or("?").to_string();
+    worker
+        .unsafe_bindings
+        .iter()
+        .map(|b| {
+            let line = format!(
+                "`{}` (unsafe.bindings): not bound in dev; passed to Cloudflare as written",
+                text(b, "type")
+            );
+            (text(b, "name"), line)
+        })
+        .collect()
+}
+
 /// `"value"` as wrangler shows it: at most 40 characters, a longer one cut with `...`.
 fn truncate(text: &str) -> String {
     const MAX: usize = 40;

@@ -480,6 +480,9 @@ impl Session {
                     format!("{}.{name} ({what}): {place}", worker.name),
                 );
             }
+            for (name, line) in super::banner::unsafe_lines(worker) {
+                reporter.status("Binding", format!("{}.{name}: {line}", worker.name));
+            }
             for consumer in worker.queue_consumers.values() {
                 reporter.status(
                     "Consumer",
