@@ -15,7 +15,8 @@ fn text(failure: crate::cli::Failure) -> String {
 }
 
 /// The worker at `manifest` in `env`, then every workspace worker it reaches (service
-/// bindings, Durable Object scripts, consumers of its queues), as `cargo edge dev` starts them.
+/// bindings, Durable Object scripts, consumers of its queues), as `cargo edge dev` starts them;
+/// an error if a Durable Object or dispatch namespace names a worker the workspace lacks.
 pub fn workers(manifest: &Path, env: Option<&str>) -> Result<Vec<Worker>, String> {
     let loaded = crate::manifest::load_worker(manifest, env).map_err(|e| e.render())?;
     let main = crate::cli::renamed_in_env(vec![loaded.worker], env)
@@ -24,6 +25,8 @@ pub fn workers(manifest: &Path, env: Option<&str>) -> Result<Vec<Worker>, String
     let bound = crate::cli::bound_workers(&main, env).map_err(text)?;
     let mut all = vec![main];
     all.extend(bound);
+    // Service bindings to workers outside the workspace get 503 stand-ins at start, as in dev.
+    crate::cli::absent_services(&all).map_err(text)?;
     Ok(all)
 }
 

@@ -173,6 +173,12 @@ async fn start(
     let token = token()?;
     bundles[0] = crate::dev::test_entry::overlay(&bundles[0], &token, &scratch.join("entry"))
         .map_err(|e| e.to_string())?;
+    if !echo {
+        // The instance logs these; say them here too, as `cargo edge dev` does.
+        for name in crate::dev::absent::missing_services(&workers) {
+            eprintln!("warning: {}", crate::dev::absent::warning(&name));
+        }
+    }
     let instance = Instance::start(InstanceOptions {
         workers,
         bundles,

@@ -46,6 +46,12 @@
 //!   from [`Builder::secret`] and `.dev.vars` (`.dev.vars.<env>` with [`Builder::env`]).
 //! - Seeding and inspection go through the real binding objects inside workerd, by a control
 //!   route only this test knows the token of; the built bundle is not changed.
+//! - A service binding to a worker outside the workspace answers 503 (`Worker "NAME" not
+//!   found. Make sure it is running locally.`), as in `cargo edge dev`, and [`Worker::logs`]
+//!   begins with a warning naming it.
+//!
+//! [`Worker::stop`] ends it all; so does dropping the `Worker`, so a test that panics leaves
+//! nothing running (on a multi-thread runtime the drop returns once everything is stopped).
 //!
 //! Failures are errors, never hangs: a build that fails returns [`Error::Build`] with the
 //! compiler's errors, a missing workerd [`Error::Workerd`] with how to install it, and workerd

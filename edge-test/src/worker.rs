@@ -66,14 +66,35 @@ impl Worker {
         self.started_in
     }
 
+    /// The loopback address of the binding server serving this worker's KV, D1, R2 and
+    /// queues. It is closed when the `Worker` is [stopped](Worker::stop) or dropped (tests of
+    /// a harness's own clean-up look at it).
+    pub fn binding_server_addr(&self) -> std::net::SocketAddr {
+        self.instance().server_addr()
+    }
+
+    /// The process id of the workerd running this worker (and the workers it binds). workerd
+    /// is ended when the `Worker` is [stopped](Worker::stop) or dropped.
+    pub fn workerd_pid(&self) -> Option<u32> {
+        self.instance().workerd_pid()
+    }
+
     /// Every line workerd printed so far: `console.log` and friends, uncaught exceptions and
-    /// panics (`panicked at ...`), in order.
+    /// panics (`panicked at ...`), in order. First come start's own warnings: `warning: a
+    /// service binding names ...` for each worker a service binding names that the workspace
+    /// lacks (its calls answer 503, as in `cargo edge dev`).
     pub fn logs(&self) -> Vec<String> {
         self.logs.lines()
     }
 
-    /// Stop workerd and the binding server and delete the state folder. Dropping the `Worker`
-    /// does the same without waiting.
+    /// Stop workerd and the binding server and delete the state folder.
+    ///
+    /// Dropping the `Worker` does the same, so a test that fails (panics) before it gets here
+    /// leaves nothing running. On a multi-thread runtime the drop waits (a few milliseconds,
+    /// at most 5 s) until workerd has exited and the binding server is closed; on a
+    /// current-thread runtime, or while a panic unwinds, it cannot wait without stalling the
+    /// runtime that does the work, so the runtime finishes it at its next turn (or, as it
+    /// shuts down, kills workerd and closes the sockets).
     pub async fn stop(mut self) {
         if let Some(instance) = self.instance.take() {
             instance.stop().await;

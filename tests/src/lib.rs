@@ -34,6 +34,51 @@ pub fn fixture_manifest(name: &str) -> PathBuf {
     root().join("fixtures").join(name).join("Cargo.toml")
 }
 
+/// `fixtures/<fixture>/src` as the crate `package` of its own in a temporary folder (the
+/// fixtures' lock and profiles, `worker` with the fixtures' features), with `metadata` (TOML
+/// tables) after its `[package.metadata.edge]`.
+pub fn standalone_fixture(fixture: &str, package: &str, metadata: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = root().join("fixtures");
+    let workspace = std::fs::read_to_string(fixtures.join("Cargo.toml")).unwrap();
+    let profiles = &workspace[workspace
+        .find("[profile.release]")
+        .expect("fixtures/Cargo.toml has [profile.release]")..];
+    assert!(profiles.contains("[profile.fast]"));
+    let manifest = format!(
+        r#"[package]
+name = "{package}"
+version = "0.1.0"
+edition = "2021"
+publish = false
+
+[lib]
+crate-type = ["cdylib"]
+
+[dependencies]
+worker = {{ version = "=0.8.7", features = ["d1", "queue"] }}
+wasm-bindgen = "=0.2.130"
+serde = {{ version = "1", features = ["derive"] }}
+serde_json = "1"
+
+[package.metadata.edge]
+compatibility_date = "2025-06-01"
+
+{metadata}
+[workspace]
+
+{profiles}"#
+    );
+    std::fs::write(dir.path().join("Cargo.toml"), manifest).unwrap();
+    std::fs::copy(fixtures.join("Cargo.lock"), dir.path().join("Cargo.lock")).unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    for entry in std::fs::read_dir(fixtures.join(fixture).join("src")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.path().join("src").join(entry.file_name())).unwrap();
+    }
+    dir
+}
+
 /// The cargo-edge binary: `$CARGO_EDGE_BIN`, or the one `cargo xtask test` built.
 pub fn cargo_edge_bin() -> PathBuf {
     let path = std::env::var_os("CARGO_EDGE_BIN")

@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use edge_tests::{
-    cargo_edge_bin, fixture_manifest, fixture_target_dir, free_port, root, workerd_bin,
+    cargo_edge_bin, fixture_manifest, fixture_target_dir, free_port, root, standalone_fixture,
+    workerd_bin,
 };
 
 /// One running `cargo edge dev`, killed (with everything it started) when dropped.
@@ -773,51 +774,6 @@ fn standalone_hello(name: &str) -> tempfile::TempDir {
     standalone_fixture("hello", &format!("hello-live-{name}"), "")
 }
 
-/// `fixtures/<fixture>/src` as the crate `package` of its own in a temporary folder (the
-/// fixtures' lock and profiles, `worker` with the fixtures' features), with `metadata` (TOML
-/// tables) after its `[package.metadata.edge]`.
-fn standalone_fixture(fixture: &str, package: &str, metadata: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let fixtures = root().join("fixtures");
-    let workspace = std::fs::read_to_string(fixtures.join("Cargo.toml")).unwrap();
-    let profiles = &workspace[workspace
-        .find("[profile.release]")
-        .expect("fixtures/Cargo.toml has [profile.release]")..];
-    assert!(profiles.contains("[profile.fast]"));
-    let manifest = format!(
-        r#"[package]
-name = "{package}"
-version = "0.1.0"
-edition = "2021"
-publish = false
-
-[lib]
-crate-type = ["cdylib"]
-
-[dependencies]
-worker = {{ version = "=0.8.7", features = ["d1", "queue"] }}
-wasm-bindgen = "=0.2.130"
-serde = {{ version = "1", features = ["derive"] }}
-serde_json = "1"
-
-[package.metadata.edge]
-compatibility_date = "2025-06-01"
-
-{metadata}
-[workspace]
-
-{profiles}"#
-    );
-    std::fs::write(dir.path().join("Cargo.toml"), manifest).unwrap();
-    std::fs::copy(fixtures.join("Cargo.lock"), dir.path().join("Cargo.lock")).unwrap();
-    std::fs::create_dir(dir.path().join("src")).unwrap();
-    for entry in std::fs::read_dir(fixtures.join(fixture).join("src")).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), dir.path().join("src").join(entry.file_name())).unwrap();
-    }
-    dir
-}
-
 /// What a background client saw while it requested `/` over and over.
 #[derive(Default)]
 struct Watching {
@@ -992,7 +948,8 @@ fn sigterm_stops_dev_and_its_workerd() {
 }
 
 /// A save of Cargo.toml rebuilds; what it declares under `[package.metadata.edge]` (here a
-/// new var) should be served by the reloaded worker too.
+/// new var, and a service binding to a worker outside the workspace, which gets dev's 503
+/// stand-in as at start) should be served by the reloaded worker too.
 #[test]
 fn a_manifest_edit_is_applied_on_reload() {
     let crate_dir = standalone_hello("manifest");
@@ -1000,12 +957,17 @@ fn a_manifest_edit_is_applied_on_reload() {
     let lib = crate_dir.path().join("src/lib.rs");
     let source = std::fs::read_to_string(&lib).unwrap().replace(
         r#".get("/", |_, _| Response::ok("Hello from Rust on workerd!"))"#,
-        r#".get("/", |_, ctx| Response::ok(ctx.var("GREETING")?.to_string()))"#,
+        r#".get("/", |_, ctx| Response::ok(ctx.var("GREETING")?.to_string()))
+        .get_async("/billing", |req, ctx| async move {
+            ctx.env.service("BILLING")?.fetch_request(req).await
+        })"#,
     );
     let manifest = crate_dir.path().join("Cargo.toml");
     let toml = std::fs::read_to_string(&manifest).unwrap().replace(
         "[workspace]",
-        "[package.metadata.edge.vars]\nGREETING = \"from the manifest\"\n\n[workspace]",
+        "[package.metadata.edge.vars]\nGREETING = \"from the manifest\"\n\n\
+         [package.metadata.edge.services]\nBILLING = { worker = \"billing-elsewhere\" }\n\n\
+         [workspace]",
     );
     std::fs::write(&manifest, toml).unwrap();
     std::fs::write(&lib, source).unwrap();
@@ -1021,6 +983,12 @@ fn a_manifest_edit_is_applied_on_reload() {
         "the new var is bound",
         |status, body| status == 200 && body == "from the manifest",
     );
+    let (status, body) = Client::new().call(&dev, "GET", "/billing", "");
+    assert_eq!(status, 503, "{body}\n{}", dev.logs());
+    let said = r#"Worker "billing-elsewhere" not found. Make sure it is running locally."#;
+    assert!(body.contains(said), "{body}");
+    let warned = "a service binding names `billing-elsewhere`, which is not a worker";
+    assert!(dev.logs().contains(warned), "{}", dev.logs());
 }
 
 /// A cron and a KV namespace added to Cargo.toml while `cargo edge dev` runs are served by the

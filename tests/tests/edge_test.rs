@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use edge_test::{Error, Worker};
-use edge_tests::{fixture_target_dir, root, workerd_bin};
+use edge_tests::{fixture_target_dir, root, standalone_fixture, workerd_bin};
 use serde_json::json;
 
 /// The fixture, built with the fixtures' `fast` profile into their shared target folder.
@@ -333,6 +333,146 @@ async fn an_email_reaches_the_handler_and_its_reply_is_returned() {
     assert_eq!(
         rejected.outcome,
         edge_test::EmailOutcome::Rejected("no such mailbox here".into())
+    );
+    worker.stop().await;
+}
+
+/// What a running `Worker` holds: its front door, the binding server, workerd's process.
+struct Held {
+    ports: Vec<u16>,
+    workerd: u32,
+}
+
+fn held(worker: &Worker) -> Held {
+    let front = worker.url().rsplit(':').next().unwrap().parse().unwrap();
+    Held {
+        ports: vec![front, worker.binding_server_addr().port()],
+        workerd: worker.workerd_pid().expect("workerd runs"),
+    }
+}
+
+/// Whether `pid` is a live workerd (not gone, not a zombie waiting to be reaped).
+fn workerd_alive(pid: u32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let state = stat.rsplit(") ").next().and_then(|s| s.chars().next());
+    state.is_some_and(|s| s != 'Z') && String::from_utf8_lossy(&cmdline).contains("workerd")
+}
+
+/// What of `held` still accepts connections or runs, if anything.
+fn still_running(held: &Held) -> Option<String> {
+    let open: Vec<u16> = held
+        .ports
+        .iter()
+        .copied()
+        .filter(|port| std::net::TcpStream::connect(("127.0.0.1", *port)).is_ok())
+        .collect();
+    let alive = workerd_alive(held.workerd);
+    (!open.is_empty() || alive)
+        .then(|| format!("ports still open: {open:?}; workerd alive: {alive}"))
+}
+
+/// Wait (up to 10 s, letting the runtime turn) until nothing of `held` runs.
+async fn released(held: &Held) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match still_running(held) {
+            None => return Ok(()),
+            Some(left) if Instant::now() > deadline => return Err(left),
+            Some(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+}
+
+/// A `Worker` dropped without `stop()` (a test that returned early, say) ends workerd and
+/// closes the binding server and the front door: on a multi-thread runtime before `drop`
+/// returns.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dropped_worker_stops_what_it_started() {
+    let worker = start().await;
+    let held = held(&worker);
+    assert_eq!(worker.fetch("/").send().await.unwrap().status(), 200);
+    drop(worker);
+    assert_eq!(still_running(&held), None);
+}
+
+/// The same from outside the runtime (a `Worker` handed out of `block_on`, dropped after):
+/// the drop waits on the runtime's own threads.
+#[test]
+fn a_worker_dropped_outside_its_runtime_is_stopped_before_drop_returns() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let worker = runtime.block_on(start());
+    let held = held(&worker);
+    drop(worker);
+    assert_eq!(still_running(&held), None);
+}
+
+/// On a current-thread runtime the drop cannot wait for the runtime it runs on: the runtime
+/// ends it all at its next turn.
+#[tokio::test]
+async fn a_worker_dropped_on_a_current_thread_runtime_stops_at_its_next_turn() {
+    let worker = start().await;
+    let held = held(&worker);
+    drop(worker);
+    released(&held).await.unwrap();
+}
+
+/// A test that panics with its `Worker` alive never reaches `stop()`: the unwinding drop (on
+/// either runtime flavor, the runtime itself torn down right after) still ends it all.
+#[test]
+fn a_panicking_test_leaves_nothing_running() {
+    for multi_thread in [false, true] {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let test = std::thread::spawn(move || {
+            let mut runtime = match multi_thread {
+                true => tokio::runtime::Builder::new_multi_thread(),
+                false => tokio::runtime::Builder::new_current_thread(),
+            };
+            runtime.enable_all().build().unwrap().block_on(async {
+                let worker = start().await;
+                tx.send(held(&worker)).unwrap();
+                panic!("the test fails with its worker running");
+            })
+        });
+        assert!(test.join().is_err(), "the test panicked");
+        let held = rx.recv().expect("the worker started");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build();
+        let released = runtime.unwrap().block_on(released(&held));
+        released.unwrap_or_else(|e| panic!("multi_thread: {multi_thread}: {e}"));
+    }
+}
+
+/// A service binding to a worker outside the workspace: the worker starts anyway, as under
+/// `cargo edge dev`; a call through the binding answers 503 with Miniflare's text, the rest of
+/// the worker serves, and the logs name the absent worker.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_service_binding_to_a_worker_outside_the_workspace_answers_503() {
+    let services = "[package.metadata.edge.services]\nAUTH = { worker = \"auth-elsewhere\" }\n";
+    let dir = standalone_fixture("gateway", "gateway-alone", services);
+    let worker = at(dir.path())
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let res = worker.fetch("/whoami").send().await.unwrap();
+    let (status, body) = (res.status(), res.text());
+    assert_eq!(status, 503, "{body}");
+    let said =
+        r#"gateway → auth: Worker "auth-elsewhere" not found. Make sure it is running locally."#;
+    assert!(body.contains(said), "{body}");
+    let res = worker.fetch("/").send().await.unwrap();
+    assert_eq!(
+        (res.status(), res.text()),
+        (
+            200,
+            "gateway: try /whoami with an Authorization header".into()
+        )
+    );
+    let logs = worker.logs().join("\n");
+    assert!(
+        logs.contains("warning: a service binding names `auth-elsewhere`, which is not a worker of this workspace"),
+        "{logs}"
     );
     worker.stop().await;
 }

@@ -20,8 +20,9 @@ commands:
   setup   install what is missing: the wasm32 target and the pinned workerd (into .tools/)
   demo    set up, build cargo-edge, and serve fixtures/full-stack with `cargo edge dev` on http://127.0.0.1:8787
           [--port PORT] another port
-  test    set up, then run every test and check that cargo-edge compiles for Windows (what CI runs)
+  test    set up, then run every test and check that cargo-edge compiles for Windows and macOS (what CI runs)
   check-windows  only the Windows check (rustup target + Debian's mingw-w64)
+  check-macos    only the macOS check (rustup target + cargo-zigbuild and zig from PyPI, into .tools/)
   bench   measure against worker-build and wrangler into bench/RESULTS.md (never run by CI)
           [--install-peers] install them into .bench-peers/ first; [--quick] fewer runs, hello only";
 
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
         Some("demo") => demo(&args[1..]),
         Some("test") => test(&args[1..]),
         Some("check-windows") => targets::check_windows(),
+        Some("check-macos") => targets::check_macos(),
         Some("bench") => bench::bench(&args[1..]),
         _ => {
             eprintln!("{USAGE}");
@@ -321,13 +323,15 @@ fn test(extra: &[String]) -> Result<()> {
         .env("CARGO_EDGE_BIN", &cargo_edge)
         .env("EDGE_FIXTURE_TARGET_DIR", root().join("target/fixtures"));
     let (status, totals) = totals::run(&mut command)?;
-    // cargo-edge compiles for Windows too (what is tested where: README, "Platforms").
+    // cargo-edge compiles for Windows and macOS too (what is tested where: README, "Platforms").
     let windows = targets::check_windows();
+    let macos = targets::check_macos();
     eprintln!("\nxtask: {} in {:.0?}", totals, started.elapsed());
     if !status.success() {
         bail!("{command:?} failed with {status}");
     }
-    windows
+    windows.context("the Windows check")?;
+    macos.context("the macOS check")
 }
 
 #[cfg(test)]

@@ -262,12 +262,19 @@ pub fn absent_services_for_dev(
     workers: &[Worker],
     reporter: &Reporter,
 ) -> Result<std::collections::BTreeSet<String>, Failure> {
+    let absent = absent_services(workers)?;
+    for name in &absent {
+        reporter.warn(crate::dev::absent::warning(name));
+    }
+    Ok(absent)
+}
+
+/// [`check_bound_workers`], letting service bindings name workers outside `workers` (those
+/// names are returned, sorted): what a local run (dev, edge-test) serves with 503 stand-ins.
+pub fn absent_services(workers: &[Worker]) -> Result<std::collections::BTreeSet<String>, Failure> {
     let absent = crate::dev::absent::missing_services(workers);
     let mut with_stand_ins = workers.to_vec();
     for name in &absent {
-        reporter.warn(format!(
-            "a service binding names `{name}`, which is not a worker of this workspace: in dev its calls answer 503 (as in wrangler dev); add its crate to the workspace to run it here"
-        ));
         with_stand_ins.push(Worker::minimal(name, name, PathBuf::new(), "2026-01-01"));
     }
     check_bound_workers(&with_stand_ins)?;

@@ -76,7 +76,7 @@ pub fn dev(args: DevArgs) -> CommandResult {
     let secrets = secrets(&mut main, &crate_dir, args.env.as_deref(), &reporter)?;
     let mut workers = vec![main.clone()];
     workers.extend(context::bound_workers(&main, args.env.as_deref())?);
-    let absent = context::absent_services_for_dev(&workers, &reporter)?;
+    context::absent_services_for_dev(&workers, &reporter)?;
     let workerd = workerd::locate(&Search {
         explicit: args.workerd.clone(),
         project_dir: crate_dir.clone(),
@@ -90,16 +90,7 @@ pub fn dev(args: DevArgs) -> CommandResult {
     }
     let (state, _temp) = state_dir(&args, &crate_dir)?;
     apply_local_migrations(&workers, &state, &reporter)?;
-    let stand_ins = absent
-        .iter()
-        .map(|name| {
-            crate::dev::absent::stand_in(
-                name,
-                &main.compatibility_date,
-                &state.join("stand-ins").join(name),
-            )
-        })
-        .collect::<Result<Vec<_>, _>>()
+    let stand_ins = crate::dev::absent::stand_ins(&workers, &state.join("stand-ins"))
         .map_err(|e| plain(e.to_string(), "check that the state folder is writable"))?;
     let base = args.cargo.to_options(&args.output);
     let builds = workers.iter().map(|w| dev_build(&base, w, &args)).collect();

@@ -52,7 +52,7 @@ mod wasm_test_cmd;
 mod whoami;
 
 // For the `testing` library module (edge-test, `cargo edge test --wasm`).
-pub(crate) use context::{bound_workers, cargo_options_for, renamed_in_env};
+pub(crate) use context::{absent_services, bound_workers, cargo_options_for, renamed_in_env};
 pub(crate) use failure::Failure;
 
 #[cfg(test)]

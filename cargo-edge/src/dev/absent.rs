@@ -31,6 +31,27 @@ pub fn message(name: &str) -> String {
     )
 }
 
+/// What `cargo edge dev` warns (and `edge-test` logs) once per absent name.
+pub fn warning(name: &str) -> String {
+    format!(
+        "a service binding names `{name}`, which is not a worker of this workspace: locally its \
+         calls answer 503 (as in wrangler dev); add its crate to the workspace to run it here"
+    )
+}
+
+/// A stand-in for each worker that `workers`' service bindings name and that is not among
+/// them (with the first worker's compatibility date), each written under `dir/<name>`.
+pub fn stand_ins(workers: &[Worker], dir: &Path) -> crate::error::Result<Vec<(Worker, Bundle)>> {
+    let date = workers
+        .first()
+        .map(|w| w.compatibility_date.as_str())
+        .unwrap_or_default();
+    missing_services(workers)
+        .iter()
+        .map(|name| stand_in(name, date, &dir.join(name)))
+        .collect()
+}
+
 /// The stand-in for `name`: a worker with no bindings whose every request (and RPC call) is the
 /// 503 of [`message`], its module written under `dir`.
 pub fn stand_in(
@@ -78,6 +99,30 @@ mod tests {
         }
         let missing = missing_services(&[api, auth]);
         assert_eq!(missing.into_iter().collect::<Vec<_>>(), ["billing"]);
+    }
+
+    #[test]
+    fn one_stand_in_per_missing_name_each_in_its_folder() {
+        let mut api = Worker::minimal("api", "api", "api/Cargo.toml".into(), "2026-11-01");
+        for (binding, target) in [("BILLING", "billing"), ("B2", "billing"), ("MAIL", "mail")] {
+            api.services.insert(
+                binding.into(),
+                Service::Worker {
+                    worker: target.into(),
+                    entrypoint: None,
+                },
+            );
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let made = stand_ins(&[api], dir.path()).unwrap();
+        let names: Vec<&str> = made.iter().map(|(w, _)| w.name.as_str()).collect();
+        assert_eq!(names, ["billing", "mail"]);
+        for (worker, bundle) in &made {
+            assert_eq!(worker.compatibility_date, "2026-11-01");
+            let module = dir.path().join(&worker.name).join(&bundle.main_module);
+            assert!(module.is_file(), "{}", module.display());
+        }
+        assert!(stand_ins(&[], dir.path()).unwrap().is_empty());
     }
 
     #[test]

@@ -5,6 +5,9 @@
 //!
 //! The config is rendered by [`Session::config`], the one `cargo edge dev` uses, so a test runs
 //! exactly what dev runs. `edge-test` and `cargo edge test --wasm` are built on this.
+//!
+//! Dropping an instance without [`Instance::stop`] (a test that panicked) still ends workerd
+//! and closes the binding server and the front door: [`super::teardown`].
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -16,6 +19,7 @@ use super::proxy::ProxyHandle;
 use super::server::{BindingServer, RunningServer};
 use super::session::Session;
 use super::supervisor::{self, Launch, Running};
+use super::teardown::Processes;
 use crate::bundle::Bundle;
 use crate::model::Worker;
 use crate::workerd::Workerd;
@@ -57,9 +61,9 @@ pub struct Instance {
     pub port: u16,
     /// workerd's own HTTP socket, for control requests the assets router must not see.
     pub workerd_port: u16,
-    proxy: Front,
-    server: RunningServer,
-    running: Running,
+    /// The front proxy, workerd and the binding server, ended by [`Instance::stop`] or when
+    /// dropped.
+    processes: Processes,
     logs: Logs,
     state_dir: PathBuf,
     consumed: Vec<String>,
@@ -67,7 +71,8 @@ pub struct Instance {
     worker: String,
 }
 
-/// workerd's output, line by line, as it came.
+/// workerd's output, line by line, as it came (after the start's own warnings: a service
+/// binding to a worker outside the workspace).
 #[derive(Clone, Default)]
 pub struct Logs(Arc<Mutex<Vec<String>>>);
 
@@ -103,13 +108,14 @@ impl Logs {
 impl Instance {
     /// Start the binding server, then workerd; return once workerd listens.
     pub async fn start(options: InstanceOptions) -> Result<Instance, StartError> {
-        let session = session(&options);
+        let logs = Logs::default();
+        let stand_ins = stand_ins(&options, &logs)?;
+        let session = session(&options, stand_ins);
         super::assets::AssetServer::register(&session.assets, &options.workers);
         for worker in &options.workers {
             let _ = std::fs::create_dir_all(options.state_dir.join("do").join(&worker.name));
         }
         let server = BindingServer::start(session.server_config()).await?;
-        let logs = Logs::default();
         let output = Output::default();
         let started = launch(&session, &options, &server, &logs, &output).await;
         let (running, workerd_port) = match started {
@@ -135,9 +141,7 @@ impl Instance {
         Ok(Instance {
             port: proxy.addr.port(),
             workerd_port,
-            proxy: Front(proxy),
-            server,
-            running,
+            processes: Processes::new(proxy, running, server),
             logs,
             state_dir: options.state_dir,
             consumed,
@@ -150,6 +154,16 @@ impl Instance {
         self.logs.lines()
     }
 
+    /// The binding server's address (closed once the instance is stopped or dropped).
+    pub fn server_addr(&self) -> std::net::SocketAddr {
+        self.processes.server().addr
+    }
+
+    /// workerd's process id (gone once the instance is stopped or dropped).
+    pub fn workerd_pid(&self) -> Option<u32> {
+        self.processes.workerd().pid
+    }
+
     /// A handle on the output that stays valid after [`Instance::stop`].
     pub fn log_handle(&self) -> Logs {
         self.logs.clone()
@@ -157,7 +171,8 @@ impl Instance {
 
     /// Fire a configured cron now and return the dispatcher's `{outcome, noRetry}`.
     pub async fn trigger_cron(&self, cron: &str) -> Result<serde_json::Value, String> {
-        self.server
+        self.processes
+            .server()
             .trigger_cron(cron)
             .await
             .map_err(|e| e.to_string())
@@ -170,13 +185,10 @@ impl Instance {
         email: &super::email_in::IncomingEmail,
     ) -> Result<super::email_in::Delivery, String> {
         let binding = super::session::dispatch_binding(0);
-        self.server
-            .trigger_email(
-                &binding,
-                &self.worker,
-                email,
-                Some(&self.running.output_handle()),
-            )
+        let output = self.processes.workerd().output_handle();
+        self.processes
+            .server()
+            .trigger_email(&binding, &self.worker, email, Some(&output))
             .await
             .map_err(|e| e.to_string())
     }
@@ -197,9 +209,7 @@ impl Instance {
 
     /// Stop workerd, then the binding server (every acknowledged write is on disk).
     pub async fn stop(self) {
-        drop(self.proxy);
-        self.running.stop().await;
-        self.server.shutdown().await;
+        self.processes.stop().await;
     }
 }
 
@@ -219,10 +229,26 @@ fn count_messages(path: &std::path::Path) -> Result<u64, String> {
         })
 }
 
+/// As in dev, a 503 stand-in for each worker a service binding names that the workspace lacks
+/// ([`super::absent`]), said once in the logs.
+fn stand_ins(options: &InstanceOptions, logs: &Logs) -> Result<Vec<(Worker, Bundle)>, StartError> {
+    let dir = options.state_dir.join("stand-ins");
+    let stand_ins = super::absent::stand_ins(&options.workers, &dir)
+        .map_err(|e| StartError::Config(e.to_string()))?;
+    for (worker, _) in &stand_ins {
+        let line = format!("warning: {}", super::absent::warning(&worker.name));
+        if options.echo {
+            eprintln!("{line}");
+        }
+        logs.push(line);
+    }
+    Ok(stand_ins)
+}
+
 /// The [`Session`] `cargo edge dev` would run for these workers (its config is what we use).
-fn session(options: &InstanceOptions) -> Session {
+fn session(options: &InstanceOptions, stand_ins: Vec<(Worker, Bundle)>) -> Session {
     Session {
-        stand_ins: Vec::new(),
+        stand_ins,
         workers: options.workers.clone(),
         builds: Vec::new(),
         workerd: options.workerd.clone(),
@@ -234,15 +260,6 @@ fn session(options: &InstanceOptions) -> Session {
         verbose: false,
         assets: Default::default(),
         cache: super::cache::Mode::On,
-    }
-}
-
-/// The front proxy, closed when the instance is stopped or dropped.
-struct Front(ProxyHandle);
-
-impl Drop for Front {
-    fn drop(&mut self) {
-        self.0.stop();
     }
 }
 

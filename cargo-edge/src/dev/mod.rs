@@ -49,6 +49,7 @@ pub mod server;
 pub mod session;
 pub mod store;
 pub mod supervisor;
+pub mod teardown;
 pub mod test_entry;
 pub mod watch;
 

@@ -113,6 +113,11 @@ impl ProxyHandle {
         self.accept.abort();
     }
 
+    /// Whether the port is closed: after [`Self::stop`], once the runtime has ended the task.
+    pub fn stopped(&self) -> bool {
+        self.accept.is_finished()
+    }
+
     /// Hold new requests, then wait (up to `drain`) for those in flight to finish.
     pub async fn restarting(&self, drain: Duration) {
         self.upstream.send_replace(Upstream::Restarting);

@@ -288,7 +288,7 @@ impl Session {
             }
             let started = Instant::now();
             let before = self.workers.clone();
-            if let Err(problems) = self.reload_manifests() {
+            if let Err(problems) = self.reload_manifests(reporter) {
                 proxy.log.build_failed();
                 reporter.warn(format!(
                     "Cargo.toml has problems; the last good version keeps serving:\n{problems}"
@@ -392,9 +392,10 @@ impl Session {
     }
 
     /// Read every worker's `[package.metadata.edge]` again, so a saved Cargo.toml's vars,
-    /// bindings, queue consumers and crons reach the reloaded worker. (The set of workers stays
-    /// the one `cargo edge dev` started with.)
-    fn reload_manifests(&mut self) -> Result<(), String> {
+    /// bindings, queue consumers and crons reach the reloaded worker, with a 503 stand-in for
+    /// each worker a service binding names that the session does not run. (The set of workers
+    /// stays the one `cargo edge dev` started with.)
+    fn reload_manifests(&mut self, reporter: &Reporter) -> Result<(), String> {
         let mut fresh = Vec::with_capacity(self.workers.len());
         for worker in &self.workers {
             let loaded = crate::manifest::load_worker(&worker.manifest_path, worker.env.as_deref())
@@ -407,7 +408,18 @@ impl Session {
         if let Some(main) = fresh.first_mut() {
             crate::dotenv::bind_all(main, &self.secrets);
         }
+        crate::cli::absent_services(&fresh)
+            .map_err(|e| crate::manifest::error::render(e.report.as_ref()))?;
+        let dir = self.state_dir.join("stand-ins");
+        let stand_ins = super::absent::stand_ins(&fresh, &dir).map_err(|e| e.to_string())?;
+        // A service binding saved since to a worker this session does not run: said once.
+        for (worker, _) in &stand_ins {
+            if !self.stand_ins.iter().any(|(w, _)| w.name == worker.name) {
+                reporter.warn(super::absent::warning(&worker.name));
+            }
+        }
         self.workers = fresh;
+        self.stand_ins = stand_ins;
         Ok(())
     }
 

@@ -65,6 +65,8 @@ pub struct Launch {
 /// records how it ended; [`Running::died`] resolves then.
 pub struct Running {
     pub port: u16,
+    /// workerd's process id (while it runs; the OS may reuse it once workerd is reaped).
+    pub pid: Option<u32>,
     /// When it was started.
     pub started: std::time::Instant,
     exit: watch::Receiver<Option<String>>,
@@ -125,6 +127,7 @@ pub async fn start_with(
         path: launch.binary.clone(),
         source,
     })?;
+    let pid = child.id();
     let output = Output::default();
     let readers = [
         pass_through(child.stdout.take(), false, output.clone()),
@@ -135,6 +138,7 @@ pub async fn start_with(
     tokio::spawn(own(child, stop_rx, exit_tx, readers));
     let mut running = Running {
         port: launch.port,
+        pid,
         started: std::time::Instant::now(),
         exit,
         output,
