@@ -101,6 +101,15 @@ impl Worker {
             .filter(|(_, b)| b.kind == "dispatch_namespaces")
             .map(|(name, b)| (name.as_str(), b.strs("local_workers")))
     }
+
+    /// Each dispatch namespace's outbound worker, by binding: the worker its dispatched
+    /// workers' `fetch()` subrequests go through.
+    pub fn dispatch_outbounds(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.kind_bindings
+            .iter()
+            .filter(|(_, b)| b.kind == "dispatch_namespaces")
+            .filter_map(|(name, b)| Some((name.as_str(), b.str("outbound")?)))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

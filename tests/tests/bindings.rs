@@ -117,6 +117,21 @@ fn every_binding_kind_answers_under_dev_on_real_workerd() {
         "{body}"
     );
 
+    // The banner says what each binding is locally, secrets' values never.
+    let banner = logs();
+    let secrets_file = secrets.display();
+    for line in [
+        "Binding bindings.LIMITER (Rate Limit): 3 per 60 s per key, counted locally".to_string(),
+        "Binding bindings.MAILER (Send Email): ops@example.com - senders: app@example.com".into(),
+        format!("Binding bindings.STRIPE_KEY (Secrets Store Secret): `0f2ac74b498b48028cb68387c421e279/stripe`, set in {secrets_file} (hidden)"),
+        "(from $CARGO_EDGE_HYPERDRIVE_LOCAL_CONNECTION_STRING_DB)".into(),
+        "Binding auth-service.ADMIN_TOKEN (Environment Variable): \"letmein\"".into(),
+        "Binding bindings.CERT: `mtls_certificate` (unsafe.bindings): not bound in dev".into(),
+    ] {
+        assert!(banner.contains(&line), "{line}\n{banner}");
+    }
+    assert!(!banner.contains("sk_test_123"), "{banner}");
+
     // ai: a clear error naming the binding, not a hang (the bound is loose for a loaded machine).
     let started = Instant::now();
     let (status, body) = get(&dev, "/ai");
@@ -162,7 +177,8 @@ fn every_binding_kind_answers_under_dev_on_real_workerd() {
     assert_eq!(point["double1"], 1.5);
 
     // send_email: an allowed message is an .eml file and one printed line; the allow-lists
-    // refuse other recipients and senders as Cloudflare does.
+    // refuse other recipients and senders as Cloudflare does, a recipient with production's
+    // `code`, which the `worker` crate's error carries to Rust (`Name [code]: message`).
     let (status, id) = get(&dev, "/email?from=app@example.com&to=ops@example.com");
     assert_eq!(status, 200, "{id}\n{}", logs());
     let dir = state.path().join("email/bindings/MAILER");
@@ -174,17 +190,13 @@ fn every_binding_kind_answers_under_dev_on_real_workerd() {
         "{eml}"
     );
     assert!(logs().contains("[email] MAILER: app@example.com -> ops@example.com"));
-    let (status, body) = get(&dev, "/email?from=app@example.com&to=eve@example.com");
-    assert_eq!(status, 500);
-    assert!(
-        body.contains("email to eve@example.com not allowed"),
-        "{body}"
+    assert_eq!(
+        get(&dev, "/email?from=app@example.com&to=eve@example.com"),
+        (500, REFUSED_RECIPIENT.into())
     );
-    let (status, body) = get(&dev, "/email?from=eve@example.com&to=ops@example.com");
-    assert_eq!(status, 500);
-    assert!(
-        body.contains("email from eve@example.com not allowed"),
-        "{body}"
+    assert_eq!(
+        get(&dev, "/email?from=eve@example.com&to=ops@example.com"),
+        (500, "Error: email from eve@example.com not allowed".into())
     );
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
     let started = Instant::now();
@@ -216,6 +228,11 @@ fn every_binding_kind_answers_under_dev_on_real_workerd() {
     std::fs::remove_file(&secrets).unwrap();
 }
 
+/// A send_email allow-list refusal as the fixture answers it: the `worker` crate's error for
+/// production's JS error, whose `code` is Cloudflare's `E_RECIPIENT_NOT_ALLOWED`.
+const REFUSED_RECIPIENT: &str =
+    "Error [E_RECIPIENT_NOT_ALLOWED]: email to eve@example.com not allowed";
+
 /// send_email with an `EmailMessage` of raw MIME (`cloudflare:email`): the message as written,
 /// under the same allow-lists.
 fn raw_email_is_sent_as_written(dev: &Dev, dir: &Path) {
@@ -235,11 +252,9 @@ fn raw_email_is_sent_as_written(dev: &Dev, dir: &Path) {
         ) && eml.ends_with("\r\n\r\nBuilt by hand.\r\n"),
         "{eml:?}"
     );
-    let (status, body) = get(dev, "/email/raw?from=app@example.com&to=eve@example.com");
-    assert_eq!(status, 500);
-    assert!(
-        body.contains("email to eve@example.com not allowed"),
-        "{body}"
+    assert_eq!(
+        get(dev, "/email/raw?from=app@example.com&to=eve@example.com"),
+        (500, REFUSED_RECIPIENT.into())
     );
     // Production's (and Miniflare's) checks of the raw message itself; nothing is written.
     for (head, error) in [
@@ -255,8 +270,8 @@ fn raw_email_is_sent_as_written(dev: &Dev, dir: &Path) {
     assert_eq!(std::fs::read_dir(dir).unwrap().count(), 2);
 }
 
-/// `TENANTS.get(name)`: the namespace's `local_workers` answer; any other name gives a Fetcher
-/// whose fetch fails with "Worker not found", as on Cloudflare.
+/// `TENANTS.get(name)`: the namespace's `local_workers` answer; any other name (the outbound
+/// worker's too) gives a Fetcher whose fetch fails with "Worker not found", as on Cloudflare.
 fn the_dispatch_namespace_holds_its_local_workers(dev: &Dev) {
     assert_eq!(
         get(dev, "/tenant?name=auth-service"),
@@ -264,7 +279,18 @@ fn the_dispatch_namespace_holds_its_local_workers(dev: &Dev) {
         "{}",
         dev.logs()
     );
-    for missing in ["nobody", "bindings"] {
+    // The namespace's outbound worker (`hello`) sees the dispatched worker's subrequests: its
+    // fetch of https://upstream.example/greet/outbound is answered by hello's route.
+    assert_eq!(
+        get(dev, "/tenant?name=auth-service&path=/upstream"),
+        (200, "auth-service: upstream said: Hello, outbound!".into()),
+        "{}",
+        dev.logs()
+    );
+    assert!(dev
+        .logs()
+        .contains("their fetch() goes through outbound worker `hello`"));
+    for missing in ["nobody", "bindings", "hello"] {
         let (status, body) = get(dev, &format!("/tenant?name={missing}"));
         assert_eq!(status, 404, "{missing}: {body}");
         assert!(body.contains("Worker not found"), "{body}");
@@ -439,12 +465,40 @@ fn incoming_email_reaches_the_handler(dev: &Dev, state: &Path) {
         &message("nobody@example.com", ""),
     );
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("the worker's email handler failed"), "{err}");
+    // The `worker` crate turns an `Err` from the handler into a panic: the panic is reported.
+    assert!(
+        err.contains("the worker's email handler failed: it panicked at bindings/src/lib.rs:")
+            && err.contains(": no mailbox `nobody@example.com`"),
+        "{err}"
+    );
+    a_panicking_handler_is_reported(dev, dir);
     // The worker serves on after its handler failed.
     assert_eq!(
         get(dev, "/tenant?name=auth-service").0,
         200,
         "{}",
         dev.logs()
+    );
+}
+
+/// A panic in the email handler: the caller is told the handler failed and why (the panic's
+/// location and message, read from workerd's log), not workerd's "hung" message.
+fn a_panicking_handler_is_reported(dev: &Dev, dir: &Path) {
+    let raw = message("panic@example.com", "");
+    let (code, _, err) = trigger(dev, dir, "panic@example.com", &raw);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("the worker's email handler failed: it panicked at bindings/src/lib.rs:")
+            && err.contains(": the email handler panics on purpose"),
+        "{err}\n{}",
+        dev.logs()
+    );
+    assert!(!err.contains("hung"), "{err}");
+    let (status, body) = post_email(dev, "panic@example.com", &raw);
+    assert_eq!(status, 500, "{body}");
+    assert!(
+        body.starts_with("Worker's email handler failed: it panicked at bindings/src/lib.rs:")
+            && body.contains("the email handler panics on purpose"),
+        "{body}"
     );
 }

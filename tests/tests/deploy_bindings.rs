@@ -72,10 +72,10 @@ fn every_binding_type_and_setting_reaches_cloudflare_in_its_api_shape() {
         binding(live, "DB"),
         &json!({"type": "hyperdrive", "name": "DB", "id": "7a7b2a4e00004000800000000000abcd"})
     );
-    // So do the dispatch namespace's local_workers.
+    // So do the dispatch namespace's local_workers; its outbound worker is sent.
     assert_eq!(
         binding(live, "TENANTS"),
-        &json!({"type": "dispatch_namespace", "name": "TENANTS", "namespace": "customers"})
+        &json!({"type": "dispatch_namespace", "name": "TENANTS", "namespace": "customers", "outbound": {"worker": {"service": "hello"}}})
     );
     assert_eq!(binding(live, "CERT")["type"], "mtls_certificate");
     let metadata = &script.metadata;

@@ -756,7 +756,7 @@ fn a_service_binding_to_a_worker_outside_the_workspace_answers_503() {
         "{logs}"
     );
     assert!(
-        logs.contains("AUTH (services): worker `auth-elsewhere` [not connected"),
+        logs.contains("AUTH (Worker): worker `auth-elsewhere` [not connected"),
         "{logs}"
     );
     let (status, _) = dev.stop();

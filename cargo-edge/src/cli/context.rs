@@ -338,6 +338,8 @@ fn referenced(worker: &Worker, project: &[Worker]) -> Vec<String> {
             ),
         }
     }
+    // A namespace's outbound worker runs beside it too (its dispatched workers fetch through it).
+    names.extend(worker.dispatch_outbounds().map(|(_, o)| o.to_string()));
     names.extend(consumers);
     names
 }

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::dispatch::{DispatchError, Dispatcher};
+use super::output::Output;
 use super::store::{file_stem, now_ms, random_id};
 
 /// An email as Email Routing hands it over: the SMTP envelope and the raw message.
@@ -76,23 +77,28 @@ struct Message {
 }
 
 /// Deliver `email` to the worker the dispatcher binds as `binding` (the served worker,
-/// `worker` by name) and write what it sent under `state_dir`.
+/// `worker` by name) and write what it sent under `state_dir`. `output` is workerd's: a
+/// handler that panicked is reported with the panic read there ([`super::email_panic`]).
 pub async fn deliver(
     dispatcher: &Dispatcher,
     binding: &str,
     worker: &str,
     state_dir: &Path,
     email: &IncomingEmail,
+    output: Option<&Output>,
 ) -> Result<Delivery, DispatchError> {
     let raw = base64::engine::general_purpose::STANDARD.encode(&email.raw);
     let request = json!({"worker": binding, "from": email.from, "to": email.to, "raw": raw});
+    let mark = output.map(|o| (o, o.mark()));
     let answer: Answer = serde_json::from_value(dispatcher.post("/email", request).await?)
         .map_err(|e| DispatchError::Failed(format!("unexpected answer: {e}")))?;
     let outcome = match (answer.outcome.as_str(), answer.reject_reason) {
         ("invalid", _) => Outcome::Invalid(answer.error.unwrap_or_default()),
         ("ok", Some(reason)) => Outcome::Rejected(reason),
         ("ok", None) => Outcome::Accepted,
-        _ => Outcome::Failed(answer.error.unwrap_or_default()),
+        _ => Outcome::Failed(
+            super::email_panic::explain(answer.error.unwrap_or_default(), mark).await,
+        ),
     };
     let dir = state_dir.join("email").join(file_stem(worker));
     let write = |kind: &str, sent: &[Message]| -> Result<Vec<Sent>, DispatchError> {

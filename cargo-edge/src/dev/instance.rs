@@ -185,9 +185,10 @@ impl Instance {
         email: &super::email_in::IncomingEmail,
     ) -> Result<super::email_in::Delivery, String> {
         let binding = super::session::dispatch_binding(0);
+        let output = self.processes.workerd().output_handle();
         self.processes
             .server()
-            .trigger_email(&binding, &self.worker, email)
+            .trigger_email(&binding, &self.worker, email, Some(&output))
             .await
             .map_err(|e| e.to_string())
     }

@@ -15,6 +15,7 @@
 pub mod absent;
 pub mod analytics;
 pub mod assets;
+pub mod banner;
 pub mod cache;
 pub mod cache_policy;
 pub mod canceled;
@@ -28,6 +29,7 @@ pub mod d1_dump;
 pub mod dispatch;
 pub mod email;
 pub mod email_in;
+pub mod email_panic;
 pub mod error;
 pub mod http;
 pub mod instance;

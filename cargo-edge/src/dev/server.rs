@@ -205,8 +205,10 @@ impl RunningServer {
         binding: &str,
         worker: &str,
         email: &super::email_in::IncomingEmail,
+        output: Option<&super::output::Output>,
     ) -> std::result::Result<super::email_in::Delivery, DispatchError> {
-        super::email_in::deliver(&self.dispatcher, binding, worker, &self.state_dir, email).await
+        let dir = &self.state_dir;
+        super::email_in::deliver(&self.dispatcher, binding, worker, dir, email, output).await
     }
 
     /// Fire a configured cron now (as `POST /__edge/trigger/cron` does).

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use super::crash::{Crash, Phase};
+use super::output::Output;
 use super::proxy::{self, ProxyHandle, Trigger};
 use super::server::{BindingServer, ConsumerSpec, CronSpec, RunningServer, ServerConfig};
 use super::supervisor::{self, Launch, Running, SupervisorError};
@@ -278,7 +279,7 @@ impl Session {
                 }
                 Some(key) = keys.recv() => match key.as_str() { "q" => break, "r" => true, _ => false },
                 Some(trigger) = triggers.recv() => {
-                    self.fire(trigger, &server).await;
+                    self.fire(trigger, &server, running.as_ref().map(|r| r.output_handle())).await;
                     false
                 }
             };
@@ -342,7 +343,7 @@ impl Session {
     }
 
     /// Fire a cron, or deliver an email to the served worker, and answer the caller.
-    async fn fire(&self, trigger: Trigger, server: &RunningServer) {
+    async fn fire(&self, trigger: Trigger, server: &RunningServer, output: Option<Output>) {
         match trigger {
             Trigger::Cron { cron, reply } => {
                 let result = server.trigger_cron(&cron).await;
@@ -351,7 +352,7 @@ impl Session {
             Trigger::Email { email, json, reply } => {
                 let worker = &self.workers[0].name;
                 let delivered = server
-                    .trigger_email(&dispatch_binding(0), worker, &email)
+                    .trigger_email(&dispatch_binding(0), worker, &email, output.as_ref())
                     .await;
                 let answer = match delivered {
                     Ok(delivery) => delivery.answer(json),
@@ -474,26 +475,25 @@ impl Session {
             if let Some(line) = super::assets::banner_line(worker) {
                 reporter.status("Assets", line);
             }
+            let cx = super::banner::Context {
+                state_dir: &self.state_dir,
+                secrets: &self.secrets,
+            };
             for (name, kind) in worker.binding_names() {
                 let place = match kind {
-                    "kv" | "d1" | "r2" | "queues.producers" => {
-                        format!("local, state in {}", self.state_dir.display())
-                    }
-                    "durable_objects" => format!(
-                        "workerd, state in {}",
-                        self.state_dir.join("do").join(&worker.name).display()
-                    ),
-                    "secrets" if !self.secrets.contains_key(name) => {
-                        "no value: add it to .dev.vars".to_string()
-                    }
                     "dispatch_namespaces" => self.namespace_line(worker, name),
                     "services" => self.service_line(worker, name),
-                    other => other.to_string(),
+                    _ => super::banner::describe(worker, name, kind, &cx)
+                        .unwrap_or_else(|| "local".into()),
                 };
+                let what = super::banner::type_name(kind);
                 reporter.status(
                     "Binding",
-                    format!("{}.{name} ({kind}): {place}", worker.name),
+                    format!("{}.{name} ({what}): {place}", worker.name),
                 );
+            }
+            for (name, line) in super::banner::unsafe_lines(worker) {
+                reporter.status("Binding", format!("{}.{name}: {line}", worker.name));
             }
             for consumer in worker.queue_consumers.values() {
                 reporter.status(
@@ -537,16 +537,29 @@ impl Session {
             .dispatch_namespaces()
             .find(|(b, _)| *b == binding)
             .and_then(|(_, local)| local);
+        let outbound = worker
+            .dispatch_outbounds()
+            .find(|(b, _)| *b == binding)
+            .map(|(_, o)| o);
         let names: Vec<String> = self
             .workers
             .iter()
-            .filter(|w| w.name != worker.name)
+            .filter(|w| w.name != worker.name && Some(w.name.as_str()) != outbound)
             .filter(|w| local.as_ref().is_none_or(|l| l.contains(&w.name.as_str())))
             .map(|w| format!("`{}`", w.name))
             .collect();
-        match names.is_empty() {
-            true => "get() finds no worker locally".into(),
+        let found = match names.is_empty() {
+            true => "get() finds no worker locally".to_string(),
             false => format!("get() finds {} (workspace workers)", names.join(", ")),
+        };
+        match outbound {
+            Some(o) if self.workers.iter().any(|w| w.name == o) => {
+                format!("{found}; their fetch() goes through outbound worker `{o}`")
+            }
+            Some(o) => format!(
+                "{found}; outbound worker `{o}` is not in the workspace, so dev does not apply it"
+            ),
+            None => found,
         }
     }
 }

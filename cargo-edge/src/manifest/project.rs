@@ -143,7 +143,8 @@ fn finish(
 }
 
 /// In an environment, `worker = "auth"` names the sibling's script in that environment
-/// (`auth-prod`), so prod binds prod; so does a dispatch namespace's `local_workers`.
+/// (`auth-prod`), so prod binds prod; so do a dispatch namespace's `local_workers` and its
+/// `outbound` worker.
 fn rename_siblings(worker: &mut crate::model::Worker, names: &BTreeMap<String, String>) {
     for service in worker.services.values_mut() {
         if let Service::Worker { worker: target, .. } = service {
@@ -164,6 +165,12 @@ fn rename_siblings(worker: &mut crate::model::Worker, names: &BTreeMap<String, S
     for target in local.flatten() {
         if let Some(resolved) = target.as_str().and_then(|t| names.get(t)) {
             *target = serde_json::Value::String(resolved.clone());
+        }
+    }
+    let namespaces = worker.kind_bindings.values_mut();
+    for outbound in namespaces.filter_map(|b| b.fields.get_mut("outbound")) {
+        if let Some(resolved) = outbound.as_str().and_then(|t| names.get(t)) {
+            *outbound = serde_json::Value::String(resolved.clone());
         }
     }
 }

@@ -130,9 +130,17 @@ function check(rules, which, address) {
         : rules.allowed_destination_addresses
       : rules.allowed_sender_addresses;
   if (allowed && !allowed.some((a) => a.toLowerCase() === bare)) {
-    const direction = which === "sender" ? "from" : "to";
-    throw new Error(`email ${direction} ${bare} not allowed`);
+    if (which === "sender") throw new Error(`email from ${bare} not allowed`);
+    throw coded(`email to ${bare} not allowed`, "E_RECIPIENT_NOT_ALLOWED");
   }
+}
+
+// An error as the production binding throws it: a plain Error with a string `code` (Cloudflare's
+// Workers API error table). The `worker` crate reads `code` when it turns the error into Rust's.
+// Only the codes that table documents are set: it has none for a sender outside
+// `allowed_sender_addresses` nor for the raw-message checks, so those errors carry none.
+function coded(message, code) {
+  return Object.assign(new Error(message), { code });
 }
 
 // A raw MIME message is checked as production checks it (the same texts as Miniflare's

@@ -244,7 +244,9 @@ fn render_worker(
     }
     out.push_str("  ],\n");
     out.push_str(&durable_object_storage(worker, options, services));
-    if private_network(worker, options) {
+    if let Some(outbound) = super::capnp_kinds::outbound_of(worker, units) {
+        let _ = writeln!(out, "  globalOutbound = {},", quote(outbound));
+    } else if private_network(worker, options) {
         out.push_str("  globalOutbound = \"edge-internet\",\n");
     }
     out.push_str(");\n");
@@ -326,10 +328,12 @@ fn bindings(
         out.push(named(name, service_binding(worker, name, service, units)?));
     }
     for (name, binding) in &worker.kind_bindings {
+        // A namespace's outbound worker is not one of its workers.
+        let outbound = binding.str("outbound");
         let others = units
             .iter()
             .map(|u| u.worker.name.clone())
-            .filter(|n| n != &worker.name)
+            .filter(|n| n != &worker.name && Some(n.as_str()) != outbound)
             .collect();
         let body = {
             let mut cx = super::capnp_kinds::Cx {

@@ -215,6 +215,30 @@ fn parse_postgres(url: &str) -> Option<Postgres> {
     })
 }
 
+/// The outbound worker `worker`'s subrequests go through: that of a dispatch namespace (of
+/// another worker of the config) that holds `worker`, when the outbound worker is in the config.
+/// In production a namespace's workers run only when dispatched, so routing every `fetch()` of
+/// theirs through it is what Cloudflare does; the parameters a dispatcher passes per call
+/// (`get(name, args, {outbound: {...}})`) have no equivalent in workerd and are not modelled.
+pub(super) fn outbound_of<'a>(
+    worker: &Worker,
+    units: &[super::capnp::Unit<'a>],
+) -> Option<&'a str> {
+    let present = |name: &str| units.iter().any(|u| u.worker.name == name);
+    units
+        .iter()
+        .filter(|u| u.worker.name != worker.name)
+        .flat_map(|u| u.worker.kind_bindings.values())
+        .filter(|b| b.kind == "dispatch_namespaces")
+        .find_map(|b| {
+            let outbound = b.str("outbound")?;
+            let holds = b
+                .strs("local_workers")
+                .is_none_or(|l| l.contains(&worker.name.as_str()));
+            (holds && outbound != worker.name && present(outbound)).then_some(outbound)
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

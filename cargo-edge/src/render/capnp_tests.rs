@@ -151,3 +151,43 @@ fn renamed_sqlite_classes_stay_sqlite() {
         "(className = \"Limiter\", uniqueKey = \"auth-service-Limiter\", enableSql = true)"
     ));
 }
+
+#[test]
+fn a_dispatch_namespaces_workers_fetch_through_its_outbound_worker() {
+    // The sample's namespace `TENANTS` holds every other worker, with outbound `egress`.
+    let (api, auth) = (sample::worker(), sample::auth_worker());
+    let egress = Worker::minimal("egress", "egress", "Cargo.toml".into(), "2026-11-01");
+    let bundles = ["api-prod", "auth-service", "egress"].map(sample::bundle);
+    let units: Vec<Unit> = [&api, &auth, &egress]
+        .into_iter()
+        .zip(&bundles)
+        .map(|(worker, bundle)| Unit { worker, bundle })
+        .collect();
+    let config = render(&units, &options()).unwrap();
+    let block = |index: usize| {
+        let start = config.find(&format!("const worker{index} ")).unwrap();
+        let end = config[start..].find("\n);").unwrap();
+        &config[start..start + end]
+    };
+    assert!(
+        block(1).contains("globalOutbound = \"egress\","),
+        "{}",
+        block(1)
+    );
+    // Neither the dispatcher nor the outbound worker itself goes through it.
+    for index in [0, 2] {
+        assert!(block(index).contains("globalOutbound = \"edge-internet\","));
+    }
+    // The outbound worker is not one of the namespace's workers.
+    let tenants = block(0)
+        .lines()
+        .find(|l| l.contains("\"TENANTS\""))
+        .unwrap();
+    assert!(
+        tenants.contains("auth-service") && !tenants.contains("egress"),
+        "{tenants}"
+    );
+    // Without the outbound worker in the config, nothing is rerouted.
+    let config = render(&units[..2], &options()).unwrap();
+    assert!(!config.contains("globalOutbound = \"egress\""));
+}
