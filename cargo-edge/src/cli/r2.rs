@@ -40,7 +40,8 @@ pub enum R2Action {
         binding: String,
         key: String,
         file: PathBuf,
-        /// The object's content type (on Cloudflare)
+        /// The object's content type (what a worker's `http_metadata()` and a served object's
+        /// `Content-Type` say)
         #[arg(long, default_value = "application/octet-stream")]
         content_type: String,
     },
@@ -72,10 +73,13 @@ pub fn r2(args: R2Args) -> CommandResult {
             None,
         ),
         R2Action::Put {
-            binding, key, file, ..
+            binding,
+            key,
+            file,
+            content_type,
         } => (
             binding,
-            serde_json::json!({"version": 1, "method": "put", "object": key}),
+            put_request(key, content_type),
             Some(read_input(file)?),
         ),
         R2Action::List { binding, prefix } => (
@@ -187,6 +191,16 @@ fn listed(object: &serde_json::Value) -> crate::remote::r2::Object {
     }
 }
 
+/// The wire request of a put: the content type goes in `httpFields`, as the binding sends it.
+fn put_request(key: &str, content_type: &str) -> serde_json::Value {
+    serde_json::json!({
+        "version": 1,
+        "method": "put",
+        "object": key,
+        "httpFields": {"contentType": content_type},
+    })
+}
+
 /// A wire-format R2 call: reads carry the request in a header, writes prefix it to the body.
 fn r2_call(request: &serde_json::Value, payload: Option<Vec<u8>>) -> dev::http::Call {
     let text = request.to_string();
@@ -235,4 +249,30 @@ fn read_input(file: &Path) -> Result<Vec<u8>, Failure> {
             "check the path",
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_local_put_keeps_its_content_type() {
+        let dir = tempfile::tempdir().unwrap();
+        let stores = dev::store::Stores::new(dir.path()).unwrap();
+        let put = r2_call(&put_request("a.txt", "text/plain"), Some(b"hi".to_vec()));
+        let call = |call| match call_local(dev::r2::handle, &stores, "files", call) {
+            Ok(answer) => answer,
+            Err(_) => panic!("the local call failed"),
+        };
+        let (status, ..) = call(put);
+        assert_eq!(status, 200);
+        let head = serde_json::json!({"version": 1, "method": "head", "object": "a.txt"});
+        let (status, _, bytes) = call(r2_call(&head, None));
+        assert_eq!(status, 200);
+        let metadata: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(
+            metadata["httpFields"]["contentType"], "text/plain",
+            "{metadata}"
+        );
+    }
 }
