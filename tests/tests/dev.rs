@@ -989,6 +989,29 @@ fn a_manifest_edit_is_applied_on_reload() {
     assert!(body.contains(said), "{body}");
     let warned = "a service binding names `billing-elsewhere`, which is not a worker";
     assert!(dev.logs().contains(warned), "{}", dev.logs());
+
+    // A binding dev cannot serve (Hyperdrive with no local database) keeps the last good
+    // version serving, and says why.
+    let toml = std::fs::read_to_string(&manifest).unwrap().replace(
+        "[workspace]",
+        "[package.metadata.edge.hyperdrive]\nPG = { id = \"0123456789abcdef0123456789abcdef\" }\n\n[workspace]",
+    );
+    std::fs::write(&manifest, toml).unwrap();
+    assert!(
+        dev.wait_for_log(
+            "the new version cannot run locally; the last good version keeps serving",
+            Duration::from_secs(120)
+        ),
+        "{}",
+        dev.logs()
+    );
+    assert!(
+        dev.logs().contains("has no local database"),
+        "{}",
+        dev.logs()
+    );
+    let (status, body) = Client::new().call(&dev, "GET", "/", "");
+    assert_eq!((status, body.as_str()), (200, "from the manifest"));
 }
 
 /// A cron and a KV namespace added to Cargo.toml while `cargo edge dev` runs are served by the

@@ -316,6 +316,16 @@ impl Session {
                     ))
                 }
                 Ok(bundles) => {
+                    // A config that cannot be written (a Hyperdrive binding with no local
+                    // database, an unreadable Secrets Store file) is refused before the
+                    // running workerd is stopped.
+                    if let Err(error) = self.config(&bundles, &server, 0) {
+                        proxy.log.build_failed();
+                        reporter.warn(format!(
+                            "the new version cannot run locally; the last good version keeps serving:\n{error}"
+                        ));
+                        continue;
+                    }
                     proxy.restarting(Duration::from_secs(5)).await;
                     if let Some(running) = running.take() {
                         running.stop().await;
