@@ -72,6 +72,22 @@ pub enum KvNamespaceAction {
     List,
 }
 
+/// A write's outcome: its `reason` line in JSON, else `human` on standard error.
+pub(super) fn done(json: bool, reason: &str, human: &str, subject: &str) {
+    match json {
+        true => super::json::print_json(reason, &subject),
+        false => eprintln!("{human}"),
+    }
+}
+
+/// `kv put`'s value: the argument itself, or standard input when it is `-`.
+pub(super) fn value_bytes(value: &str) -> Result<Vec<u8>, super::failure::Failure> {
+    match value {
+        "-" => super::input::read_stdin("the value"),
+        _ => Ok(value.as_bytes().to_vec()),
+    }
+}
+
 /// `cargo edge kv …`: local state unless `--remote`; namespaces are only Cloudflare's.
 pub fn kv(args: KvArgs) -> CommandResult {
     if let KvAction::Namespace { .. } = args.action {

@@ -8,7 +8,7 @@ use base64::Engine;
 use super::context;
 use super::failure::{plain, CommandResult, Failure};
 use super::json::print_json;
-use super::kv::{KvAction, KvArgs, KvBulkAction};
+use super::kv::{done, value_bytes, KvAction, KvArgs, KvBulkAction};
 use super::local::{call_local, dev_failure, local_state};
 use crate::dev;
 use crate::model::Worker;
@@ -119,7 +119,7 @@ pub fn kv(args: KvArgs) -> CommandResult {
         KvAction::Put {
             key, value, ttl, ..
         } => {
-            namespace.put(key, put_value(value)?, &[("expiration_ttl", *ttl)], None)?;
+            namespace.put(key, value_bytes(value)?, &[("expiration_ttl", *ttl)], None)?;
             done(
                 json,
                 "kv-put",
@@ -220,25 +220,4 @@ fn bulk(namespace: &Namespace, action: &KvBulkAction, json: bool) -> CommandResu
         }
     }
     Ok(())
-}
-
-fn done(json: bool, reason: &str, human: &str, subject: &str) {
-    match json {
-        true => print_json(reason, &subject),
-        false => eprintln!("{human}"),
-    }
-}
-
-fn put_value(value: &str) -> Result<Vec<u8>, Failure> {
-    if value != "-" {
-        return Ok(value.as_bytes().to_vec());
-    }
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).map_err(|e| {
-        plain(
-            format!("could not read standard input: {e}"),
-            "pipe the value in",
-        )
-    })?;
-    Ok(bytes)
 }

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use super::failure::{plain, CommandResult};
 use super::json::print_json;
-use super::kv::{KvAction, KvArgs, KvBulkAction, KvNamespaceAction};
+use super::kv::{done, value_bytes, KvAction, KvArgs, KvBulkAction, KvNamespaceAction};
 use super::local::announce_remote;
 use super::remote::connect;
 use crate::remote::{kv, resolve};
@@ -40,11 +40,7 @@ pub fn kv(args: KvArgs) -> CommandResult {
             value,
             ttl,
         } => {
-            let bytes = if value == "-" {
-                read_stdin()?
-            } else {
-                value.clone().into_bytes()
-            };
+            let bytes = value_bytes(value)?;
             kv::put(&client, &account, &namespace(binding)?, key, &bytes, *ttl)?;
             done(
                 json,
@@ -120,22 +116,4 @@ fn bulk(
         }
     }
     Ok(())
-}
-
-fn done(json: bool, reason: &str, human: &str, subject: &str) {
-    match json {
-        true => print_json(reason, &subject),
-        false => eprintln!("{human}"),
-    }
-}
-
-fn read_stdin() -> Result<Vec<u8>, super::failure::Failure> {
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).map_err(|e| {
-        plain(
-            format!("could not read standard input: {e}"),
-            "pipe the value in",
-        )
-    })?;
-    Ok(bytes)
 }

@@ -27,6 +27,7 @@ mod failure;
 mod flags;
 mod import;
 mod init;
+mod input;
 mod json;
 mod kv;
 mod kv_local;

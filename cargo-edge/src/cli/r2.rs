@@ -234,14 +234,7 @@ fn r2_call(request: &serde_json::Value, payload: Option<Vec<u8>>) -> dev::http::
 
 fn read_input(file: &Path) -> Result<Vec<u8>, Failure> {
     if file == Path::new("-") {
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).map_err(|e| {
-            plain(
-                format!("could not read standard input: {e}"),
-                "pipe the object in",
-            )
-        })?;
-        return Ok(bytes);
+        return super::input::read_stdin("the object");
     }
     std::fs::read(file).map_err(|e| {
         plain(

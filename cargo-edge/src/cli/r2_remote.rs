@@ -69,13 +69,7 @@ pub fn r2(args: R2Args) -> CommandResult {
         } => {
             let bucket = bucket(binding)?;
             if file == Path::new("-") {
-                let mut bytes = Vec::new();
-                std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).map_err(|e| {
-                    plain(
-                        format!("could not read standard input: {e}"),
-                        "pipe the object in",
-                    )
-                })?;
+                let bytes = super::input::read_stdin("the object")?;
                 r2::put_bytes(&client, &account, &bucket, key, &bytes, content_type)?;
                 report(
                     json,
