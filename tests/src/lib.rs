@@ -105,6 +105,24 @@ pub fn workerd_bin() -> PathBuf {
     path
 }
 
+/// A command's standard output and then its standard error, for assertions and messages.
+pub fn output_text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// A crate in `dir` with this Cargo.toml and an empty `src/lib.rs`; its manifest's path.
+pub fn scratch_crate(dir: &Path, cargo_toml: &str) -> PathBuf {
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(dir.join("src/lib.rs"), "").unwrap();
+    let manifest = dir.join("Cargo.toml");
+    std::fs::write(&manifest, cargo_toml).unwrap();
+    manifest
+}
+
 /// `cargo edge <args>`, run from the repository root.
 pub fn cargo_edge(args: &[&str]) -> Output {
     Command::new(cargo_edge_bin())

@@ -1,6 +1,8 @@
 //! `cargo edge build` end to end: fixtures built by the real binary, served by real workerd.
 
-use edge_tests::{build_fixture, build_fixture_uncached, cargo_edge, get, root, Workerd};
+use edge_tests::{
+    build_fixture, build_fixture_uncached, cargo_edge, get, root, scratch_crate, Workerd,
+};
 
 #[test]
 fn hello_serves_its_routes_in_workerd_and_recovers_from_a_panic() {
@@ -131,14 +133,10 @@ fn build_not_a_worker(name: &str) -> (i32, String) {
 #[test]
 fn a_typo_in_the_edge_metadata_fails_the_build_as_it_fails_dev_and_deploy() {
     let dir = tempfile::tempdir().unwrap();
-    let manifest = dir.path().join("Cargo.toml");
-    std::fs::write(
-        &manifest,
+    let manifest = scratch_crate(
+        dir.path(),
         "[package]\nname = \"typo\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[lib]\ncrate-type = [\"cdylib\"]\n\n[dependencies]\nworker = \"0.8\"\n\n[package.metadata.edge]\ncompatibility_date = \"2025-06-01\"\ncompatiblity_flags = [\"nodejs_compat\"]\n",
-    )
-    .unwrap();
-    std::fs::create_dir(dir.path().join("src")).unwrap();
-    std::fs::write(dir.path().join("src/lib.rs"), "").unwrap();
+    );
     let output = cargo_edge(&["build", "--manifest-path", manifest.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(3), "{stderr}");

@@ -3,7 +3,9 @@
 use std::io::{Read, Write};
 use std::net::TcpListener;
 
-use edge_tests::{cargo_edge, fixture_manifest, fixture_target_dir, free_port, Workerd};
+use edge_tests::{
+    cargo_edge, fixture_manifest, fixture_target_dir, free_port, scratch_crate, Workerd,
+};
 
 /// Render `format` for a fixture into `dir/<file>`.
 fn render(
@@ -323,14 +325,10 @@ fn wrangler_toml_of_every_fixture_matches_its_snapshot() {
 #[test]
 fn a_binding_to_a_worker_outside_the_workspace_is_named_before_anything_builds() {
     let dir = tempfile::tempdir().unwrap();
-    let manifest = dir.path().join("Cargo.toml");
-    std::fs::write(
-        &manifest,
+    let manifest = scratch_crate(
+        dir.path(),
         "[package]\nname = \"gate\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[lib]\ncrate-type = [\"cdylib\"]\n\n[package.metadata.edge]\ncompatibility_date = \"2025-06-01\"\nservices.AUTH = { worker = \"auth-elsewhere\" }\n",
-    )
-    .unwrap();
-    std::fs::create_dir(dir.path().join("src")).unwrap();
-    std::fs::write(dir.path().join("src/lib.rs"), "").unwrap();
+    );
     let manifest = manifest.to_str().unwrap();
     // (`cargo edge dev` starts with a 503 stand-in instead: dev.rs tests it.)
     let args = ["config", "--format", "capnp", "--manifest-path", manifest];

@@ -5,7 +5,7 @@ use std::process::Output;
 use std::time::Duration;
 
 use edge_tests::cloudflare::{FakeCloudflare, Fault, FaultKind, Options};
-use edge_tests::{cargo_edge_bin, fixture_manifest, fixture_target_dir, root};
+use edge_tests::{cargo_edge_bin, fixture_manifest, fixture_target_dir, output_text, root};
 
 #[path = "deploy/day_two.rs"]
 mod day_two;
@@ -47,11 +47,7 @@ fn deploy(fake: &FakeCloudflare, fixture: &str, extra: &[&str]) -> (bool, String
     }
     args.extend(extra.iter().filter(|a| **a != "--release"));
     let output = edge(fake, &args);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let text = output_text(&output);
     assert!(
         !text.contains(&fake.token()),
         "the token leaked into the output:\n{text}"

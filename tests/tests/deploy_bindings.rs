@@ -6,7 +6,7 @@
 use std::process::Output;
 
 use edge_tests::cloudflare::{multipart, FakeCloudflare, Options};
-use edge_tests::{cargo_edge_bin, fixture_manifest, fixture_target_dir, root};
+use edge_tests::{cargo_edge_bin, fixture_manifest, fixture_target_dir, output_text, root};
 use serde_json::{json, Value};
 
 fn deploy(fake: &FakeCloudflare, extra: &[&str]) -> Output {
@@ -27,14 +27,6 @@ fn deploy(fake: &FakeCloudflare, extra: &[&str]) -> Output {
         .expect("cargo-edge runs")
 }
 
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
 fn binding<'a>(bindings: &'a [Value], name: &str) -> &'a Value {
     bindings
         .iter()
@@ -46,7 +38,7 @@ fn binding<'a>(bindings: &'a [Value], name: &str) -> &'a Value {
 fn every_binding_type_and_setting_reaches_cloudflare_in_its_api_shape() {
     let fake = FakeCloudflare::start(Options::default());
     let first = deploy(&fake, &[]);
-    assert!(first.status.success(), "{}", text(&first));
+    assert!(first.status.success(), "{}", output_text(&first));
     let script = fake.script("bindings").expect("the worker is live");
     let live = &script.bindings;
     assert_eq!(binding(live, "AI")["type"], "ai");
@@ -96,12 +88,12 @@ fn every_binding_type_and_setting_reaches_cloudflare_in_its_api_shape() {
     // Unchanged: nothing is uploaded again.
     let versions = fake.versions("bindings").len();
     let again = deploy(&fake, &[]);
-    assert!(again.status.success(), "{}", text(&again));
+    assert!(again.status.success(), "{}", output_text(&again));
     assert_eq!(
         fake.versions("bindings").len(),
         versions,
         "{}",
-        text(&again)
+        output_text(&again)
     );
 
     // A plain-text binding added in the dashboard (a new version with it), then a forced
@@ -124,7 +116,7 @@ fn every_binding_type_and_setting_reaches_cloudflare_in_its_api_shape() {
         .unwrap();
     assert_eq!(put.status, 200, "{:?}", put.body);
     let forced = deploy(&fake, &["--force"]);
-    assert!(forced.status.success(), "{}", text(&forced));
+    assert!(forced.status.success(), "{}", output_text(&forced));
     let after = fake.script("bindings").unwrap();
     assert_eq!(
         after.plain_text("DASHBOARD_NOTE").as_deref(),

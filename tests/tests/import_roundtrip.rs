@@ -2,7 +2,7 @@
 //! (every binding kind and setting, an environment) gives back the same worker.
 
 use cargo_edge::manifest::load_worker;
-use edge_tests::{cargo_edge, fixture_manifest, fixture_target_dir};
+use edge_tests::{cargo_edge, fixture_manifest, fixture_target_dir, scratch_crate};
 
 #[test]
 fn the_bindings_fixture_round_trips_through_wrangler() {
@@ -70,14 +70,10 @@ fn an_import_settles_a_missing_date_and_a_deploy_refuses_an_empty_hyperdrive_id(
         "name = \"pg\"\nmain = \"build/index.js\"\n\n[[hyperdrive]]\nbinding = \"PG\"\nid = \"\"\nlocalConnectionString = \"postgres://u:p@localhost:5432/db\"\n",
     )
     .unwrap();
-    let cargo_toml = dir.path().join("Cargo.toml");
-    std::fs::write(
-        &cargo_toml,
+    let cargo_toml = scratch_crate(
+        dir.path(),
         "[package]\nname = \"pg\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[lib]\ncrate-type = [\"cdylib\"]\n\n[workspace]\n",
-    )
-    .unwrap();
-    std::fs::create_dir(dir.path().join("src")).unwrap();
-    std::fs::write(dir.path().join("src/lib.rs"), "").unwrap();
+    );
     let manifest = cargo_toml.to_str().unwrap();
     let imported = cargo_edge(&[
         "import",

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use edge_tests::{cargo_edge_bin, fixture_manifest};
+use edge_tests::{cargo_edge_bin, fixture_manifest, scratch_crate};
 
 fn local(state: &std::path::Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
     let manifest = fixture_manifest("full-stack");
@@ -179,14 +179,10 @@ fn a_state_folder_implies_local() {
 #[test]
 fn data_commands_default_to_local_state() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("src")).unwrap();
-    std::fs::write(dir.path().join("src/lib.rs"), "").unwrap();
-    std::fs::write(
-        dir.path().join("Cargo.toml"),
+    let manifest = scratch_crate(
+        dir.path(),
         "[package]\nname = \"notes\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[lib]\ncrate-type = [\"cdylib\"]\n\n[package.metadata.edge]\ncompatibility_date = \"2025-06-01\"\n\n[package.metadata.edge.kv]\nCACHE = {}\n\n[package.metadata.edge.d1]\nDB = { database = \"notes-db\" }\n\n[package.metadata.edge.r2]\nASSETS = { bucket = \"notes-files\" }\n",
-    )
-    .unwrap();
-    let manifest = dir.path().join("Cargo.toml");
+    );
     let run = |args: &[&str]| {
         let mut command = Command::new(cargo_edge_bin());
         command

@@ -6,7 +6,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use edge_tests::{
-    cargo_edge, cargo_edge_bin, fixture_target_dir, free_port, new_project, root, workerd_bin,
+    cargo_edge, cargo_edge_bin, fixture_target_dir, free_port, new_project, output_text, root,
+    workerd_bin,
 };
 
 struct Dev(Child);
@@ -258,12 +259,7 @@ fn native_test(project: &Path) -> (bool, String) {
         .env("EDGE_TEST_TARGET_DIR", fixture_target_dir())
         .output()
         .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.success(), text)
+    (output.status.success(), output_text(&output))
 }
 
 /// The workspace's `[profile.dev]` as cargo configuration, its members' settings given to
@@ -902,12 +898,7 @@ fn edge_in(project: &Path, args: &[&str]) -> (bool, String) {
         .env_remove("CLOUDFLARE_ACCOUNT_ID")
         .output()
         .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.success(), text)
+    (output.status.success(), output_text(&output))
 }
 
 /// Every template `--list` shows, untouched: `cargo edge build` without a warning (the

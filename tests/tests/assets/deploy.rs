@@ -7,7 +7,7 @@ use std::process::Output;
 use std::time::Duration;
 
 use edge_tests::cloudflare::{FakeCloudflare, Fault, FaultKind, LoggedRequest, Options};
-use edge_tests::{cargo_edge_bin, fixture_target_dir};
+use edge_tests::{cargo_edge_bin, fixture_target_dir, output_text};
 
 fn edge(fake: &FakeCloudflare, project: &Path, args: &[&str]) -> (bool, String) {
     let target = fixture_target_dir();
@@ -29,12 +29,7 @@ fn plain(fake: &FakeCloudflare, project: &Path, args: &[&str]) -> (bool, String)
         .env_remove("CLOUDFLARE_ACCOUNT_ID")
         .output()
         .expect("cargo-edge runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.success(), text)
+    (output.status.success(), output_text(&output))
 }
 
 fn deploy(fake: &FakeCloudflare, project: &Path) -> (bool, String) {

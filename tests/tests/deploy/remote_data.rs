@@ -2,6 +2,7 @@
 //! pagination past one page and faults retried through.
 
 use edge_tests::cloudflare::{FakeCloudflare, Fault, FaultKind, Options};
+use edge_tests::scratch_crate;
 use serde_json::{json, Value};
 
 use super::{api_requests, deploy};
@@ -334,14 +335,10 @@ fn d1_migrations_create_numbers_the_next_file_and_lists_local_state() {
     let fake = FakeCloudflare::start(Options::default());
     let dir = tempfile::tempdir().unwrap();
     let crate_dir = dir.path().join("worker");
-    std::fs::create_dir_all(crate_dir.join("src")).unwrap();
-    std::fs::write(crate_dir.join("src/lib.rs"), "").unwrap();
-    std::fs::write(
-        crate_dir.join("Cargo.toml"),
+    let manifest = scratch_crate(
+        &crate_dir,
         "[package]\nname = \"notes\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[lib]\ncrate-type = [\"cdylib\"]\n\n[package.metadata.edge]\ncompatibility_date = \"2025-06-01\"\n\n[package.metadata.edge.d1]\nDB = { database = \"notes-db\" }\n",
-    )
-    .unwrap();
-    let manifest = crate_dir.join("Cargo.toml");
+    );
     let edge = |args: &[&str]| {
         let mut all = args.to_vec();
         all.extend(["--manifest-path", manifest.to_str().unwrap()]);

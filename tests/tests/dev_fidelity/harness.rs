@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use edge_tests::{cargo_edge_bin, fixture_target_dir, free_port, root, workerd_bin};
+use edge_tests::{cargo_edge_bin, fixture_target_dir, free_port, output_text, root, workerd_bin};
 
 /// `fixtures/fidelity` as a crate of its own named `name` in a temporary folder (same
 /// dependencies, lock file and profiles as the fixtures' workspace, so nothing but the crate
@@ -71,12 +71,7 @@ pub fn cargo_edge(command: &str, manifest: &Path, extra: &[&str]) -> (bool, Stri
         .env_remove("CLOUDFLARE_API_TOKEN")
         .output()
         .expect("cargo-edge runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.success(), text)
+    (output.status.success(), output_text(&output))
 }
 
 /// One running `cargo edge dev`, killed with everything it started when dropped.
